@@ -1,0 +1,229 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { StructureParseError } from '../../src/io/errors';
+import type { Structure } from '../../src/io/structure';
+import { readXyz, writeExtXyz } from '../../src/io/xyz';
+
+const data = (name: string) => readFileSync(join(__dirname, 'data', name), 'utf8');
+
+function parseError(text: string, fileName = 'water.xyz'): StructureParseError {
+  try {
+    readXyz(text, fileName);
+  } catch (e) {
+    expect(e).toBeInstanceOf(StructureParseError);
+    return e as StructureParseError;
+  }
+  throw new Error('expected a StructureParseError');
+}
+
+const hasAse = (() => {
+  if (!existsSync('/usr/bin/python3')) return false;
+  try {
+    execFileSync('/usr/bin/python3', ['-c', 'import ase.io'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe('readXyz on ASE-written files', () => {
+  it('reads a periodic extXYZ with Lattice, Properties, momenta, forces, energy, stress, charge and spin', () => {
+    const [s] = readXyz(data('ase_water_pbc.extxyz'), 'ase_water_pbc.extxyz');
+    expect(Array.from(s.numbers)).toEqual([8, 1, 1]);
+    expect(Array.from(s.positions.slice(0, 3))).toEqual([2.65, 2.84006152, 3.2981545]);
+    expect(Array.from(s.cell!)).toEqual([5, 0, 0, 0.3, 5.5, 0, 0, 0.2, 6]);
+    expect(s.pbc).toEqual([true, true, true]);
+    expect(s.charge).toBe(0);
+    expect(s.spin).toBe(1);
+    expect(s.info!.energy).toBe(-14.2);
+    expect(s.info!.comment_text).toBe('ASE sample with spaces');
+    expect(s.info!.stress).toEqual([0.0, 0.005, 0.004, 0.005, 0.001, 0.003, 0.004, 0.003, 0.002]);
+    expect(Array.from(s.arrays!.forces as Float64Array)).toEqual([0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]);
+    expect((s.arrays!.momenta as Float64Array)[0]).toBe(0.15999);
+  });
+
+  it('reads every frame of a multi-frame extXYZ trajectory', () => {
+    const frames = readXyz(data('ase_methanol_traj.extxyz'), 'ase_methanol_traj.extxyz');
+    expect(frames).toHaveLength(3);
+    expect(frames.map((f) => f.info!.energy)).toEqual([-100, -100.5, -101]);
+    for (const f of frames) {
+      expect(Array.from(f.numbers)).toEqual([6, 8, 1, 1, 1, 1]);
+      expect(f.cell).toBeNull();
+      expect(f.pbc).toEqual([false, false, false]);
+      expect((f.arrays!.forces as Float64Array).length).toBe(18);
+    }
+    expect(frames[1].positions[0]).not.toBe(frames[0].positions[0]);
+  });
+
+  it('reads a plain multi-frame XYZ with empty comment lines', () => {
+    const frames = readXyz(data('ase_methane_2frames.xyz'), 'ase_methane_2frames.xyz');
+    expect(frames).toHaveLength(2);
+    expect(Array.from(frames[0].numbers)).toEqual([6, 1, 1, 1, 1]);
+    expect(frames[1].positions[0]).toBeCloseTo(0.1, 15);
+    expect(frames[0].info).toBeUndefined();
+    expect(frames[0].charge).toBe(0);
+    expect(frames[0].spin).toBe(1);
+  });
+});
+
+describe('readXyz details', () => {
+  it('keeps a free-text comment, accepts atomic numbers, CRLF and Fortran D exponents', () => {
+    const text = '3\r\nwater molecule, MP2 geometry\r\n8 0.0 0.0 0.1173D0\r\nH 0 0.7572 -0.4692\r\nh 0 -0.7572 -0.4692\r\n';
+    const [s] = readXyz(text, 'w.xyz');
+    expect(Array.from(s.numbers)).toEqual([8, 1, 1]);
+    expect(s.positions[2]).toBe(0.1173);
+    expect(s.info!.comment).toBe('water molecule, MP2 geometry');
+  });
+
+  it('reads charge/spin keys, partial pbc, bare keys, single-quoted values and Z columns', () => {
+    const text = [
+      '2',
+      "Lattice=\"10 0 0 0 10 0 0 0 20\" pbc=\"T T F\" Properties=species:S:1:pos:R:3:Z:I:1:fixed:L:1 charge=-1 spin=2 relaxed label='Na Cl'",
+      'Na 1 1 1 11 T',
+      'Cl 3.5 1 1 17 F',
+    ].join('\n');
+    const [s] = readXyz(text, 'nacl.extxyz');
+    expect(s.pbc).toEqual([true, true, false]);
+    expect(s.charge).toBe(-1);
+    expect(s.spin).toBe(2);
+    expect(s.info!.relaxed).toBe(true);
+    expect(s.info!.label).toBe('Na Cl');
+    expect(Array.from(s.arrays!.Z as Int32Array)).toEqual([11, 17]);
+    expect(Array.from(s.arrays!.fixed as Int32Array)).toEqual([1, 0]);
+  });
+
+  it('treats a Lattice without pbc as periodic (as ASE does)', () => {
+    const [s] = readXyz('1\nLattice="3 0 0 0 3 0 0 0 3"\nAr 0 0 0\n', 'ar.xyz');
+    expect(s.pbc).toEqual([true, true, true]);
+  });
+});
+
+describe('readXyz on malformed files', () => {
+  it('reports a short atom line with the expected columns', () => {
+    const e = parseError('3\n\nO 0 0 0\nH 0.76 0.59\nH -0.76 0.59 0\n');
+    expect(e.message).toBe('water.xyz line 4: expected 4 columns (symbol x y z), got 3');
+    expect(e.line).toBe(4);
+  });
+
+  it('reports a column-count mismatch against Properties', () => {
+    const e = parseError('1\nProperties=species:S:1:pos:R:3:forces:R:3\nO 0 0 0 1 2\n');
+    expect(e.message).toBe('water.xyz line 3: expected 7 columns (species, pos×3, forces×3), got 6');
+  });
+
+  it('reports an unknown element', () => {
+    expect(parseError('1\n\nXx 0 0 0\n').message).toBe('water.xyz line 3: unknown element "Xx"');
+  });
+
+  it('reports a bad number', () => {
+    expect(parseError('2\n\nO 0 0 0\nH 0 1.2.3 0\n').message).toBe(
+      'water.xyz line 4: y coordinate "1.2.3" is not a finite number',
+    );
+  });
+
+  it('reports a bad atom count', () => {
+    expect(parseError('three\n\nO 0 0 0\n').message).toBe(
+      'water.xyz line 1: expected the number of atoms (a whole number) at the start of frame 1, got "three"',
+    );
+  });
+
+  it('reports a file that ends before all atoms are read', () => {
+    expect(parseError('3\n\nO 0 0 0\nH 0 0 1\n').message).toBe(
+      'water.xyz line 5: file ends after 2 of 3 atoms of frame 1',
+    );
+    expect(parseError('3').message).toBe('water.xyz line 2: file ends before the comment line of frame 1');
+    expect(parseError('3\n').message).toBe('water.xyz line 3: file ends after 0 of 3 atoms of frame 1');
+  });
+
+  it('reports a truncated second frame', () => {
+    const text = '1\n\nO 0 0 0\n2\n\nH 0 0 0\n';
+    expect(parseError(text).message).toBe('water.xyz line 7: file ends after 1 of 2 atoms of frame 2');
+  });
+
+  it('reports a bad Lattice: wrong count, bad number, zero volume', () => {
+    expect(parseError('1\nLattice="1 0 0 0 1 0"\nO 0 0 0\n').message).toBe(
+      'water.xyz line 2: Lattice must have 9 numbers (three lattice vectors a, b, c), got 6',
+    );
+    expect(parseError('1\nLattice="1 0 0 0 1 0 0 0 abc"\nO 0 0 0\n').message).toBe(
+      'water.xyz line 2: Lattice value "abc" is not a finite number',
+    );
+    expect(parseError('1\nLattice="1 0 0 2 0 0 0 0 1"\nO 0 0 0\n').message).toContain(
+      'Lattice vectors are linearly dependent',
+    );
+    expect(parseError('1\nLattice="1 0 0 0 1 0 0 0 1\nO 0 0 0\n').message).toBe(
+      'water.xyz line 2: cannot read the extXYZ comment line: unterminated quote in the value of "Lattice"',
+    );
+  });
+
+  it('reports bad Properties, pbc, charge and spin', () => {
+    expect(parseError('1\nProperties=species:S:1:pos:R\nO 0 0 0\n').message).toContain('name:type:count triples');
+    expect(parseError('1\nProperties=species:S:1:pos:X:3\nO 0 0 0\n').message).toContain('has type "X"');
+    expect(parseError('1\nProperties=species:S:1:forces:R:3\nO 0 0 0\n').message).toContain('no position column');
+    expect(parseError('1\npbc="T T" Lattice="1 0 0 0 1 0 0 0 1"\nO 0 0 0\n').message).toContain(
+      'must be three booleans',
+    );
+    expect(parseError('1\npbc="T T T"\nO 0 0 0\n').message).toContain('no Lattice is given');
+    expect(parseError('1\ncharge=0.5\nO 0 0 0\n').message).toBe(
+      'water.xyz line 2: charge must be a whole number, got "0.5"',
+    );
+    expect(parseError('1\nspin=-1\nO 0 0 0\n').message).toContain('cannot be negative');
+  });
+
+  it('reports an empty file', () => {
+    expect(parseError('\n\n').message).toBe('water.xyz: the file is empty (no atoms to read)');
+  });
+});
+
+describe('writeExtXyz', () => {
+  const box: Structure = {
+    numbers: Int32Array.from([8, 1, 1]),
+    positions: Float64Array.from([1.1, 2.2, 3.3, 1.8, 2.9, 3.3, 0.4, 2.9, 3.3]),
+    cell: Float64Array.from([6, 0, 0, 0, 6.5, 0, 0.5, 0, 7]),
+    pbc: [true, true, false],
+    charge: -1,
+    spin: 2,
+    info: { energy: -12.5, note: 'written by "scaip-web"', converged: true, stress: [1, 2, 3, 4, 5, 6, 7, 8, 9] },
+    arrays: { forces: Float64Array.from([0.1, -0.2, 0.3, 0, 0, 0, -0.1, 0.2, -0.3]), tags: Int32Array.from([1, 2, 3]) },
+  };
+
+  it('round-trips through readXyz', () => {
+    const text = writeExtXyz([box, { ...box, charge: 0, spin: 1 }]);
+    const frames = readXyz(text, 'out.extxyz');
+    expect(frames).toHaveLength(2);
+    const s = frames[0];
+    expect(Array.from(s.numbers)).toEqual([8, 1, 1]);
+    expect(Array.from(s.positions)).toEqual(Array.from(box.positions));
+    expect(Array.from(s.cell!)).toEqual(Array.from(box.cell!));
+    expect(s.pbc).toEqual([true, true, false]);
+    expect([s.charge, s.spin, frames[1].charge, frames[1].spin]).toEqual([-1, 2, 0, 1]);
+    expect(s.info).toEqual(box.info);
+    expect(Array.from(s.arrays!.forces as Float64Array)).toEqual(Array.from(box.arrays!.forces as Float64Array));
+    expect(Array.from(s.arrays!.tags as Int32Array)).toEqual([1, 2, 3]);
+  });
+
+  it.skipIf(!hasAse)('writes files that ASE reads back identically', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xyz-'));
+    const path = join(dir, 'box.extxyz');
+    writeFileSync(path, writeExtXyz(box));
+    const script = [
+      'import sys, json, ase.io',
+      'a = ase.io.read(sys.argv[1])',
+      'print(json.dumps({"numbers": a.numbers.tolist(), "pos": a.positions.ravel().tolist(),',
+      '  "cell": a.cell.array.ravel().tolist(), "pbc": a.pbc.tolist(), "charge": a.info.get("charge"),',
+      '  "spin": a.info.get("spin"), "energy": a.get_potential_energy(), "forces": a.get_forces().ravel().tolist(),',
+      '  "tags": a.get_tags().tolist(), "note": a.info.get("note")}, default=int))',
+    ].join('\n');
+    const out = JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, path], { encoding: 'utf8' }));
+    expect(out.numbers).toEqual([8, 1, 1]);
+    expect(out.pos).toEqual(Array.from(box.positions));
+    expect(out.cell).toEqual(Array.from(box.cell!));
+    expect(out.pbc).toEqual([true, true, false]);
+    expect([out.charge, out.spin]).toEqual([-1, 2]);
+    expect(out.energy).toBe(-12.5);
+    expect(out.forces).toEqual(Array.from(box.arrays!.forces as Float64Array));
+    expect(out.tags).toEqual([1, 2, 3]);
+    expect(out.note).toBe('written by "scaip-web"');
+  });
+});
