@@ -1,0 +1,192 @@
+// Geometric features of the edges and atoms (spec §1.3): Gaussian RBF of the distance, real
+// spherical harmonics of the direction (one table per edge serves the input SH, the
+// bond-orientational order and the LAE vectors), BOO, and the ERoPE sinc basis; with backward.
+
+import type { ArchitectureConfig } from '../model/config';
+import type { NeighborGraph } from './graph';
+import { SphericalHarmonics } from './sphericalHarmonics';
+
+export interface EdgeFeatures {
+  /** Degree of the per-edge SH table. */
+  lmax: number;
+  shSize: number;
+  /** Y_lm(u_e), E×shSize (e3nn convention, component normalisation). */
+  sh: Float64Array;
+  /** Gaussian RBF of the edge length, E×rbf_size. */
+  rbf: Float64Array;
+  rbfCenters: Float64Array;
+  rbfCoeff: number;
+  /** Bond-orientational order per atom, N×(boo_lmax+1). */
+  boo: Float64Array;
+  /** Per atom and degree: the clamped Σ_m mean², for the backward pass. */
+  booSumSq: Float64Array;
+  /** Mean of Ŷ_lm over each atom's valid slots, N×(boo_lmax+1)². */
+  booMean: Float64Array;
+}
+
+export function featureShDegree(arch: ArchitectureConfig): number {
+  return Math.max(arch.sh_lmax, arch.boo_lmax, arch.use_lae ? arch.lae_frequency_list.length - 1 : 0);
+}
+
+export function rbfCenters(arch: ArchitectureConfig): { centers: Float64Array; coeff: number } {
+  const R = arch.rbf_size;
+  const centers = new Float64Array(R);
+  for (let i = 0; i < R; i++) centers[i] = (arch.cutoff * i) / (R - 1);
+  const delta = centers[1] - centers[0];
+  // GaussianSmearing with basis_width_scalar 2: exp(−0.5/(2Δ)² · (d − μ)²)
+  return { centers, coeff: -0.5 / (2 * delta) ** 2 };
+}
+
+export function computeEdgeFeatures(graph: NeighborGraph, arch: ArchitectureConfig): EdgeFeatures {
+  const E = graph.edgeEnv.length;
+  const n = graph.numAtoms;
+  const lmax = featureShDegree(arch);
+  const shTable = new SphericalHarmonics(lmax);
+  const shSize = shTable.size;
+  const sh = new Float64Array(E * shSize);
+  const row = new Float64Array(shSize);
+  for (let e = 0; e < E; e++) {
+    shTable.evaluate(graph.edgeUnit[3 * e], graph.edgeUnit[3 * e + 1], graph.edgeUnit[3 * e + 2], row);
+    sh.set(row, e * shSize);
+  }
+  const { centers, coeff } = rbfCenters(arch);
+  const R = arch.rbf_size;
+  const rbf = new Float64Array(E * R);
+  for (let e = 0; e < E; e++) {
+    const d = graph.edgeDist[e];
+    for (let i = 0; i < R; i++) rbf[e * R + i] = Math.exp(coeff * (d - centers[i]) ** 2);
+  }
+  // BOO_l = sqrt(max(Σ_m (mean_slots Ŷ_lm)², 1e-6)), Ŷ = Y/√(2l+1), the self slot included.
+  const L = arch.boo_lmax;
+  const nb = (L + 1) * (L + 1);
+  const boo = new Float64Array(n * (L + 1));
+  const booSumSq = new Float64Array(n * (L + 1));
+  const booMean = new Float64Array(n * nb);
+  for (let a = 0; a < n; a++) {
+    const e0 = graph.edgeRowStart[a], e1 = graph.edgeRowStart[a + 1];
+    const inv = 1 / Math.max(e1 - e0, 1);
+    for (let e = e0; e < e1; e++)
+      for (let l = 0; l <= L; l++) {
+        const sc = inv / Math.sqrt(2 * l + 1);
+        for (let c = l * l; c < (l + 1) * (l + 1); c++) booMean[a * nb + c] += sh[e * shSize + c] * sc;
+      }
+    for (let l = 0; l <= L; l++) {
+      let ss = 0;
+      for (let c = l * l; c < (l + 1) * (l + 1); c++) ss += booMean[a * nb + c] ** 2;
+      booSumSq[a * (L + 1) + l] = ss;
+      boo[a * (L + 1) + l] = Math.sqrt(Math.max(ss, 1e-6));
+    }
+  }
+  return { lmax, shSize, sh, rbf, rbfCenters: centers, rbfCoeff: coeff, boo, booSumSq, booMean };
+}
+
+/** Accumulates ∂E/∂Y_lm(u_e) into gradSh (E×shSize) from ∂E/∂BOO (N×(boo_lmax+1)). */
+export function booBackward(
+  graph: NeighborGraph, arch: ArchitectureConfig, f: EdgeFeatures, gradBoo: Float64Array, gradSh: Float64Array,
+): void {
+  const L = arch.boo_lmax;
+  const nb = (L + 1) * (L + 1);
+  for (let a = 0; a < graph.numAtoms; a++) {
+    const e0 = graph.edgeRowStart[a], e1 = graph.edgeRowStart[a + 1];
+    const inv = 1 / Math.max(e1 - e0, 1);
+    for (let l = 0; l <= L; l++) {
+      const ss = f.booSumSq[a * (L + 1) + l];
+      if (!(ss > 1e-6)) continue; // clamp: zero gradient below
+      const g = gradBoo[a * (L + 1) + l] / Math.sqrt(ss);
+      if (g === 0) continue;
+      const sc = inv / Math.sqrt(2 * l + 1);
+      for (let c = l * l; c < (l + 1) * (l + 1); c++) {
+        const gm = g * f.booMean[a * nb + c] * sc;
+        for (let e = e0; e < e1; e++) gradSh[e * f.shSize + c] += gm;
+      }
+    }
+  }
+}
+
+/** ∂E/∂d per edge from ∂E/∂RBF (E×R). */
+export function rbfBackward(graph: NeighborGraph, f: EdgeFeatures, gradRbf: Float64Array, R: number): Float64Array {
+  const E = graph.edgeEnv.length;
+  const gd = new Float64Array(E);
+  for (let e = 0; e < E; e++) {
+    const d = graph.edgeDist[e];
+    let s = 0;
+    for (let i = 0; i < R; i++) {
+      const diff = d - f.rbfCenters[i];
+      s += gradRbf[e * R + i] * 2 * f.rbfCoeff * diff * f.rbf[e * R + i];
+    }
+    gd[e] = s;
+  }
+  return gd;
+}
+
+/** ∂E/∂u per edge (E×3) from ∂E/∂Y (E×shSize), recomputing the SH gradients edge by edge. */
+export function shBackward(graph: NeighborGraph, f: EdgeFeatures, gradSh: Float64Array): Float64Array {
+  const E = graph.edgeEnv.length;
+  const table = new SphericalHarmonics(f.lmax);
+  const val = new Float64Array(f.shSize);
+  const grad = new Float64Array(f.shSize * 3);
+  const gu = new Float64Array(E * 3);
+  for (let e = 0; e < E; e++) {
+    if (graph.edgeDist[e] === 0) continue;
+    table.evaluate(graph.edgeUnit[3 * e], graph.edgeUnit[3 * e + 1], graph.edgeUnit[3 * e + 2], val, 0, grad);
+    let gx = 0, gy = 0, gz = 0;
+    for (let c = 0; c < f.shSize; c++) {
+      const g = gradSh[e * f.shSize + c];
+      if (g === 0) continue;
+      gx += g * grad[3 * c]; gy += g * grad[3 * c + 1]; gz += g * grad[3 * c + 2];
+    }
+    gu[3 * e] = gx; gu[3 * e + 1] = gy; gu[3 * e + 2] = gz;
+  }
+  return gu;
+}
+
+// ---- ERoPE: sinc basis of pair distances -------------------------------------------------
+
+/**
+ * ω_k = logspace(log10(π/120), log10(π/0.25), n) exactly as torch builds it in float32: start and
+ * end rounded to float32, each power taken in double from the nearer end, then rounded.
+ */
+export function eropeFrequencies(n: number): Float64Array {
+  const lo = Math.fround(Math.log10(Math.PI / (4 * 30)));
+  const hi = Math.fround(Math.log10(Math.PI / 0.25));
+  const step = (hi - lo) / (n - 1);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const exponent = i < n / 2 ? lo + step * i : hi - step * (n - 1 - i);
+    out[i] = Math.fround(Math.pow(10, exponent));
+  }
+  return out;
+}
+
+/** sin(x)/x with the reference's Taylor branch below 1e-4, and its derivative. */
+export function sinc(x: number): number {
+  if (Math.abs(x) < 1e-4) { const x2 = x * x; return 1 - x2 / 6 + (x2 * x2) / 120; }
+  return Math.sin(x) / x;
+}
+export function sincDerivative(x: number): number {
+  if (Math.abs(x) < 1e-4) return -x / 3 + (x * x * x) / 30;
+  return (x * Math.cos(x) - Math.sin(x)) / (x * x);
+}
+
+/**
+ * Minimum-image distances from atom i to every atom j over the enumerated images (the
+ * reference's dist_pairwise), with the displacement of the minimising image.
+ */
+export function pairDistancesFrom(
+  graph: NeighborGraph, i: number, outDist: Float64Array, outDisp: Float64Array,
+): void {
+  const p = graph.positions;
+  const imageTranslations = graph.imageTranslations;
+  const M = graph.numImages;
+  for (let j = 0; j < graph.numAtoms; j++) {
+    const bx = p[3 * j] - p[3 * i], by = p[3 * j + 1] - p[3 * i + 1], bz = p[3 * j + 2] - p[3 * i + 2];
+    let best = Infinity, dx0 = 0, dy0 = 0, dz0 = 0;
+    for (let m = 0; m < M; m++) {
+      const dx = bx + imageTranslations[3 * m], dy = by + imageTranslations[3 * m + 1], dz = bz + imageTranslations[3 * m + 2];
+      const r2 = dx * dx + dy * dy + dz * dz;
+      if (r2 < best) { best = r2; dx0 = dx; dy0 = dy; dz0 = dz; }
+    }
+    outDist[j] = best <= 1e-12 ? 0 : Math.sqrt(best);
+    outDisp[3 * j] = dx0; outDisp[3 * j + 1] = dy0; outDisp[3 * j + 2] = dz0;
+  }
+}

@@ -1,0 +1,65 @@
+// Model configuration (`model.json`), as documented in docs/model-format.md.
+// Parsing and validation live in ./modelJson.ts; this file only declares the shape.
+
+export interface ArchitectureConfig {
+  hidden_size: number;
+  num_layers: number;
+  num_heads: number;
+  max_num_elements: number;
+  cutoff: number;
+  knn_k: number;
+  knn_soft: boolean;
+  knn_sigmoid_scale: number;
+  knn_lse_scale: number;
+  knn_candidates: number;
+  rbf_size: number;
+  sh_lmax: number;
+  boo_lmax: number;
+  ffn_multiplier: number;
+  output_multiplier: number;
+  use_node_attention: boolean;
+  use_lae: boolean;
+  lae_frequency_list: number[];
+  use_erope: boolean;
+  erope_num_freq: number;
+  use_charge_spin: boolean;
+  rmsnorm_eps: number;
+}
+
+export interface HeadsConfig {
+  forces: 'conservative' | 'direct';
+  energy_prefix: string;
+  force_prefix: string | null;
+  regress_stress: boolean;
+}
+
+export interface NormalizationConfig {
+  energy_scale: number;
+  energy_shift: number;
+  element_references: number[] | null;
+}
+
+export interface ModelConfig {
+  format: 'scaip-web-model';
+  format_version: 1;
+  name: string;
+  version: string;
+  description: string;
+  provenance: Record<string, unknown>;
+  weights_file: string;
+  architecture: ArchitectureConfig;
+  heads: HeadsConfig;
+  normalization: NormalizationConfig;
+}
+
+/** A named float32 tensor as stored in safetensors (row-major). */
+export interface Tensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+/** A model ready to run: validated config plus every tensor it needs. */
+export interface LoadedModel {
+  config: ModelConfig;
+  tensors: Map<string, Tensor>;
+}

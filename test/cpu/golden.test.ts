@@ -1,0 +1,41 @@
+// The float64 CPU runtime against numbers computed by the public AllScAIP code itself.
+import { describe, expect, it } from 'vitest';
+import { computeCpu } from '../../src/cpu/model';
+import { eropeFrequencies } from '../../src/cpu/features';
+import { GOLDEN_CASES, flat, goldenModel, goldenStructure, readGolden } from '../helpers/golden';
+
+function maxRelErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let num = 0, den = 0;
+  for (let i = 0; i < want.length; i++) { num = Math.max(num, Math.abs(got[i] - want[i])); den = Math.max(den, Math.abs(want[i])); }
+  return num / den;
+}
+
+describe('CPU runtime vs public AllScAIP code (float64 golden outputs)', () => {
+  for (const name of GOLDEN_CASES) {
+    it(`${name}: energy, forces, stress to 1e-9 relative`, () => {
+      const g = readGolden(name);
+      const model = goldenModel(g);
+      const structure = goldenStructure(g);
+      const r = computeCpu(model, structure, { intermediates: true });
+      const inter = g.intermediates;
+      // graph: edges per atom (including the self-loop)
+      const epa = flat(inter.edges_per_atom_including_self);
+      const gr = r.intermediates!.graph;
+      const mine = Array.from({ length: structure.numbers.length }, (_, a) => gr.edgeRowStart[a + 1] - gr.edgeRowStart[a]);
+      expect(mine).toEqual(epa);
+      const eRel = Math.abs(r.energy - flat(g.outputs.energy)[0]) / Math.abs(flat(g.outputs.energy)[0]);
+      const fRel = maxRelErr(r.forces, flat(g.outputs.forces));
+      expect(eRel).toBeLessThan(1e-9);
+      expect(fRel).toBeLessThan(1e-9);
+      if (g.outputs.stress) {
+        expect(r.stress).not.toBeNull();
+        expect(maxRelErr(r.stress!, flat(g.outputs.stress))).toBeLessThan(1e-9);
+      }
+    });
+  }
+
+  it('ERoPE frequencies equal the float32 values the reference builds', () => {
+    const g = readGolden('case1_water8_allflags');
+    expect(Array.from(eropeFrequencies(32))).toEqual(flat(g.intermediates.erope_omega));
+  });
+});

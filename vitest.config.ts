@@ -1,0 +1,17 @@
+import { defineConfig } from 'vitest/config';
+
+// WebGPU tests run on a CPU Vulkan driver (SwiftShader from Debian's chromium):
+// pipeline creation alone can take a second, so timeouts are generous.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    exclude: ['test/e2e/**', 'node_modules/**'],
+    pool: 'forks',
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    env: {
+      VK_ICD_FILENAMES: process.env.VK_ICD_FILENAMES ?? '/usr/lib/chromium/vk_swiftshader_icd.json',
+      XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp',
+    },
+  },
+});
