@@ -34,6 +34,33 @@ describe('CPU runtime vs public AllScAIP code (float64 golden outputs)', () => {
     });
   }
 
+  for (const name of GOLDEN_CASES) {
+    it(`${name}: intermediates (envelopes per slot, BOO, input block, layer node states, per-atom energy)`, () => {
+      const g = readGolden(name);
+      const r = computeCpu(goldenModel(g), goldenStructure(g), { intermediates: true });
+      const it = r.intermediates!;
+      const inter = g.intermediates;
+      const K = inter.num_slots_K as number;
+      const valid = flat(inter.valid_slot_mask);
+      const srcEnv = flat(inter.src_env);
+      const gr = it.graph;
+      let envErr = 0;
+      for (let a = 0; a < gr.numAtoms; a++) {
+        const mine = Array.from(gr.edgeEnv.subarray(gr.edgeRowStart[a], gr.edgeRowStart[a + 1]));
+        const theirs = srcEnv.slice(a * K, a * K + K).filter((_, r) => valid[a * K + r] === 1);
+        expect(mine.length).toBe(theirs.length);
+        mine.forEach((x, i) => { envErr = Math.max(envErr, Math.abs(x - theirs[i])); });
+      }
+      expect(envErr).toBeLessThan(1e-12);
+      expect(maxRelErr(it.features.boo, flat(inter.boo_node_direction_expansion))).toBeLessThan(1e-12);
+      expect(maxRelErr(it.inputNode, flat(inter.input_block_output_node_slot0))).toBeLessThan(1e-12);
+      (inter.layer_outputs_node_slot0 as { data: number[] }[]).forEach((layer, l) => {
+        expect(maxRelErr(it.layerNodeStates[l], flat(layer))).toBeLessThan(1e-11);
+      });
+      expect(maxRelErr(it.energyPerAtom, flat(inter.energy_per_atom))).toBeLessThan(1e-11);
+    });
+  }
+
   it('ERoPE frequencies equal the float32 values the reference builds', () => {
     const g = readGolden('case1_water8_allflags');
     expect(Array.from(eropeFrequencies(32))).toEqual(flat(g.intermediates.erope_omega));
