@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { ModelLoadError } from '../../src/model/errors';
+import { parseSafetensors, serializeSafetensors } from '../../src/model/safetensors';
+
+/** A safetensors file assembled by hand from a header object and raw data bytes. */
+function handMade(header: Record<string, unknown>, data: Uint8Array): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const out = new Uint8Array(8 + json.length + data.length);
+  new DataView(out.buffer).setUint32(0, json.length, true);
+  out.set(json, 8);
+  out.set(data, 8 + json.length);
+  return out;
+}
+
+function loadError(fn: () => unknown): ModelLoadError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ModelLoadError);
+    return e as ModelLoadError;
+  }
+  throw new Error('expected a ModelLoadError');
+}
+
+describe('safetensors', () => {
+  it('reads a hand-made file with an unaligned header (copying the data)', () => {
+    const values = new Float32Array([1.5, -2.25, 3.125, 0, 1e-30, -7]);
+    const file = handMade(
+      {
+        __metadata__: { format: 'pt' },
+        a: { dtype: 'F32', shape: [2, 2], data_offsets: [0, 16] },
+        s: { dtype: 'F32', shape: [], data_offsets: [16, 20] },
+        b: { dtype: 'F32', shape: [1], data_offsets: [20, 24] },
+      },
+      new Uint8Array(values.buffer),
+    );
+    const parsed = parseSafetensors(file, 'w.safetensors');
+    expect(parsed.problems).toEqual([]);
+    expect(parsed.metadata).toEqual({ format: 'pt' });
+    expect([...parsed.tensors.keys()]).toEqual(['a', 's', 'b']);
+    expect(Array.from(parsed.tensors.get('a')!.data!)).toEqual([1.5, -2.25, 3.125, 0]);
+    expect(parsed.tensors.get('s')!.shape).toEqual([]);
+    expect(Array.from(parsed.tensors.get('s')!.data!)).toEqual([new Float32Array([1e-30])[0]]);
+    expect(Array.from(parsed.tensors.get('b')!.data!)).toEqual([-7]);
+  });
+
+  it('round-trips serializeSafetensors with an 8-byte aligned header', () => {
+    const tensors = new Map([
+      ['x.weight', { shape: [3, 2], data: Float32Array.from([1, 2, 3, 4, 5, 6]) }],
+      ['x.scale', { shape: [], data: Float32Array.from([0.5]) }],
+    ]);
+    const bytes = serializeSafetensors(tensors, { note: 'test' });
+    const headerLength = new DataView(bytes.buffer).getUint32(0, true);
+    expect(headerLength % 8).toBe(0);
+    const parsed = parseSafetensors(bytes);
+    expect(parsed.problems).toEqual([]);
+    expect(parsed.metadata.note).toBe('test');
+    expect(Array.from(parsed.tensors.get('x.weight')!.data!)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(parsed.tensors.get('x.weight')!.shape).toEqual([3, 2]);
+    expect(Array.from(parsed.tensors.get('x.scale')!.data!)).toEqual([0.5]);
+  });
+
+  it('reports a file too short to hold a header, and a truncated header', () => {
+    expect(loadError(() => parseSafetensors(new Uint8Array(5), 'w.safetensors')).message).toBe(
+      'w.safetensors: the file is truncated or not a safetensors file (5 bytes; the header length alone takes 8)',
+    );
+    const full = serializeSafetensors(new Map([['a', { shape: [4], data: new Float32Array(4) }]]));
+    expect(loadError(() => parseSafetensors(full.subarray(0, 20), 'w.safetensors')).message).toMatch(
+      /^w\.safetensors: the file is truncated or not a safetensors file: it declares a \d+-byte header but only 12 bytes follow$/,
+    );
+  });
+
+  it('reports truncated tensor data naming the tensors cut off', () => {
+    const full = serializeSafetensors(
+      new Map([
+        ['first', { shape: [4], data: new Float32Array(4) }],
+        ['second', { shape: [4], data: new Float32Array(4) }],
+      ]),
+    );
+    const parsed = parseSafetensors(full.subarray(0, full.length - 6), 'w.safetensors');
+    expect(parsed.problems).toEqual([
+      'w.safetensors: the file is truncated: its header describes 32 bytes of tensor data but only 26 are present; tensors cut off: second',
+    ]);
+    expect(parsed.tensors.get('first')!.data).not.toBeNull();
+    expect(parsed.tensors.get('second')!.data).toBeNull();
+  });
+
+  it('reports F16 and F64 tensors as needing float32', () => {
+    const file = handMade(
+      {
+        h: { dtype: 'F16', shape: [2], data_offsets: [0, 4] },
+        d: { dtype: 'F64', shape: [1], data_offsets: [4, 12] },
+      },
+      new Uint8Array(12),
+    );
+    expect(parseSafetensors(file, 'w.safetensors').problems).toEqual([
+      'w.safetensors: tensor h is F16 (float16) but scaip-web needs F32 (float32) weights; convert the file to float32',
+      'w.safetensors: tensor d is F64 (float64) but scaip-web needs F32 (float32) weights; convert the file to float32',
+    ]);
+  });
+
+  it('reports offsets that disagree with the shape, and a header that is not JSON', () => {
+    const file = handMade({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8));
+    expect(parseSafetensors(file, 'w.safetensors').problems).toEqual([
+      'w.safetensors: tensor a has shape [3] (12 bytes of F32) but its data_offsets span 8 bytes',
+    ]);
+    const junk = new Uint8Array(16);
+    new DataView(junk.buffer).setUint32(0, 8, true);
+    junk.set(new TextEncoder().encode('{"a": [}'), 8);
+    expect(loadError(() => parseSafetensors(junk, 'w.safetensors')).message).toMatch(
+      /^w\.safetensors: the header is not valid JSON/,
+    );
+  });
+});
