@@ -172,8 +172,17 @@ export function sincDerivative(x: number): number {
  * Minimum-image distances from atom i to every atom j over the enumerated images (the
  * reference's dist_pairwise), with the displacement of the minimising image.
  */
+export interface PairGeometry {
+  numAtoms: number;
+  /** N×3, Å (wrapped into the cell). */
+  positions: Float64Array;
+  /** M×3 image translations, Å. */
+  imageTranslations: Float64Array;
+  numImages: number;
+}
+
 export function pairDistancesFrom(
-  graph: NeighborGraph, i: number, outDist: Float64Array, outDisp: Float64Array,
+  graph: PairGeometry, i: number, outDist: Float64Array, outDisp: Float64Array,
 ): void {
   const p = graph.positions;
   const imageTranslations = graph.imageTranslations;

@@ -89,7 +89,9 @@ export function computeCpu(model: LoadedModel, structure: Structure, options: Cp
   const lae: AngleEncoding | null = arch.use_lae
     ? { channelDegree: laeChannelDegrees(arch.lae_frequency_list), maxDegree: arch.lae_frequency_list.length - 1, sh: feats.sh, shSize: feats.shSize }
     : null;
-  const erope: Erope | null = arch.use_erope ? { omega: eropeFrequencies(arch.erope_num_freq) } : null;
+  const omega = arch.use_erope ? eropeFrequencies(arch.erope_num_freq) : null;
+  const eropeOf = (radialWeight: Float64Array | null): Erope | null =>
+    omega && radialWeight ? { omega, radialWeight } : null;
   const edgeIds: number[] = [];
   for (let e = 0; e < E; e++) if (graph.edgeReverseCand[e] >= 0) edgeIds.push(e);
   const nEdge = edgeIds.length;
@@ -105,7 +107,7 @@ export function computeCpu(model: LoadedModel, structure: Structure, options: Cp
     const edgeFfn = ffnForward(lp.edgeFfn, edgeIn, nEdge, eps);
     let nodeMid = nodeIn;
     let node: ReturnType<typeof nodeAttentionForward> | null = null;
-    if (lp.node) { node = nodeAttentionForward(lp.node, nodeIn, n, nh, graph, erope, eps); nodeMid = node.y; }
+    if (lp.node) { node = nodeAttentionForward(lp.node, nodeIn, n, nh, graph, eropeOf(lp.node.radialWeight), eps); nodeMid = node.y; }
     const nodeFfn = ffnForward(lp.nodeFfn, nodeMid, n, eps);
     x = new Float64Array(E * H);
     scatterRows(x, nodeFfn.y, graph.selfEdge, H);
@@ -148,7 +150,7 @@ export function computeCpu(model: LoadedModel, structure: Structure, options: Cp
   for (let l = p.layers.length - 1; l >= 0; l--) {
     const lp = p.layers[l], c = caches[l];
     let dNode = ffnBackward(lp.nodeFfn, c.nodeFfn, gatherRows(dx, graph.selfEdge, H));
-    if (lp.node && c.node) dNode = nodeAttentionBackward(lp.node, c.node, dNode, n, nh, graph, erope, geometry);
+    if (lp.node && c.node) dNode = nodeAttentionBackward(lp.node, c.node, dNode, n, nh, graph, eropeOf(lp.node.radialWeight), geometry);
     const dEdge = ffnBackward(lp.edgeFfn, c.edgeFfn, gatherRows(dx, edgeIds, H));
     const dDst = new Float64Array(E * H);
     scatterRows(dDst, dNode, graph.selfEdge, H);

@@ -6,17 +6,17 @@
 // every row's softmax and so is left out.
 
 import type { AttentionParams } from './params';
-import type { NeighborGraph } from './graph';
 import { linear, linearBackward, rmsNorm, rmsNormBackward, type RmsNormCache } from './ops';
-import { pairDistancesFrom, sinc, sincDerivative } from './features';
+import { pairDistancesFrom, sinc, sincDerivative, type PairGeometry } from './features';
 import type { GeometryGradient } from './geometryGradient';
 
 export interface NodeAttentionCache { norm: RmsNormCache; q: Float64Array; k: Float64Array; v: Float64Array }
 
-export interface Erope { omega: Float64Array }
+/** ERoPE of one layer: frequencies ω (Å⁻¹) and the mixing weights W (num_heads × num_freq). */
+export interface Erope { omega: Float64Array; radialWeight: Float64Array }
 
-function softplus(z: number): number { return z > 20 ? z : Math.log1p(Math.exp(z)); }
-function softplusDerivative(z: number): number { return z > 20 ? 1 : 1 / (1 + Math.exp(-z)); }
+export function softplus(z: number): number { return z > 20 ? z : Math.log1p(Math.exp(z)); }
+export function softplusDerivative(z: number): number { return z > 20 ? 1 : 1 / (1 + Math.exp(-z)); }
 
 interface RowScratch {
   dist: Float64Array; disp: Float64Array;
@@ -28,19 +28,19 @@ interface RowScratch {
 
 function computeRow(
   i: number, n: number, nh: number, d: number, q: Float64Array, k: Float64Array,
-  graph: NeighborGraph, p: AttentionParams, erope: Erope | null, s: RowScratch,
+  geometry: PairGeometry, erope: Erope | null, s: RowScratch,
 ): void {
   const H = nh * d;
   const scale = 1 / Math.sqrt(d);
-  const nf = erope ? erope.omega.length : 0;
-  if (erope && p.radialWeight) {
-    pairDistancesFrom(graph, i, s.dist, s.disp);
+  if (erope) {
+    const nf = erope.omega.length;
+    pairDistancesFrom(geometry, i, s.dist, s.disp);
     s.z.fill(0);
     for (let j = 0; j < n; j++) {
       const r = s.dist[j];
       for (let f = 0; f < nf; f++) {
         const b = sinc(erope.omega[f] * r);
-        for (let h = 0; h < nh; h++) s.z[h * n + j] += p.radialWeight[h * nf + f] * b;
+        for (let h = 0; h < nh; h++) s.z[h * n + j] += erope.radialWeight[h * nf + f] * b;
       }
     }
   }
@@ -66,19 +66,16 @@ function scratch(n: number, nh: number): RowScratch {
   return { dist: new Float64Array(n), disp: new Float64Array(3 * n), z: new Float64Array(nh * n), P: new Float64Array(nh * n) };
 }
 
-export function nodeAttentionForward(
-  p: AttentionParams, x: Float64Array, n: number, nh: number, graph: NeighborGraph, erope: Erope | null, eps: number,
-): { y: Float64Array; cache: NodeAttentionCache } {
-  const H = p.q.inDim;
-  const d = H / nh;
-  const { y: xn, cache: norm } = rmsNorm(x, n, H, p.norm, eps);
-  const q = linear(xn, n, H, p.q.W, p.q.b, H);
-  const k = linear(xn, n, H, p.k.W, p.k.b, H);
-  const v = linear(xn, n, H, p.v.W, p.v.b, H);
+/** o = softmax(q·kᵀ/√d + bias)·v per head, over all atoms of the system (q, k, v: N×H). */
+export function nodeAttentionCore(
+  q: Float64Array, k: Float64Array, v: Float64Array, n: number, nh: number, geometry: PairGeometry, erope: Erope | null,
+): Float64Array {
+  const d = q.length / n / nh;
+  const H = nh * d;
   const o = new Float64Array(n * H);
   const s = scratch(n, nh);
   for (let i = 0; i < n; i++) {
-    computeRow(i, n, nh, d, q, k, graph, p, erope, s);
+    computeRow(i, n, nh, d, q, k, geometry, erope, s);
     for (let h = 0; h < nh; h++) {
       const oo = i * H + h * d;
       for (let j = 0; j < n; j++) {
@@ -88,31 +85,24 @@ export function nodeAttentionForward(
       }
     }
   }
-  const out = linear(o, n, H, p.out.W, p.out.b, H);
-  const y = new Float64Array(n * H);
-  for (let i = 0; i < y.length; i++) y[i] = x[i] + p.resScale * out[i];
-  return { y, cache: { norm, q, k, v } };
+  return o;
 }
 
-export function nodeAttentionBackward(
-  p: AttentionParams, c: NodeAttentionCache, dy: Float64Array, n: number, nh: number,
-  graph: NeighborGraph, erope: Erope | null, geometry: GeometryGradient,
-): Float64Array {
-  const H = p.q.inDim;
-  const d = H / nh;
+/** Backward of nodeAttentionCore: dq, dk, dv, and the ERoPE pair-distance gradients into `geometryGrad`. */
+export function nodeAttentionCoreBackward(
+  q: Float64Array, k: Float64Array, v: Float64Array, dO: Float64Array, n: number, nh: number,
+  geometry: PairGeometry, erope: Erope | null, geometryGrad: GeometryGradient,
+): { dq: Float64Array; dk: Float64Array; dv: Float64Array } {
+  const d = q.length / n / nh;
+  const H = nh * d;
   const scale = 1 / Math.sqrt(d);
-  const dOut = new Float64Array(n * H);
-  for (let i = 0; i < dOut.length; i++) dOut[i] = p.resScale * dy[i];
-  const dO = linearBackward(dOut, n, H, p.out.W, H);
   const dq = new Float64Array(n * H), dk = new Float64Array(n * H), dv = new Float64Array(n * H);
-  const { q, k, v } = c;
   const s = scratch(n, nh);
-  const nf = erope ? erope.omega.length : 0;
   const dP = new Float64Array(n);
   const dz = new Float64Array(nh * n);
   const g = new Float64Array(3);
   for (let i = 0; i < n; i++) {
-    computeRow(i, n, nh, d, q, k, graph, p, erope, s);
+    computeRow(i, n, nh, d, q, k, geometry, erope, s);
     for (let h = 0; h < nh; h++) {
       const io = i * H + h * d;
       let D = 0;
@@ -140,7 +130,8 @@ export function nodeAttentionBackward(
         }
       }
     }
-    if (erope && p.radialWeight) {
+    if (erope) {
+      const nf = erope.omega.length;
       for (let j = 0; j < n; j++) {
         const r = s.dist[j];
         if (r === 0) continue;
@@ -148,13 +139,41 @@ export function nodeAttentionBackward(
         for (let f = 0; f < nf; f++) {
           const w = erope.omega[f];
           const db = w * sincDerivative(w * r);
-          for (let h = 0; h < nh; h++) dr += dz[h * n + j] * p.radialWeight[h * nf + f] * db;
+          for (let h = 0; h < nh; h++) dr += dz[h * n + j] * erope.radialWeight[h * nf + f] * db;
         }
         for (let qd = 0; qd < 3; qd++) g[qd] = (dr * s.disp[3 * j + qd]) / r;
-        geometry.addDisplacement(i, j, s.disp, 3 * j, g, 0);
+        geometryGrad.addDisplacement(i, j, s.disp, 3 * j, g, 0);
       }
     }
   }
+  return { dq, dk, dv };
+}
+
+/** x ↦ x + s · Out(MHA(RMSNorm(x))) over all atoms. */
+export function nodeAttentionForward(
+  p: AttentionParams, x: Float64Array, n: number, nh: number, geometry: PairGeometry, erope: Erope | null, eps: number,
+): { y: Float64Array; cache: NodeAttentionCache } {
+  const H = p.q.inDim;
+  const { y: xn, cache: norm } = rmsNorm(x, n, H, p.norm, eps);
+  const q = linear(xn, n, H, p.q.W, p.q.b, H);
+  const k = linear(xn, n, H, p.k.W, p.k.b, H);
+  const v = linear(xn, n, H, p.v.W, p.v.b, H);
+  const o = nodeAttentionCore(q, k, v, n, nh, geometry, erope);
+  const out = linear(o, n, H, p.out.W, p.out.b, H);
+  const y = new Float64Array(n * H);
+  for (let i = 0; i < y.length; i++) y[i] = x[i] + p.resScale * out[i];
+  return { y, cache: { norm, q, k, v } };
+}
+
+export function nodeAttentionBackward(
+  p: AttentionParams, c: NodeAttentionCache, dy: Float64Array, n: number, nh: number,
+  geometry: PairGeometry, erope: Erope | null, geometryGrad: GeometryGradient,
+): Float64Array {
+  const H = p.q.inDim;
+  const dOut = new Float64Array(n * H);
+  for (let i = 0; i < dOut.length; i++) dOut[i] = p.resScale * dy[i];
+  const dO = linearBackward(dOut, n, H, p.out.W, H);
+  const { dq, dk, dv } = nodeAttentionCoreBackward(c.q, c.k, c.v, dO, n, nh, geometry, erope, geometryGrad);
   const dxn = linearBackward(dq, n, H, p.q.W, H);
   const dxk = linearBackward(dk, n, H, p.k.W, H);
   const dxv = linearBackward(dv, n, H, p.v.W, H);
