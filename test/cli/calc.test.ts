@@ -1,0 +1,142 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { formula, parseCalcArgs, runCalc, UsageError } from '../../src/cli/calcCommand';
+import { computeCpu } from '../../src/cpu/model';
+import { readStructure } from '../../src/io/read';
+import { loadModelFromPath } from '../../src/model/loadNode';
+import { validateModelConfig } from '../../src/model/modelJson';
+import { serializeSafetensors } from '../../src/model/safetensors';
+import { randomTensors, tinyConfigObject } from '../model/helpers';
+
+const ROOT = join(__dirname, '..', '..');
+const WATER = join(ROOT, 'public/systems/water.xyz');
+const BOX = join(ROOT, 'public/systems/water64_box.xyz');
+
+/** A tiny random-weight model with every flag on, written to a temporary directory. */
+function writeTinyModel(): string {
+  const obj = tinyConfigObject();
+  Object.assign(obj.architecture, { sh_lmax: 5, boo_lmax: 9, rbf_size: 8 });
+  const config = validateModelConfig(obj);
+  const tensors = randomTensors(config, 11);
+  const dir = mkdtempSync(join(tmpdir(), 'calc-model-'));
+  writeFileSync(join(dir, 'model.json'), JSON.stringify(obj, null, 2));
+  writeFileSync(join(dir, 'weights.safetensors'), serializeSafetensors(tensors));
+  return dir;
+}
+
+const modelDir = writeTinyModel();
+
+async function run(argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCalc(argv, { log: (l) => out.push(l), error: (l) => err.push(l) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('calc arguments', () => {
+  it('parses options in both --opt value and --opt=value forms and skips a passed-through "--"', () => {
+    expect(parseCalcArgs(['--', '--model', 'm', '--system=s.xyz', '--json', 'o.json', '--frame', '-1', '--charge=1', '--spin', '2'])).toEqual({
+      model: 'm', system: 's.xyz', backend: 'cpu', json: 'o.json', frame: -1, charge: 1, spin: 2,
+    });
+    expect(parseCalcArgs(['--help'])).toBeNull();
+  });
+
+  it('rejects bad command lines with a specific message', () => {
+    const cases: [string[], string][] = [
+      [['--system', 's.xyz'], '--model is required (a model directory or model.json)'],
+      [['--model', 'm'], '--system is required (an .xyz, .extxyz or .pdb file)'],
+      [['--model', 'm', '--system', 's', '--backend', 'gpu'], '--backend must be "cpu" or "webgpu", got "gpu"'],
+      [['--model', 'm', '--system', 's', '--frame', 'last'], '--frame needs a whole number, got "last"'],
+      [['--model', 'm', '--system', 's', '--spin', '-1'], '--spin is the multiplicity 2S+1 and cannot be negative, got -1'],
+      [['--model', '--system', 's'], '--model needs a value'],
+      [['--model', 'm', '--model', 'n', '--system', 's'], '--model is given twice'],
+      [['--modle', 'm'], 'unknown option "--modle"'],
+      [['model.json'], 'unexpected argument "model.json" (options start with --)'],
+    ];
+    for (const [argv, message] of cases) expect(() => parseCalcArgs(argv), argv.join(' ')).toThrow(new UsageError(message));
+  });
+
+  it('writes formulas in Hill order', () => {
+    expect(formula(Int32Array.from([8, 1, 1]))).toBe('H2O');
+    expect(formula(Int32Array.from([1, 6, 8, 1, 1, 1]))).toBe('CH4O');
+    expect(formula(Int32Array.from([17, 11]))).toBe('ClNa');
+  });
+});
+
+describe('calc command (in-process)', () => {
+  it('prints energy and forces of a molecule, equal to the CPU runtime, and writes JSON without stress', async () => {
+    const json = join(mkdtempSync(join(tmpdir(), 'calc-')), 'out.json');
+    const { code, out, err } = await run(['--model', modelDir, '--system', WATER, '--json', json]);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    const expected = computeCpu(await loadModelFromPath(modelDir), readStructure(readFileSync(WATER, 'utf8'), WATER));
+    expect(out).toContain(`energy   ${expected.energy.toFixed(10)} eV`);
+    expect(out).toContain('3 atoms, H2O, non-periodic, charge 0, spin 1');
+    expect(out).not.toContain('stress');
+    const written = JSON.parse(readFileSync(json, 'utf8'));
+    expect(Object.keys(written)).toEqual(['energy', 'forces']);
+    expect(written.energy).toBe(expected.energy);
+    expect(written.forces).toEqual([0, 1, 2].map((a) => Array.from(expected.forces.slice(3 * a, 3 * a + 3))));
+  });
+
+  it('adds the stress (3×3) for a periodic box', async () => {
+    const json = join(mkdtempSync(join(tmpdir(), 'calc-')), 'box.json');
+    const { code, out } = await run(['--model', join(modelDir, 'model.json'), '--system', BOX, '--json', json]);
+    expect(code).toBe(0);
+    expect(out).toContain('192 atoms, H128O64, periodic (pbc TTT)');
+    expect(out).toContain('stress (eV/Å³)');
+    const expected = computeCpu(await loadModelFromPath(modelDir), readStructure(readFileSync(BOX, 'utf8'), BOX), { stress: true });
+    const written = JSON.parse(readFileSync(json, 'utf8'));
+    expect(written.forces).toHaveLength(192);
+    expect(written.energy).toBe(expected.energy);
+    expect(written.stress).toEqual([0, 1, 2].map((r) => Array.from(expected.stress!.slice(3 * r, 3 * r + 3))));
+  });
+
+  it('applies --charge and --spin overrides', async () => {
+    const base = await run(['--model', modelDir, '--system', WATER]);
+    const charged = await run(['--model', modelDir, '--system', WATER, '--charge', '1', '--spin', '2']);
+    expect(charged.out).toContain('charge 1, spin 2');
+    const energyOf = (s: string) => /energy {3}(\S+) eV/.exec(s)![1];
+    expect(energyOf(charged.out)).not.toBe(energyOf(base.out));
+  });
+
+  it('reports bad input with exit code 1 and a message naming the problem', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'calc-bad-'));
+    const bad = join(dir, 'bad.xyz');
+    writeFileSync(bad, '3\n\nO 0 0 0\nH 0.76 0.59\nH -0.76 0.59 0\n');
+    const tin = join(dir, 'tin.xyz');
+    writeFileSync(tin, '1\n\nSn 0 0 0\n');
+    const cases: [string[], string][] = [
+      [['--model', modelDir, '--system', bad], `error: ${bad} line 4: expected 4 columns (symbol x y z), got 3`],
+      [['--model', modelDir, '--system', join(dir, 'none.xyz')], `error: ${join(dir, 'none.xyz')}: no such file`],
+      [['--model', dir, '--system', WATER], `error: ${dir}: the directory has no model.json`],
+      [['--model', modelDir, '--system', tin], 'error: atom 0 has atomic number 50; this model knows Z = 1..19'],
+      [['--model', modelDir, '--system', WATER, '--backend', 'webgpu'], 'error: the WebGPU backend is not available in the calc command yet; use --backend cpu'],
+    ];
+    for (const [argv, message] of cases) {
+      const { code, err } = await run(argv);
+      expect(err, argv.join(' ')).toBe(message);
+      expect(code).toBe(1);
+    }
+    const usage = await run(['--model', modelDir, '--system', WATER, '--frame', '3']);
+    expect(usage.err).toBe(`error: --frame 3: ${WATER} has 1 frame`);
+    expect(usage.code).toBe(2);
+  });
+});
+
+describe('npm run calc (vite-node)', () => {
+  it('receives its arguments through npm and vite-node and sets the exit code', async () => {
+    const json = join(mkdtempSync(join(tmpdir(), 'calc-')), 'npm.json');
+    const exec = promisify(execFile);
+    const ok = await exec('npm', ['run', '--silent', 'calc', '--', '--model', modelDir, '--system', WATER, '--json', json], { cwd: ROOT });
+    expect(ok.stdout).toMatch(/energy {3}-?\d+\.\d{10} eV/);
+    expect(JSON.parse(readFileSync(json, 'utf8')).forces).toHaveLength(3);
+    const failed = await exec('npm', ['run', '--silent', 'calc', '--', '--model', modelDir], { cwd: ROOT }).catch((e) => e);
+    expect(failed.code).toBe(2);
+    expect(failed.stderr).toContain('error: --system is required');
+  });
+});
