@@ -416,7 +416,10 @@ function formatInfoValue(v: InfoValue): string {
 }
 
 export interface ExtXyzWriteOptions {
-  /** Decimal places for per-atom real columns (default 10: 1e-10 Å). */
+  /**
+   * Decimal places for per-atom real columns. Default: the shortest text that reads back as the
+   * same float64, so a file written and read again gives identical numbers.
+   */
   decimals?: number;
 }
 
@@ -427,7 +430,7 @@ export interface ExtXyzWriteOptions {
  */
 export function writeExtXyz(frames: Structure | Structure[], options: ExtXyzWriteOptions = {}): string {
   const list = Array.isArray(frames) ? frames : [frames];
-  const decimals = options.decimals ?? 10;
+  const decimals = options.decimals;
   const out: string[] = [];
   for (const s of list) {
     const n = s.numbers.length;
@@ -451,7 +454,8 @@ export function writeExtXyz(frames: Structure | Structure[], options: ExtXyzWrit
     keys.push(`charge=${s.charge}`, `spin=${s.spin}`);
     if (s.cell) keys.push(`pbc="${s.pbc.map((p) => (p ? 'T' : 'F')).join(' ')}"`);
     out.push(String(n), keys.join(' '));
-    const real = (x: number) => x.toFixed(decimals).padStart(decimals + 6);
+    const real =
+      decimals === undefined ? (x: number) => String(x).padStart(22) : (x: number) => x.toFixed(decimals).padStart(decimals + 6);
     for (let a = 0; a < n; a++) {
       let line = chemicalSymbol(s.numbers[a]).padEnd(3);
       for (let d = 0; d < 3; d++) line += ' ' + real(s.positions[3 * a + d]);
