@@ -1,0 +1,105 @@
+"""model.json parsing and validation (docs/model-format.md).
+
+Unknown keys are an error so that a typo never silently falls back to a default.
+"""
+import copy
+import math
+
+FORMAT = "scaip-web-model"
+FORMAT_VERSION = 1
+
+ARCHITECTURE_KEYS = {
+    "hidden_size": int,
+    "num_layers": int,
+    "num_heads": int,
+    "max_num_elements": int,
+    "cutoff": float,
+    "knn_k": int,
+    "knn_soft": bool,
+    "knn_sigmoid_scale": float,
+    "knn_lse_scale": float,
+    "knn_candidates": int,
+    "rbf_size": int,
+    "sh_lmax": int,
+    "boo_lmax": int,
+    "ffn_multiplier": int,
+    "output_multiplier": int,
+    "use_node_attention": bool,
+    "use_lae": bool,
+    "lae_frequency_list": list,
+    "use_erope": bool,
+    "erope_num_freq": int,
+    "use_charge_spin": bool,
+    "rmsnorm_eps": float,
+}
+HEADS_KEYS = {"forces": str, "energy_prefix": str, "force_prefix": (str, type(None)), "regress_stress": bool}
+NORMALIZATION_KEYS = {"energy_scale": float, "energy_shift": float, "element_references": (list, type(None))}
+TOP_KEYS = {
+    "format", "format_version", "name", "version", "description", "provenance", "weights_file",
+    "architecture", "heads", "normalization",
+}
+
+
+class ModelConfigError(ValueError):
+    pass
+
+
+def _check_section(section, spec, where):
+    if not isinstance(section, dict):
+        raise ModelConfigError(f"{where}: expected an object")
+    unknown = set(section) - set(spec)
+    if unknown:
+        raise ModelConfigError(f"{where}: unknown key(s) {sorted(unknown)}")
+    missing = set(spec) - set(section)
+    if missing:
+        raise ModelConfigError(f"{where}: missing key(s) {sorted(missing)}")
+    for key, typ in spec.items():
+        value = section[key]
+        if typ is float:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        elif typ is int:
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        else:
+            ok = isinstance(value, typ)
+        if not ok:
+            raise ModelConfigError(f"{where}.{key}: bad value {value!r}")
+
+
+def validate_config(config):
+    """Check a model.json dict; returns a deep copy. Raises ModelConfigError naming the field."""
+    if not isinstance(config, dict):
+        raise ModelConfigError("model.json: expected a JSON object")
+    cfg = copy.deepcopy(config)
+    unknown = set(cfg) - TOP_KEYS
+    if unknown:
+        raise ModelConfigError(f"model.json: unknown key(s) {sorted(unknown)}")
+    missing = TOP_KEYS - set(cfg)
+    if missing:
+        raise ModelConfigError(f"model.json: missing key(s) {sorted(missing)}")
+    if cfg["format"] != FORMAT or cfg["format_version"] != FORMAT_VERSION:
+        raise ModelConfigError(
+            f"model.json: format {cfg['format']!r} version {cfg['format_version']!r} "
+            f"(expected {FORMAT!r} version {FORMAT_VERSION})"
+        )
+    _check_section(cfg["architecture"], ARCHITECTURE_KEYS, "architecture")
+    _check_section(cfg["heads"], HEADS_KEYS, "heads")
+    _check_section(cfg["normalization"], NORMALIZATION_KEYS, "normalization")
+    arch, heads = cfg["architecture"], cfg["heads"]
+    if arch["hidden_size"] % arch["num_heads"] != 0:
+        raise ModelConfigError("architecture: hidden_size must be divisible by num_heads")
+    if arch["use_lae"] and sum(arch["lae_frequency_list"]) != arch["hidden_size"] // arch["num_heads"]:
+        raise ModelConfigError("architecture.lae_frequency_list: must sum to the head dimension")
+    if not arch["knn_soft"]:
+        raise ModelConfigError("architecture.knn_soft: hard kNN ranks are not supported (all released models are soft)")
+    if heads["forces"] not in ("conservative", "direct"):
+        raise ModelConfigError(f"heads.forces: {heads['forces']!r} (expected 'conservative' or 'direct')")
+    if heads["forces"] == "direct" and not heads["force_prefix"]:
+        raise ModelConfigError("heads.force_prefix: required for a direct force head")
+    for key in ("energy_prefix", "force_prefix"):
+        prefix = heads[key]
+        if prefix is not None and not prefix.endswith("."):
+            raise ModelConfigError(f"heads.{key}: must end with '.' ({prefix!r})")
+    refs = cfg["normalization"]["element_references"]
+    if refs is not None and not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in refs):
+        raise ModelConfigError("normalization.element_references: must be numbers")
+    return cfg

@@ -1,0 +1,117 @@
+"""Differentiable soft bi-kNN neighbour graph with periodic images (spec §1.2 + golden README §0.5).
+
+Everything that selects (sorting, truncation, the x < 1 test) runs on detached values; the kept
+distances, soft ranks and envelope coordinates stay differentiable in positions and cell.
+"""
+import math
+
+import torch
+
+INF = float("inf")
+
+
+def safe_norm(vec):
+    """|v| with the reference code's rule: exactly 0 (and zero gradient) when |v|^2 <= 1e-12."""
+    sq = (vec * vec).sum(-1)
+    small = sq <= 1e-12
+    norm = torch.sqrt(torch.clamp(sq, min=1e-12))
+    return torch.where(small, torch.zeros_like(norm), norm)
+
+
+def safe_normalize(vec):
+    """v/|v|, the zero vector for v = 0."""
+    sq = (vec * vec).sum(-1, keepdim=True)
+    return vec / torch.sqrt(torch.clamp(sq, min=1e-12))
+
+
+def bump(x):
+    """Smooth step from 0 (x <= -4) to 1 (x >= 4), 1/2 at 0 (low-memory soft rank kernel)."""
+    inside = x.abs() < 4
+    step = (x >= 0).to(x.dtype)
+    # Masked input keeps the unused branch finite so no NaN leaks into gradients.
+    t = torch.where(inside, x / 4.0, torch.zeros_like(x))
+    a = torch.exp(-2.0 / (t + 1.0))
+    b = torch.exp(-2.0 / (1.0 - t))
+    return torch.where(inside, a / (a + b), step)
+
+
+def soft_rank_truncated(dist, candidates, scale):
+    """Soft rank of every entry of each row among the row's `candidates` nearest; +inf elsewhere."""
+    kd = min(candidates, dist.shape[1])
+    order = torch.sort(dist.detach(), dim=1, stable=True).indices[:, :kd]
+    kept = torch.gather(dist, 1, order)
+    ranks_kept = bump((kept[:, :, None] - kept[:, None, :]) / scale).sum(-1)
+    return torch.full_like(dist, INF).scatter(1, order, ranks_kept)
+
+
+def image_offsets(cell, pbc, cutoff):
+    """Integer image triples (M,3) in torch.cartesian_prod order, rep_i = ceil(cutoff*|a_j x a_k|/V)."""
+    if not bool(pbc.any()):
+        return torch.zeros((1, 3), dtype=torch.long)
+    c = cell.detach().to(torch.float64)
+    vol = torch.dot(c[0], torch.cross(c[1], c[2], dim=0))
+    reps = []
+    for i in range(3):
+        j, k = (i + 1) % 3, (i + 2) % 3
+        inv_height = torch.linalg.norm(torch.cross(c[j], c[k], dim=0) / vol)
+        reps.append(int(math.ceil(cutoff * float(inv_height))) if bool(pbc[i]) else 0)
+    ranges = [torch.arange(-r, r + 1, dtype=torch.long) for r in reps]
+    return torch.cartesian_prod(*ranges).reshape(-1, 3)
+
+
+def wrap_positions(pos, cell, pbc):
+    """Wrap into the cell along periodic axes (integer shifts detached, so d/dpos is identity)."""
+    if not bool(pbc.any()):
+        return pos
+    frac = torch.linalg.solve(cell.detach().T, pos.detach().T).T
+    shift = torch.floor(frac) * pbc.to(pos.dtype)
+    return pos - shift @ cell
+
+
+def build_system_graph(pos, cell, pbc, cutoff, knn_k, candidates, sigmoid_scale, lse_scale, need_pairwise):
+    """Soft bi-kNN graph of one system.
+
+    pos (n,3) wrapped positions, cell (3,3) rows = lattice vectors, pbc (3,) bool.
+    Returns dict: center (E,), neighbor (E,), shift (E,3) long, disp (E,3) = pos_b + shift.cell - pos_a,
+    env (E,) envelope coordinate x (< 1), dist_pairwise (n,n) minimum-image distances or None.
+    """
+    n = pos.shape[0]
+    shifts = image_offsets(cell, pbc, cutoff)
+    m = shifts.shape[0]
+    translations = shifts.to(pos.dtype) @ cell  # (M,3)
+    disp = pos[None, :, None, :] + translations[None, None, :, :] - pos[:, None, None, :]  # (n,n,M,3)
+    dist = safe_norm(disp)  # (n,n,M)
+    src_rank = soft_rank_truncated(dist.reshape(n, n * m), candidates, sigmoid_scale).reshape(n, n, m)
+    dist_t = dist.transpose(0, 1).reshape(n, n * m)
+    dst_rank = soft_rank_truncated(dist_t, candidates, sigmoid_scale).reshape(n, n, m).transpose(0, 1)
+    with torch.no_grad():
+        cand = torch.isfinite(src_rank) & torch.isfinite(dst_rank)
+        ia, ib, im = torch.nonzero(cand, as_tuple=True)
+    stack = torch.stack([src_rank[ia, ib, im] / knn_k, dst_rank[ia, ib, im] / knn_k, dist[ia, ib, im] / cutoff])
+    env = lse_scale * torch.logsumexp(stack / lse_scale, dim=0)
+    d = dist[ia, ib, im]
+    env = torch.where(d == 0, torch.zeros_like(env), env)
+    keep = (env < 1.0).detach()
+    ia, ib, im, env = ia[keep], ib[keep], im[keep], env[keep]
+    out = {
+        "center": ia,
+        "neighbor": ib,
+        "shift": shifts[im],
+        # Self-loops get a constant zero vector: their unit-vector gradient is ~1e6 and would only
+        # cancel (+G - G on the same atom) up to rounding, polluting forces at the 1e-11 level.
+        "disp": torch.where((d[keep] == 0)[:, None], torch.zeros_like(pos[:1]), disp[ia, ib, im]),
+        "env": env,
+        "dist_pairwise": dist.min(dim=2).values if need_pairwise else None,
+    }
+    return out
+
+
+def segment_slots(segment, value, num_segments):
+    """Position of each item inside its segment when ordered by ascending value (stable)."""
+    order = torch.sort(value.detach(), stable=True).indices
+    order = order[torch.sort(segment[order], stable=True).indices]
+    counts = torch.bincount(segment, minlength=num_segments)
+    starts = torch.cumsum(counts, 0) - counts
+    slots = torch.empty_like(segment)
+    slots[order] = torch.arange(segment.shape[0], dtype=segment.dtype) - starts[segment[order]]
+    return slots, counts
