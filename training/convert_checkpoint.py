@@ -15,6 +15,7 @@ import json
 import os
 import pickle
 import sys
+import zipfile
 
 import torch
 
@@ -98,10 +99,22 @@ class _LenientPickleModule:
 
 
 def load_checkpoint(path):
+    """Unpickle a zip-format torch checkpoint with LenientUnpickler.
+
+    torch 1.13's torch.load ignores `pickle_module` unless weights_only is set, so the zip reader is
+    driven directly here (same internals torch.load uses).
+    """
     try:
-        return torch.load(path, map_location="cpu", pickle_module=_LenientPickleModule)
+        with open(path, "rb") as f:
+            if not zipfile.is_zipfile(f):
+                raise ConversionError(f"{path}: not a zip-format torch checkpoint")
+            f.seek(0)
+            with torch.serialization._open_zipfile_reader(f) as archive:
+                return torch.serialization._load(archive, "cpu", _LenientPickleModule, encoding="utf-8")
     except ConversionError:
         raise
+    except FileNotFoundError:
+        raise ConversionError(f"{path}: no such file") from None
     except Exception as err:  # noqa: BLE001 - report any unpickling failure with the file name
         raise ConversionError(f"{path}: cannot read the checkpoint ({type(err).__name__}: {err})") from None
 

@@ -15,6 +15,7 @@ import math
 import os
 import shutil
 import sys
+import tempfile
 
 import numpy as np
 import torch
@@ -22,7 +23,9 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from scaip.golden import config_from_golden, load_golden, state_dict_from_golden, structure_from_golden  # noqa: E402
-from scaip.io import save_model  # noqa: E402
+import convert_checkpoint  # noqa: E402
+from scaip.checkpoint_shape import write_checkpoint_like  # noqa: E402
+from scaip.io import load_model, save_model  # noqa: E402
 from scaip.model import AllScAIP, batch_structures  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -291,6 +294,23 @@ def main():
         index.append({"name": name, "description": description, "source": "pytorch-reference",
                       "flags": flags_of(config, structure)})
         print(f"{name}: {len(structure['numbers'])} atoms")
+    # A model that went through the checkpoint converter, so every runtime can check a converted model.
+    name = "converted-checkpoint"
+    description = "released-like checkpoint (md_NeNo flags, rmsd 1.433569, element refs) through convert_checkpoint.py"
+    config = make_config(name, description, normalization={
+        "energy_scale": 1.433569, "energy_shift": 0.0, "element_references": element_references(23, 20)})
+    source = AllScAIP(config).double()
+    randomize(source, 2023)
+    with tempfile.TemporaryDirectory() as tmp:
+        ckpt = write_checkpoint_like(source, os.path.join(tmp, "allscaip-like.pt"))
+        converted_dir = os.path.join(tmp, "converted")
+        convert_checkpoint.convert(ckpt, converted_dir, name=name, description=description)
+        converted = load_model(converted_dir)
+    structure = molecule(24, 5, extra=[(6, [4.6, 4.4, 1.4])])
+    write_case(args.out, name, converted, converted.config, structure)
+    index.append({"name": name, "description": description, "source": "convert_checkpoint.py",
+                  "flags": flags_of(converted.config, structure)})
+    print(f"{name}: {len(structure['numbers'])} atoms")
     for path in sorted(glob.glob(os.path.join(args.golden_dir, "case*.json"))):
         golden = load_golden(path)
         number = os.path.basename(path)[4]
