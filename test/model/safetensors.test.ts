@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ModelLoadError } from '../../src/model/errors';
 import { parseSafetensors, serializeSafetensors } from '../../src/model/safetensors';
@@ -110,5 +114,42 @@ describe('safetensors', () => {
     expect(loadError(() => parseSafetensors(junk, 'w.safetensors')).message).toMatch(
       /^w\.safetensors: the header is not valid JSON/,
     );
+  });
+});
+
+const ROOT = join(__dirname, '..', '..');
+const hasPythonReader = (() => {
+  if (!existsSync('/usr/bin/python3') || !existsSync(join(ROOT, 'training/scaip/safetensors.py'))) return false;
+  try {
+    execFileSync('/usr/bin/python3', ['-c', 'import torch, numpy'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe('safetensors interchange with the PyTorch side', () => {
+  it.skipIf(!hasPythonReader)('files written here read back identically in training/scaip/safetensors.py', () => {
+    const tensors = new Map([
+      ['backbone.w', { shape: [2, 3], data: Float32Array.from([1.5, -2, 3.25, 1e-38, -0, 7e30]) }],
+      ['backbone.scale', { shape: [], data: Float32Array.from([0.3]) }],
+    ]);
+    const path = join(mkdtempSync(join(tmpdir(), 'st-')), 'w.safetensors');
+    writeFileSync(path, serializeSafetensors(tensors, { source: 'ts' }));
+    const script = [
+      'import sys, json',
+      `sys.path.insert(0, ${JSON.stringify(join(ROOT, 'training'))})`,
+      'from scaip.safetensors import load_file',
+      't = load_file(sys.argv[1])',
+      'print(json.dumps({k: {"shape": list(v.shape), "dtype": str(v.dtype), "data": v.double().flatten().tolist()} for k, v in t.items()}))',
+    ].join('\n');
+    const env = { ...process.env, OPENBLAS_NUM_THREADS: '1' };
+    const got = JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, path], { encoding: 'utf8', env }));
+    expect(Object.keys(got).sort()).toEqual(['backbone.scale', 'backbone.w']);
+    for (const [name, t] of tensors) {
+      expect(got[name].shape).toEqual(t.shape);
+      expect(got[name].dtype).toBe('torch.float32');
+      expect(got[name].data).toEqual(Array.from(t.data));
+    }
   });
 });
