@@ -47,7 +47,7 @@ def soft_rank_truncated(dist, candidates, scale):
 def image_offsets(cell, pbc, cutoff):
     """Integer image triples (M,3) in torch.cartesian_prod order, rep_i = ceil(cutoff*|a_j x a_k|/V)."""
     if not bool(pbc.any()):
-        return torch.zeros((1, 3), dtype=torch.long)
+        return torch.zeros((1, 3), dtype=torch.long, device=cell.device)
     c = cell.detach().to(torch.float64)
     vol = torch.dot(c[0], torch.cross(c[1], c[2], dim=0))
     reps = []
@@ -56,7 +56,7 @@ def image_offsets(cell, pbc, cutoff):
         inv_height = torch.linalg.norm(torch.cross(c[j], c[k], dim=0) / vol)
         reps.append(int(math.ceil(cutoff * float(inv_height))) if bool(pbc[i]) else 0)
     ranges = [torch.arange(-r, r + 1, dtype=torch.long) for r in reps]
-    return torch.cartesian_prod(*ranges).reshape(-1, 3)
+    return torch.cartesian_prod(*ranges).reshape(-1, 3).to(cell.device)
 
 
 def wrap_positions(pos, cell, pbc):
@@ -113,5 +113,5 @@ def segment_slots(segment, value, num_segments):
     counts = torch.bincount(segment, minlength=num_segments)
     starts = torch.cumsum(counts, 0) - counts
     slots = torch.empty_like(segment)
-    slots[order] = torch.arange(segment.shape[0], dtype=segment.dtype) - starts[segment[order]]
+    slots[order] = torch.arange(segment.shape[0], dtype=segment.dtype, device=segment.device) - starts[segment[order]]
     return slots, counts

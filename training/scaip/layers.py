@@ -84,9 +84,11 @@ class Attention(nn.Module):
         k = self._split(self.attn_in_proj_k(x))
         v = self._split(self.attn_in_proj_v(x))
         if lae_vectors is not None:
-            y = lae_vectors[:, None, :, :][..., lae_layout.component_index]
-            q = q[..., lae_layout.channel_index] * y
-            k = k[..., lae_layout.channel_index] * y
+            comp = lae_layout.component_index.to(x.device)
+            chan = lae_layout.channel_index.to(x.device)
+            y = lae_vectors[:, None, :, :][..., comp]
+            q = q[..., chan] * y
+            k = k[..., chan] * y
         # Scale stays 1/sqrt(head_dim) even when LAE widens q and k (the reference passes it explicitly).
         out = attend(q, k, v, bias, 1.0 / math.sqrt(self.head_dim))
         b, _, s, _ = out.shape

@@ -100,7 +100,8 @@ class AllScAIP(nn.Module):
             start = 0
             for g, n in zip(parts, natoms):
                 # Block-diagonal: cross-system entries are masked later.
-                dp = dp.index_put((torch.arange(start, start + n)[:, None], torch.arange(start, start + n)[None, :]),
+                idx = torch.arange(start, start + n, device=pos.device)
+                dp = dp.index_put((idx[:, None], idx[None, :]),
                                   g["dist_pairwise"])
                 start += n
             graph["dist_pairwise"] = dp
@@ -115,8 +116,8 @@ class AllScAIP(nn.Module):
         dst_flat = neighbor * k + dst_slot
         bias = envelope(env)
         dtype = env.dtype
-        src_bias = torch.full((num_nodes * k,), -math.inf, dtype=dtype).index_copy(0, src_flat, bias)
-        dst_bias = torch.full((num_nodes * k,), -math.inf, dtype=dtype).index_copy(0, dst_flat, bias)
+        src_bias = torch.full((num_nodes * k,), -math.inf, dtype=dtype, device=env.device).index_copy(0, src_flat, bias)
+        dst_bias = torch.full((num_nodes * k,), -math.inf, dtype=dtype, device=env.device).index_copy(0, dst_flat, bias)
         return {
             "num_nodes": num_nodes, "num_slots": k, "src_flat": src_flat, "dst_flat": dst_flat,
             "src_slot": src_slot, "dst_slot": dst_slot, "src_count": src_count,
@@ -136,7 +137,8 @@ class AllScAIP(nn.Module):
         arch = self.arch
         dtype = pos.dtype
         n_total = pos.shape[0]
-        batch = torch.repeat_interleave(torch.arange(len(natoms)), torch.tensor(natoms))
+        dev = pos.device
+        batch = torch.repeat_interleave(torch.arange(len(natoms), device=dev), torch.tensor(natoms, device=dev))
         graph = self._graph(pos, cell, pbc, natoms)
         layout = self._layout(graph, n_total)
         k = layout["num_slots"]
@@ -147,25 +149,27 @@ class AllScAIP(nn.Module):
 
         # Gaussian RBF on [0, cutoff], width 2 x spacing (reference GaussianSmearing, basis_width_scalar 2).
         n_rbf = arch["rbf_size"]
-        mu = torch.linspace(0.0, arch["cutoff"], n_rbf, dtype=dtype)
+        mu = torch.linspace(0.0, arch["cutoff"], n_rbf, dtype=dtype, device=dev)
         coeff = -0.5 / (2.0 * (mu[1] - mu[0])) ** 2
         rbf = torch.exp(coeff * (r[:, None] - mu) ** 2)
         sh = spherical_harmonics(arch["sh_lmax"], u)
 
         # Bond-orientational order: per centre, mean of Y_l/sqrt(2l+1) over its slots (self included).
         lb = arch["boo_lmax"]
-        degree = torch.repeat_interleave(torch.arange(lb + 1), 2 * torch.arange(lb + 1) + 1)
+        ls = torch.arange(lb + 1, device=dev)
+        degree = torch.repeat_interleave(ls, 2 * ls + 1)
         y_boo = spherical_harmonics(lb, u) / torch.sqrt(2.0 * degree.to(dtype) + 1.0)
         count = layout["src_count"].clamp(min=1).to(dtype)
-        mean = torch.zeros((n_total, y_boo.shape[1]), dtype=dtype).index_add(0, center, y_boo) / count[:, None]
-        boo_sq = torch.zeros((n_total, lb + 1), dtype=dtype).index_add(1, degree, mean * mean)
+        mean = torch.zeros((n_total, y_boo.shape[1]), dtype=dtype, device=dev).index_add(0, center, y_boo) / count[:, None]
+        boo_sq = torch.zeros((n_total, lb + 1), dtype=dtype, device=dev).index_add(1, degree, mean * mean)
         boo = torch.clamp(boo_sq, min=1e-6).sqrt()
 
         if self.lae_layout is not None:
             ll = self.lae_layout.lmax
-            deg = torch.repeat_interleave(torch.arange(ll + 1), 2 * torch.arange(ll + 1) + 1)
+            ls = torch.arange(ll + 1, device=dev)
+            deg = torch.repeat_interleave(ls, 2 * ls + 1)
             y_lae = spherical_harmonics(ll, u) / torch.sqrt(2.0 * deg.to(dtype) + 1.0)
-            zeros = torch.zeros((n_total * k, y_lae.shape[1]), dtype=dtype)
+            zeros = torch.zeros((n_total * k, y_lae.shape[1]), dtype=dtype, device=dev)
             layout["lae_src"] = zeros.index_copy(0, layout["src_flat"], y_lae).view(n_total, k, -1)
             layout["lae_dst"] = zeros.index_copy(0, layout["dst_flat"], y_lae).view(n_total, k, -1)
 
@@ -176,7 +180,7 @@ class AllScAIP(nn.Module):
         edge_attr = ib.edge_attr_linear(torch.cat([rbf, sh], dim=-1))
         # The node feature paired with every slot is the centre's own (neighbor_index[0][a, r] = a).
         edge_feat = ib.edge_feature_linear(torch.cat([node[center], edge_attr], dim=-1))
-        x = torch.zeros((n_total * k, edge_feat.shape[1]), dtype=dtype).index_copy(0, layout["src_flat"], edge_feat)
+        x = torch.zeros((n_total * k, edge_feat.shape[1]), dtype=dtype, device=dev).index_copy(0, layout["src_flat"], edge_feat)
 
         inter = {}
         if intermediates:
@@ -188,7 +192,7 @@ class AllScAIP(nn.Module):
                 inter["layer_node_states"].append(x.view(n_total, k, -1)[:, 0].detach().clone())
         node_reps = x.view(n_total, k, -1)[:, 0]
         e_atom = self._energy_head(node_reps)
-        energy = torch.zeros(len(natoms), dtype=dtype).index_add(0, batch, e_atom)
+        energy = torch.zeros(len(natoms), dtype=dtype, device=dev).index_add(0, batch, e_atom)
         out = {"energy_raw": energy, "energy_per_atom": e_atom, "batch": batch}
         if self._force_head is not None:
             out["forces_raw"] = self._force_head(node_reps)
@@ -207,10 +211,10 @@ class AllScAIP(nn.Module):
         valid = batch[:, None] == batch[None, :]
         base = None
         if multi:
-            base = torch.zeros(valid.shape, dtype=dtype).masked_fill(~valid, -math.inf)
+            base = torch.zeros(valid.shape, dtype=dtype, device=batch.device).masked_fill(~valid, -math.inf)
         ctx = {"valid": valid, "base_mask": base, "sincx": None}
         if arch["use_erope"]:
-            omega = erope_omega(arch["erope_num_freq"]).to(dtype)
+            omega = erope_omega(arch["erope_num_freq"]).to(dtype=dtype, device=batch.device)
             ctx["sincx"] = sinc(graph["dist_pairwise"][:, :, None] * omega)
         return ctx
 
@@ -244,9 +248,10 @@ class AllScAIP(nn.Module):
         if forces and conservative:
             pos.requires_grad_(True)
         if want_stress:
-            strain = torch.zeros((len(natoms), 3, 3), dtype=pos.dtype, requires_grad=True)
+            strain = torch.zeros((len(natoms), 3, 3), dtype=pos.dtype, device=pos.device, requires_grad=True)
             sym = 0.5 * (strain + strain.transpose(1, 2))
-            batch = torch.repeat_interleave(torch.arange(len(natoms)), torch.tensor(natoms))
+            batch = torch.repeat_interleave(torch.arange(len(natoms), device=pos.device),
+                                            torch.tensor(natoms, device=pos.device))
             pos_in = pos + torch.bmm(pos[:, None, :], sym[batch])[:, 0]
             cell_in = cell + torch.bmm(cell, sym)
         else:
@@ -259,7 +264,7 @@ class AllScAIP(nn.Module):
         energy = scale * e_raw + norm["energy_shift"]
         refs = norm["element_references"]
         if refs is not None:
-            table = torch.tensor(refs, dtype=pos.dtype)
+            table = torch.tensor(refs, dtype=pos.dtype, device=pos.device)
             if int(numbers.max()) >= table.shape[0]:
                 raise ValueError(f"normalization.element_references has {table.shape[0]} entries, "
                                  f"but Z = {int(numbers.max())} is present")
