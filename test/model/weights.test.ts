@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ModelConfig, Tensor } from '../../src/model/config';
 import { validateModelConfig } from '../../src/model/modelJson';
@@ -6,7 +7,7 @@ import { parseSafetensors, serializeSafetensors } from '../../src/model/safetens
 import { checkWeights, expectedTensors, parameterCount } from '../../src/model/weights';
 import { randomTensors, tinyConfigObject } from './helpers';
 
-const GOLDEN_DIR = '/work/shared/reference/allscaip-golden';
+const GOLDEN_DIR = join(__dirname, '..', '..', '..', 'shared', 'reference', 'allscaip-golden');
 const GOLDEN_CASES = [
   'case1_water8_allflags',
   'case2_water8_released_flags',
