@@ -54,14 +54,3 @@ test('supercell tiles atoms and scales the cell; refuses non-periodic directions
   expect(big.positions[3 * 11 + 2]).toBeCloseTo(1.4 + 2 * 2.8, 12);
   expect(() => supercell({ ...s, pbc: [true, true, false] }, 1, 1, 2)).toThrow(/not periodic/);
 });
-
-import { moleculeIndex } from '../../src/ui/system/molecules';
-test('molecules: two waters, one split across the box boundary, and a lone ion', () => {
-  const pos = [
-    0.1, 5, 5, 9.3, 5.6, 5, 0.4, 4.1, 5, // water 1: O near x=0, one H wrapped to x≈9.3
-    5, 5, 5, 5.96, 5, 5, 4.76, 5.93, 5, // water 2
-    2.5, 2.5, 8, // Na+
-  ];
-  const mol = moleculeIndex([8, 1, 1, 8, 1, 1, 11], pos, [10, 0, 0, 0, 10, 0, 0, 0, 10], [true, true, true]);
-  expect(Array.from(mol)).toEqual([0, 0, 0, 1, 1, 1, 2]);
-});

@@ -1,0 +1,67 @@
+// Messages between the page and the MD worker. The worker owns its own WebGPU device and the engine;
+// the page only receives frames (positions + one thermo row) a few times a second, so the viewer and
+// the controls never wait on the GPU.
+
+import type { Pbc } from '../../io/structure';
+import type { ModelConfig } from '../../model/config';
+import type { SimParams } from '../store';
+
+export interface PlainStructure {
+  numbers: Int32Array;
+  positions: Float64Array;
+  cell: Float64Array | null;
+  pbc: Pbc;
+  charge: number;
+  spin: number;
+}
+
+export interface PlainModel {
+  config: ModelConfig;
+  tensors: { name: string; shape: number[]; data: Float32Array }[];
+}
+
+export type ToWorker =
+  | { kind: 'init'; preferGpu: boolean }
+  | { kind: 'model'; model: PlainModel }
+  | { kind: 'system'; structure: PlainStructure; params: SimParams }
+  | { kind: 'params'; params: SimParams }
+  | { kind: 'run' }
+  | { kind: 'pause' }
+  | { kind: 'step'; steps: number }
+  | { kind: 'minimize'; maxSteps: number; fmax: number }
+  | { kind: 'reset' }
+  /** Test hook and manual recovery check: destroy the worker's GPU device as a driver reset would. */
+  | { kind: 'lose-device' };
+
+export interface ThermoRow {
+  step: number;
+  time_fs: number;
+  epot: number;
+  ekin: number;
+  /** epot + ekin + energy exchanged with the thermostat: the quantity NVE/NVT integrators conserve. */
+  econs: number;
+  temperature: number;
+  /** bar; NaN without a cell or without a virial. */
+  pressure: number;
+  volume: number;
+  /** g/cm³; NaN without a cell. */
+  density: number;
+}
+
+export interface FramePayload {
+  step: number;
+  time_fs: number;
+  positions: Float64Array;
+  cell: Float64Array | null;
+  /** Every sample since the previous frame (the last one is this frame's). */
+  thermo: ThermoRow[];
+}
+
+export type FromWorker =
+  | { kind: 'backend'; backend: 'webgpu' | 'cpu'; detail: string; notice: string | null }
+  | { kind: 'ready'; what: 'model' | 'system'; detail: string }
+  | { kind: 'frame'; frame: FramePayload; stepsPerSecond: number }
+  | { kind: 'state'; running: boolean; busy: string | null }
+  /** The run restarted from `fromStep` (device loss); frames after it will be produced again. */
+  | { kind: 'recovered'; fromStep: number; message: string }
+  | { kind: 'error'; message: string; fatal: boolean };

@@ -1,0 +1,411 @@
+/// <reference lib="webworker" />
+// The MD worker. It owns a WebGPU device of its own (or runs on the CPU where WebGPU is missing),
+// the force provider and the engine, and runs the step loop off the page's main thread: the page
+// gets a frame (positions + one thermo row) per sample, a few per second, and never waits on the GPU.
+// It keeps a checkpoint in host memory; when the device is lost it acquires a new one, rebuilds the
+// engine from that checkpoint and carries on.
+
+import { acquireDevice, type GpuContext } from '../../gpu/device';
+import { ATOMIC_MASSES } from '../../io/elements';
+import type { LoadedModel, Tensor } from '../../model/config';
+import type { EngineCheckpoint, MdEngine, MdSettings, Sample } from '../../md/types';
+import { degreesOfFreedom } from '../../md/types';
+import { AMU_PER_A3_TO_G_CM3, EV_PER_A3_TO_BAR, KB } from '../../md/units';
+import { cellVolume } from '../geometry/cell';
+import { defaultTimeStep } from '../../md/setup';
+import type { SimParams } from '../store';
+import { buildEngine, type EngineRequest } from './factory';
+import type { FromWorker, PlainStructure, ThermoRow, ToWorker } from './protocol';
+
+declare const self: DedicatedWorkerGlobalScope;
+
+/** Checkpoint at least this often (steps and seconds), so a device loss costs little. */
+const CHECKPOINT_EVERY_S = 2;
+
+let preferGpu = true;
+let gpu: GpuContext | null = null;
+let model: LoadedModel | null = null;
+let structure: PlainStructure | null = null;
+let params: SimParams | null = null;
+let engine: MdEngine | null = null;
+let checkpoint: EngineCheckpoint | null = null;
+let checkpointTime = 0;
+let running = false;
+let loopActive = false;
+let pendingSteps = 0;
+let recovering: Promise<void> | null = null;
+let generation = 0; // bumps on every new system/model so stale loops stop
+let lastSampleWall = 0;
+let lastSampleStep = 0;
+let stepsPerSecond = 0;
+let totalMass = 0;
+
+function send(msg: FromWorker, transfer: Transferable[] = []): void {
+  self.postMessage(msg, transfer);
+}
+
+function state(busy: string | null = null): void {
+  send({ kind: 'state', running, busy });
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+async function init(wantGpu: boolean): Promise<void> {
+  preferGpu = wantGpu;
+  if (wantGpu) {
+    try {
+      gpu = await acquireDevice();
+      watchDevice(gpu);
+      send({ kind: 'backend', backend: 'webgpu', detail: gpu.adapterDescription, notice: null });
+      return;
+    } catch (e) {
+      send({ kind: 'backend', backend: 'cpu', detail: 'CPU', notice: `WebGPU could not start (${errorText(e)}); running on the CPU, much slower.` });
+      return;
+    }
+  }
+  send({ kind: 'backend', backend: 'cpu', detail: 'CPU', notice: null });
+}
+
+function watchDevice(ctx: GpuContext): void {
+  void ctx.lost.then((err) => {
+    if (gpu !== ctx) return; // a device we already replaced
+    recovering = recover(`${err.message}`);
+  });
+}
+
+function settingsFrom(p: SimParams, numbers: Int32Array): MdSettings {
+  return {
+    ensemble: p.ensemble,
+    dt: p.timestepAuto ? defaultTimeStep(numbers) : p.timestep,
+    temperature: p.temperature,
+    pressure: p.pressure,
+    seed: p.seed,
+    friction: p.friction,
+    tauT: p.tau,
+    nhcLength: 3,
+    barostatInterval: 25,
+    fireDtMax: 10,
+    fireMaxStep: 0.2,
+  };
+}
+
+function request(resume: EngineCheckpoint | null, settings?: MdSettings): EngineRequest {
+  const st = structure!;
+  return {
+    provider: params!.provider,
+    model,
+    device: gpu?.device ?? null,
+    structure: { ...st, info: {}, arrays: {} },
+    settings: settings ?? settingsFrom(params!, st.numbers),
+    resume,
+  };
+}
+
+async function rebuild(resume: EngineCheckpoint | null, settings?: MdSettings): Promise<void> {
+  engine?.destroy();
+  engine = null;
+  engine = await buildEngine(request(resume, settings));
+  checkpoint = await engine.checkpoint();
+  checkpointTime = performance.now();
+}
+
+async function setSystem(st: PlainStructure, p: SimParams): Promise<void> {
+  generation++;
+  running = false;
+  pendingSteps = 0;
+  structure = st;
+  params = p;
+  totalMass = Array.from(st.numbers).reduce((s, z) => s + (ATOMIC_MASSES[z] ?? 1), 0);
+  await waitIdle();
+  engine?.destroy();
+  engine = null;
+  checkpoint = null;
+  if (p.provider === 'allscaip' && !model) {
+    send({ kind: 'ready', what: 'system', detail: 'waiting for a model' });
+    state();
+    return;
+  }
+  state('preparing system');
+  try {
+    await rebuild(null);
+    const s = await engine!.sample();
+    lastSampleWall = performance.now();
+    lastSampleStep = s.step;
+    postSample(s);
+    send({ kind: 'ready', what: 'system', detail: `${st.numbers.length} atoms on ${engine!.backend}` });
+    state();
+  } catch (e) {
+    engine = null;
+    send({ kind: 'error', message: `Could not set up the simulation: ${errorText(e)}`, fatal: true });
+    state();
+  }
+}
+
+async function setParams(p: SimParams): Promise<void> {
+  const old = params;
+  params = p;
+  if (!structure || !old) return;
+  const engineChanged = old.provider !== p.provider;
+  if (!engine) {
+    // Nothing built yet (no model until now, or the last setup failed): build with the new choice.
+    if (engineChanged) await setSystem(structure, p);
+    return;
+  }
+  const wasRunning = running;
+  running = false;
+  await waitIdle();
+  try {
+    if (engineChanged) await rebuild(null);
+    else {
+      // Settings are fixed per engine: continue the same trajectory under the new settings.
+      const cp = await engine.checkpoint();
+      await rebuild({ ...cp, settings: settingsFrom(p, structure.numbers) });
+    }
+  } catch (e) {
+    send({ kind: 'error', message: `Could not apply the new settings: ${errorText(e)}`, fatal: true });
+    state();
+    return;
+  }
+  if (wasRunning) start();
+  else state();
+}
+
+function waitIdle(): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => (loopActive || recovering ? setTimeout(check, 10) : resolve());
+    check();
+  });
+}
+
+function thermoRow(s: Sample): ThermoRow {
+  const n = structure!.numbers.length;
+  const dof = degreesOfFreedom(engine?.settings.ensemble ?? 'nve', n);
+  const volume = s.cell ? cellVolume(s.cell) : NaN;
+  const pressure = s.cell && s.virial ? ((2 * s.ekin + s.virial[0] + s.virial[4] + s.virial[8]) / (3 * volume)) * EV_PER_A3_TO_BAR : NaN;
+  return {
+    step: s.step,
+    time_fs: s.time,
+    epot: s.epot,
+    ekin: s.ekin,
+    econs: s.epot + s.ekin + s.thermostatEnergy,
+    temperature: (2 * s.ekin) / (dof * KB),
+    pressure,
+    volume,
+    density: s.cell ? (totalMass / volume) * AMU_PER_A3_TO_G_CM3 : NaN,
+  };
+}
+
+/** Frames go to the page at most this often; thermo rows in between are batched with the next frame. */
+const FRAME_INTERVAL_MS = 100;
+let rows: ThermoRow[] = [];
+let lastPost = 0;
+let unposted: Sample | null = null;
+
+/** Record a sample; post a frame if enough time passed (or `force`). */
+function postSample(s: Sample, force = true): void {
+  rows.push(thermoRow(s));
+  unposted = s;
+  const now = performance.now();
+  if (!force && now - lastPost < FRAME_INTERVAL_MS) return;
+  lastPost = now;
+  unposted = null;
+  const positions = s.positions.slice();
+  const cell = s.cell ? s.cell.slice() : null;
+  const thermo = rows;
+  rows = [];
+  send({ kind: 'frame', frame: { step: s.step, time_fs: s.time, positions, cell, thermo }, stepsPerSecond }, [positions.buffer]);
+}
+
+function flushSamples(): void {
+  if (unposted) {
+    const s = unposted;
+    rows.pop(); // postSample pushes its row again
+    postSample(s, true);
+  }
+}
+
+/** Let queued messages (pause, parameters, device loss) in: the CPU engine never yields by itself. */
+let lastYield = 0;
+async function yieldToEvents(): Promise<void> {
+  if (performance.now() - lastYield < 15) return;
+  await new Promise<void>((resolve) => setTimeout(resolve, 0));
+  lastYield = performance.now();
+}
+
+function start(): void {
+  if (!engine) return;
+  running = true;
+  state();
+  void loop();
+}
+
+/** The step loop: chunks of `stepsPerFrame` steps, one sample each, until paused or out of steps. */
+async function loop(): Promise<void> {
+  if (loopActive) return;
+  loopActive = true;
+  const gen = generation;
+  try {
+    while ((running || pendingSteps > 0) && engine && gen === generation) {
+      if (recovering) await recovering;
+      if (!engine || gen !== generation) break;
+      const perFrame = Math.max(1, params!.stepsPerFrame);
+      const chunk = running ? perFrame : Math.min(perFrame, pendingSteps);
+      const eng = engine;
+      let stop = false;
+      try {
+        await eng.run(chunk, {
+          sampleEvery: perFrame,
+          onSample: (s) => {
+            const now = performance.now();
+            if (now > lastSampleWall && s.step > lastSampleStep) stepsPerSecond = ((s.step - lastSampleStep) * 1000) / (now - lastSampleWall);
+            lastSampleWall = now;
+            lastSampleStep = s.step;
+            postSample(s, false);
+          },
+        });
+        await yieldToEvents();
+      } catch (e) {
+        if (recovering || eng !== engine) continue; // the device went away mid-run: recovery takes over
+        stop = true;
+        await onRunFailure(e);
+      }
+      if (stop) break;
+      if (!running) pendingSteps = Math.max(0, pendingSteps - chunk);
+      if (engine && performance.now() - checkpointTime > CHECKPOINT_EVERY_S * 1000) {
+        checkpoint = await engine.checkpoint();
+        checkpointTime = performance.now();
+      }
+    }
+  } finally {
+    flushSamples();
+    loopActive = false;
+    pendingSteps = 0;
+    if (gen === generation) {
+      running = false;
+      state();
+    }
+  }
+}
+
+/** A run that blew up (NaN, runaway temperature, exploding forces): pause, say why, restore the last good state. */
+async function onRunFailure(e: unknown): Promise<void> {
+  running = false;
+  pendingSteps = 0;
+  const why = errorText(e);
+  try {
+    if (checkpoint) {
+      await rebuild(checkpoint);
+      const s = await engine!.sample();
+      postSample(s);
+      send({ kind: 'recovered', fromStep: checkpoint.step, message: `The run stopped: ${why}. Restored the last good state (step ${checkpoint.step}).` });
+      return;
+    }
+  } catch (e2) {
+    send({ kind: 'error', message: `The run stopped: ${why}; restoring the last good state failed too: ${errorText(e2)}`, fatal: true });
+    return;
+  }
+  send({ kind: 'error', message: `The run stopped: ${why}`, fatal: true });
+}
+
+/** Device lost: new device, engine rebuilt from the last checkpoint, run continues if it was running. */
+async function recover(reason: string): Promise<void> {
+  const wasRunning = running;
+  state('recovering from device loss');
+  try {
+    engine = null; // its buffers died with the device
+    gpu = await acquireDevice();
+    watchDevice(gpu);
+    send({ kind: 'backend', backend: 'webgpu', detail: gpu.adapterDescription, notice: null });
+    if (structure && params) {
+      await rebuild(checkpoint);
+      const s = await engine!.sample();
+      postSample(s);
+      send({ kind: 'recovered', fromStep: s.step, message: `${reason}. Recovered on a new device from the checkpoint at step ${s.step}.` });
+    }
+  } catch (e) {
+    running = false;
+    send({ kind: 'error', message: `${reason}. Recovery failed: ${errorText(e)}`, fatal: true });
+  } finally {
+    recovering = null;
+  }
+  if (wasRunning && engine) {
+    running = true;
+    state();
+    if (!loopActive) void loop();
+  } else state();
+}
+
+function toModel(m: { config: LoadedModel['config']; tensors: { name: string; shape: number[]; data: Float32Array }[] }): LoadedModel {
+  const tensors = new Map<string, Tensor>();
+  for (const t of m.tensors) tensors.set(t.name, { shape: t.shape, data: t.data });
+  return { config: m.config, tensors };
+}
+
+self.onmessage = async (ev: MessageEvent<ToWorker>) => {
+  const msg = ev.data;
+  try {
+    switch (msg.kind) {
+      case 'init':
+        await init(msg.preferGpu);
+        break;
+      case 'model':
+        model = toModel(msg.model);
+        if (structure && params?.provider === 'allscaip') await setSystem(structure, params);
+        break;
+      case 'system':
+        await setSystem(msg.structure, msg.params);
+        break;
+      case 'params':
+        await setParams(msg.params);
+        break;
+      case 'run':
+        start();
+        break;
+      case 'pause':
+        running = false;
+        state();
+        break;
+      case 'step':
+        if (engine && !running) {
+          pendingSteps += msg.steps;
+          void loop();
+        }
+        break;
+      case 'minimize':
+        await minimize(msg.maxSteps);
+        break;
+      case 'reset':
+        if (structure && params) await setSystem(structure, params);
+        break;
+      case 'lose-device':
+        // As a driver reset would: the device dies under the engine; device.lost drives the recovery.
+        if (gpu) gpu.device.destroy();
+        else send({ kind: 'error', message: 'No GPU device to lose: the engine runs on the CPU.', fatal: false });
+        break;
+    }
+  } catch (e) {
+    send({ kind: 'error', message: errorText(e), fatal: false });
+  }
+};
+
+/** FIRE minimization as its own engine run, then back to the dynamics settings from the minimized state. */
+async function minimize(maxSteps: number): Promise<void> {
+  if (!engine || !params || !structure) return;
+  running = false;
+  await waitIdle();
+  state('minimizing');
+  try {
+    const cp = await engine.checkpoint();
+    const dyn = settingsFrom(params, structure.numbers);
+    await rebuild({ ...cp, settings: { ...dyn, ensemble: 'minimize' } });
+    await engine!.run(maxSteps, { sampleEvery: Math.max(1, Math.floor(maxSteps / 20)), onSample: (s) => postSample(s, false) });
+    flushSamples();
+    const done = await engine!.checkpoint();
+    await rebuild({ ...done, settings: dyn });
+  } catch (e) {
+    send({ kind: 'error', message: `Minimization failed: ${errorText(e)}`, fatal: false });
+  }
+  state();
+}

@@ -1,0 +1,75 @@
+// What the model panel shows about a loaded model: identity, size, the architecture flags that change
+// its behaviour, and a short card built from its description and provenance.
+
+import type { LoadedModel, ModelConfig } from '../../model/config';
+import { parameterCount } from '../../model/weights';
+
+export interface ModelSummary {
+  name: string;
+  version: string;
+  description: string;
+  parameterCount: number;
+  cutoff: number;
+  knnK: number;
+  hidden: number;
+  layers: number;
+  heads: number;
+  flags: string[];
+  /** "key: value" lines from provenance (teacher, training data, source...). */
+  card: string[];
+  /** Where it was loaded from (URL or file names). */
+  source: string;
+}
+
+export function modelFlags(c: ModelConfig): string[] {
+  const a = c.architecture;
+  const f: string[] = [];
+  f.push(c.heads.forces === 'conservative' ? 'conservative forces' : 'direct forces');
+  if (c.heads.regress_stress) f.push('stress');
+  if (a.use_node_attention) f.push('node attention');
+  if (a.use_lae) f.push('LAE');
+  if (a.use_erope) f.push('ERoPE');
+  if (a.use_charge_spin) f.push('charge/spin');
+  f.push(a.knn_soft ? 'soft kNN' : 'hard kNN');
+  if (c.normalization.element_references) f.push('element references');
+  return f;
+}
+
+function cardLines(prov: Record<string, unknown>): string[] {
+  const lines: string[] = [];
+  for (const [k, v] of Object.entries(prov)) {
+    let text: string;
+    if (v === null || v === undefined) continue;
+    if (typeof v === 'object') text = JSON.stringify(v);
+    else text = String(v);
+    if (text.length > 140) text = text.slice(0, 137) + '…';
+    lines.push(`${k}: ${text}`);
+    if (lines.length >= 8) break;
+  }
+  return lines;
+}
+
+export function summarizeModel(model: LoadedModel, source: string): ModelSummary {
+  const c = model.config;
+  const a = c.architecture;
+  return {
+    name: c.name,
+    version: c.version,
+    description: c.description,
+    parameterCount: parameterCount(c),
+    cutoff: a.cutoff,
+    knnK: a.knn_k,
+    hidden: a.hidden_size,
+    layers: a.num_layers,
+    heads: a.num_heads,
+    flags: modelFlags(c),
+    card: cardLines(c.provenance ?? {}),
+    source,
+  };
+}
+
+export function formatCount(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} k`;
+  return String(n);
+}

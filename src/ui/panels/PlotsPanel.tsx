@@ -1,0 +1,152 @@
+// Live plots (uPlot): energies with the drift fit and its value, temperature, pressure, density,
+// MSD, RDF and tracked measurements; plus the CSV / extXYZ exports.
+
+import { useCallback, useState } from 'react';
+import type uPlot from 'uplot';
+import { CHEMICAL_SYMBOLS } from '../../io/elements';
+import { downloadText } from '../download';
+import { thermoCsv, trajectoryExtXyz } from '../exporters';
+import { maxRdfRadius, radialDistribution } from '../geometry/rdf';
+import { Plot, type PlotSpec } from '../plots/Plot';
+import { fitDrift } from '../plots/drift';
+import { notify, useWorkbench } from '../store';
+
+const ENERGY: PlotSpec = {
+  title: 'Energy change since start',
+  xLabel: 't (ps)',
+  yLabel: 'ΔE (eV)',
+  series: [
+    { label: 'ΔE_pot', stroke: '#5aa9ff' },
+    { label: 'ΔE_kin', stroke: '#ff9f43' },
+    { label: 'ΔE_tot (conserved)', stroke: '#e8e8e8', width: 2 },
+    { label: 'drift fit', stroke: '#ff5c7a', dash: [6, 4] },
+  ],
+};
+const TEMPERATURE: PlotSpec = { title: 'Temperature', xLabel: 't (ps)', yLabel: 'T (K)', series: [{ label: 'T', stroke: '#ff7b54' }, { label: 'target', stroke: '#777', dash: [4, 4] }] };
+const PRESSURE: PlotSpec = { title: 'Pressure', xLabel: 't (ps)', yLabel: 'P (bar)', series: [{ label: 'P', stroke: '#7bd389' }] };
+const DENSITY: PlotSpec = { title: 'Density', xLabel: 't (ps)', yLabel: 'ρ (g/cm³)', series: [{ label: 'ρ', stroke: '#c08bff' }] };
+const MSD: PlotSpec = { title: 'Mean squared displacement', xLabel: 't (ps)', yLabel: 'MSD (Å²)', series: [{ label: 'MSD', stroke: '#4fd1c5' }] };
+const RDF: PlotSpec = { title: 'Radial distribution function', xLabel: 'r (Å)', yLabel: 'g(r)', series: [{ label: 'g(r)', stroke: '#f6c343' }] };
+
+function relative(col: number[]): number[] {
+  const i0 = col.findIndex((v) => Number.isFinite(v));
+  const e0 = i0 >= 0 ? col[i0] : 0;
+  return col.map((v) => v - e0);
+}
+
+function energyData(): uPlot.AlignedData {
+  const s = useWorkbench.getState();
+  const t = s.thermo;
+  const econs = relative(t.etot);
+  const fit = s.system ? fitDrift(t.time_ps, econs, s.system.numbers.length) : null;
+  const line = fit ? t.time_ps.map((x) => fit.intercept + fit.slope * x) : t.time_ps.map(() => null);
+  return [t.time_ps, relative(t.epot), relative(t.ekin), econs, line] as uPlot.AlignedData;
+}
+const temperatureData = (): uPlot.AlignedData => {
+  const s = useWorkbench.getState();
+  const target = s.params.ensemble === 'nve' ? null : s.params.temperature;
+  return [s.thermo.time_ps, s.thermo.temperature, s.thermo.time_ps.map(() => target)] as uPlot.AlignedData;
+};
+const pressureData = (): uPlot.AlignedData => [useWorkbench.getState().thermo.time_ps, useWorkbench.getState().thermo.pressure];
+const densityData = (): uPlot.AlignedData => [useWorkbench.getState().thermo.time_ps, useWorkbench.getState().thermo.density];
+const msdData = (): uPlot.AlignedData => [useWorkbench.getState().msd.time_ps, useWorkbench.getState().msd.msd];
+const rdfData = (): uPlot.AlignedData => {
+  const r = useWorkbench.getState().rdf;
+  return r ? [r.r, r.g] : [[], []];
+};
+
+function DriftReadout() {
+  useWorkbench((s) => s.thermoVersion);
+  const s = useWorkbench.getState();
+  const fit = s.system ? fitDrift(s.thermo.time_ps, s.thermo.etot, s.system.numbers.length) : null;
+  const thermostat = s.params.ensemble !== 'nve';
+  return (
+    <p className="drift" data-testid="drift" data-value={fit ? fit.meVPerAtomPs : ''}>
+      drift: {fit ? `${fit.meVPerAtomPs.toFixed(3)} meV/atom/ps` : 'needs ≥ 3 samples'}
+      <span className="muted"> (linear fit of E_pot + E_kin{thermostat ? ' + thermostat energy' : ''}, {fit?.points ?? 0} points)</span>
+    </p>
+  );
+}
+
+function MeasurementPlots() {
+  const tracked = useWorkbench((s) => s.tracked);
+  const version = useWorkbench((s) => s.thermoVersion);
+  return (
+    <>
+      {tracked.map((m) => (
+        <MeasurementPlot key={m.id} id={m.id} label={m.label} version={version} />
+      ))}
+    </>
+  );
+}
+
+function MeasurementPlot({ id, label, version }: { id: number; label: string; version: number }) {
+  const data = useCallback((): uPlot.AlignedData => {
+    const m = useWorkbench.getState().tracked.find((x) => x.id === id);
+    return m ? [m.time_ps, m.values] : [[], []];
+  }, [id]);
+  const unit = label.includes('distance') ? 'Å' : label.includes('position') ? 'Å' : '°';
+  const spec: PlotSpec = { title: label, xLabel: 't (ps)', yLabel: unit, series: [{ label, stroke: '#ffd166' }] };
+  return <Plot spec={spec} data={data} version={version} testId={`plot-measure-${id}`} />;
+}
+
+export function PlotsPanel() {
+  const version = useWorkbench((s) => s.thermoVersion);
+  const rdfLabel = useWorkbench((s) => s.rdf?.label ?? '');
+  const system = useWorkbench((s) => s.system);
+  const [pair, setPair] = useState('all');
+  const periodic = !!system?.cell && system.pbc.every((p) => p);
+  const elements = system ? [...new Set(Array.from(system.numbers))].sort((a, b) => a - b) : [];
+  const pairs = ['all', ...elements.flatMap((a, i) => elements.slice(i).map((b) => `${CHEMICAL_SYMBOLS[a]}-${CHEMICAL_SYMBOLS[b]}`))];
+
+  const computeRdf = () => {
+    const s = useWorkbench.getState();
+    if (!s.system || !s.frame?.cell) return;
+    const frames = s.trajectory.length ? s.trajectory.slice(-10) : [s.frame];
+    const [za, zb] = pair === 'all' ? [0, 0] : pair.split('-').map((x) => CHEMICAL_SYMBOLS.indexOf(x));
+    const rMax = Math.min(8, maxRdfRadius(s.frame.cell));
+    const res = radialDistribution(frames, s.system.numbers, s.system.pbc, rMax, 120, za, zb);
+    if (!res) return notify('warning', 'g(r) needs a fully periodic system with atoms of the chosen elements.');
+    useWorkbench.setState({ rdf: { ...res, label: `${pair}, ${frames.length} frame(s)` }, thermoVersion: s.thermoVersion + 1 });
+  };
+
+  const exportCsv = () => {
+    const s = useWorkbench.getState();
+    if (!s.thermo.step.length) return notify('warning', 'Nothing to export yet: run some steps first.');
+    downloadText(thermoCsv(s.thermo), `${s.systemName || 'run'}-thermo.csv`, 'text/csv');
+  };
+  const exportXyz = () => {
+    const s = useWorkbench.getState();
+    if (!s.system || !s.trajectory.length) return notify('warning', 'No trajectory yet: run some steps first.');
+    downloadText(trajectoryExtXyz(s.system, s.trajectory), `${s.systemName || 'run'}-trajectory.extxyz`);
+  };
+
+  return (
+    <section className="panel plots" data-testid="plots-panel">
+      <div className="plots-head">
+        <h2>Observables</h2>
+        <div className="buttons">
+          <button data-testid="export-csv" onClick={exportCsv}>thermo CSV</button>
+          <button data-testid="export-extxyz" onClick={exportXyz}>trajectory extXYZ</button>
+        </div>
+      </div>
+      <DriftReadout />
+      <Plot spec={ENERGY} data={energyData} version={version} testId="plot-energy" />
+      <Plot spec={TEMPERATURE} data={temperatureData} version={version} testId="plot-temperature" />
+      {periodic && <Plot spec={PRESSURE} data={pressureData} version={version} testId="plot-pressure" />}
+      {periodic && <Plot spec={DENSITY} data={densityData} version={version} testId="plot-density" />}
+      <Plot spec={MSD} data={msdData} version={version} testId="plot-msd" />
+      {periodic && (
+        <>
+          <div className="buttons">
+            <select value={pair} onChange={(e) => setPair(e.target.value)}>{pairs.map((p) => <option key={p}>{p}</option>)}</select>
+            <button data-testid="compute-rdf" onClick={computeRdf}>compute g(r) (last 10 frames)</button>
+            <span className="muted">{rdfLabel}</span>
+          </div>
+          <Plot spec={RDF} data={rdfData} version={version} testId="plot-rdf" />
+        </>
+      )}
+      <MeasurementPlots />
+    </section>
+  );
+}

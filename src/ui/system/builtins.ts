@@ -1,0 +1,48 @@
+// Built-in systems offered by the system panel: the sample files in public/systems/ (plus any listed in
+// an optional public/systems/index.json), and larger water boxes made as supercells of the 64-water box.
+
+export interface BuiltinSystem {
+  name: string;
+  /** File under public/systems/. */
+  file: string;
+  description?: string;
+  /** Tile the file's cell this many times (for larger boxes). */
+  repeat?: [number, number, number];
+  /** The system loaded on first open. */
+  default?: boolean;
+}
+
+export const BUILTIN_SYSTEMS: BuiltinSystem[] = [
+  { name: 'water box, 64 H₂O (192 atoms)', file: 'water64_box.xyz', default: true, description: '1.00 g/cm³, periodic' },
+  { name: 'water box, 512 H₂O (1536 atoms)', file: 'water64_box.xyz', repeat: [2, 2, 2], description: '2×2×2 supercell of the 64-water box' },
+  { name: 'water box, 1728 H₂O (5184 atoms)', file: 'water64_box.xyz', repeat: [3, 3, 3], description: '3×3×3 supercell of the 64-water box' },
+  { name: 'ionic gas: Na⁺…Cl⁻ pair in a 24 Å box', file: 'nacl_pair_box.xyz' },
+  { name: 'water cluster (H₂O)₈', file: 'water8.xyz' },
+  { name: 'water molecule', file: 'water.xyz' },
+];
+
+export const SYSTEMS_INDEX_URL = 'systems/index.json';
+
+/** The built-in list, extended by public/systems/index.json when that file exists. */
+export async function fetchBuiltinSystems(): Promise<BuiltinSystem[]> {
+  const list = [...BUILTIN_SYSTEMS];
+  try {
+    const res = await fetch(SYSTEMS_INDEX_URL);
+    const text = await res.text();
+    // Vite answers unknown paths with index.html: that means "no index".
+    if (res.ok && !text.trimStart().startsWith('<')) {
+      const raw = JSON.parse(text) as { systems?: BuiltinSystem[] } | BuiltinSystem[];
+      for (const b of Array.isArray(raw) ? raw : raw.systems ?? []) {
+        if (b && typeof b.file === 'string' && !list.some((x) => x.file === b.file && !x.repeat)) list.push({ name: b.name ?? b.file, file: b.file, description: b.description });
+      }
+    }
+  } catch {
+    // No index or an unreadable one: the built-in list stands.
+  }
+  return list;
+}
+
+/** The system loaded on first open. */
+export function pickDefaultSystem(list: BuiltinSystem[]): BuiltinSystem | undefined {
+  return list.find((b) => b.default) ?? list.find((b) => /water/i.test(b.name)) ?? list[0];
+}

@@ -1,0 +1,41 @@
+// Small, clearly named hooks for the end-to-end tests (and for debugging from the console):
+// `window.__scaip`. They call the same code paths as the UI; nothing here fakes a result.
+
+import { engine } from './engine/client';
+import { useWorkbench } from './store';
+import { getScene } from './viewer/Viewer';
+
+export interface ScaipTestHooks {
+  /** The zustand store (read state; tests do not write through it). */
+  store: typeof useWorkbench;
+  /** Destroy the MD worker's GPU device, as a driver reset would; the worker must recover. */
+  loseDevice(): void;
+  /** Client-space pixel of atom i in the viewer, so a test can click it like a user. */
+  projectAtom(i: number): { x: number; y: number } | null;
+  /** Bond count and last draw time of the viewer. */
+  viewerStats(): { bonds: number; renderMs: number } | null;
+  /** The viewer's PNG screenshot (the same as the screenshot button downloads). */
+  screenshot(): Promise<Blob>;
+}
+
+declare global {
+  interface Window {
+    __scaip?: ScaipTestHooks;
+  }
+}
+
+export function installTestHooks(): void {
+  window.__scaip = {
+    store: useWorkbench,
+    loseDevice: () => engine.loseDevice(),
+    projectAtom: (i) => getScene()?.projectAtom(i) ?? null,
+    viewerStats: () => {
+      const s = getScene();
+      return s ? { bonds: s.lastBondCount, renderMs: s.lastRenderMs } : null;
+    },
+    screenshot: () => {
+      const s = getScene();
+      return s ? s.screenshot() : Promise.reject(new Error('no viewer'));
+    },
+  };
+}
