@@ -1,0 +1,59 @@
+// Node attention backward, query-major: dq and the query-side ERoPE gradient + virial. Needs common.wgsl and key_tile.wgsl prepended.
+// Each entry point lives in its own module: SwiftShader crashes at run time when these entry
+// points share one module (seen with Dawn 0.6.2 + SwiftShader 5.0.0).
+
+@compute @workgroup_size(BLOCK)
+fn backward_query(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let th = tile_of(wid, nwg);
+  let h = th.y;
+  if (h >= params.num_heads) { return; }
+  let i = th.x * BLOCK + lid;
+  let qv = i < params.n;
+  let ic = min(i, params.n - 1u);
+  let ai = select(vec4f(0.0, 0.0, 0.0, -2.0), atoms[ic], qv);
+  var qi: array<f32, MAXD>;
+  var doi: array<f32, MAXD>;
+  var dqi: array<f32, MAXD>;
+  for (var c = 0u; c < D; c++) {
+    qi[c] = select(0.0, q[ic * params.hidden + h * D + c], qv);
+    doi[c] = select(0.0, o_in[ic * params.hidden + h * D + c], qv);
+    dqi[c] = 0.0;
+  }
+  let lse = stats[(h * params.n + ic) * 2u];
+  let di = stats[(h * params.n + ic) * 2u + 1u];
+  var gpos = vec3f(0.0);
+  var vir0 = vec3f(0.0); var vir1 = vec3f(0.0); var vir2 = vec3f(0.0);
+  for (var t0 = 0u; t0 < params.n; t0 += TILE) {
+    load_key_tile(t0, h, lid);
+    workgroupBarrier();
+    for (var jl = 0u; jl < TILE; jl++) {
+      if (tile_atoms[jl].w != ai.w) { continue; }
+      var s = 0.0;
+      for (var c = 0u; c < D; c++) { s += qi[c] * tile_a[jl * D + c]; }
+      s *= params.scale;
+      if (EROPE) { s += erope_bias(h, ai, tile_atoms[jl]); }
+      let p = exp(s - lse);
+      var dp = 0.0;
+      for (var c = 0u; c < D; c++) { dp += doi[c] * tile_b[jl * D + c]; }
+      let ds = p * (dp - di);
+      for (var c = 0u; c < D; c++) { dqi[c] += ds * params.scale * tile_a[jl * D + c]; }
+      if (EROPE) {
+        let pd = pair_disp(ai, tile_atoms[jl]);
+        if (pd.w > 0.0) {
+          let g = erope_dr(h, pd.w, ds) * pd.xyz / pd.w;   // ∂E/∂disp, disp = a_j − a_i
+          gpos -= g;
+          vir0 += pd.x * g; vir1 += pd.y * g; vir2 += pd.z * g;
+        }
+      }
+    }
+    workgroupBarrier();
+  }
+  if (qv) {
+    for (var c = 0u; c < D; c++) { out[i * params.hidden + h * D + c] = dqi[c]; }
+    let geo = params.n * params.hidden + (h * params.n + i) * 12u;
+    out[geo] = gpos.x; out[geo + 1u] = gpos.y; out[geo + 2u] = gpos.z;
+    out[geo + 3u] = vir0.x; out[geo + 4u] = vir0.y; out[geo + 5u] = vir0.z;
+    out[geo + 6u] = vir1.x; out[geo + 7u] = vir1.y; out[geo + 8u] = vir1.z;
+    out[geo + 9u] = vir2.x; out[geo + 10u] = vir2.y; out[geo + 11u] = vir2.z;
+  }
+}

@@ -1,0 +1,143 @@
+// All-to-all node attention (spec §1.5 step 5), flash-attention style: each invocation owns one
+// query row of one head and streams the keys in tiles held in workgroup memory, with an online
+// softmax, so no N×N array is ever stored. Atoms of different systems never attend to each other
+// (per-atom system index). With EROPE the logit gets log(softplus(Σ_f W_hf sinc(ω_f r_ij)) + 1e-6),
+// r_ij the minimum-image distance over the system's enumerated images, computed on the fly.
+//
+// Files: common.wgsl (this: bindings and device functions), key_tile.wgsl, forward.wgsl,
+// row_stats.wgsl, backward_query.wgsl, backward_key.wgsl, reduce.wgsl; one module per entry point
+// (SwiftShader crashes at run time when they share one).
+//
+// Backward (FlashAttention-2 form): `row_stats` forms D_i = dO_i·O_i; `backward_query` recomputes
+// each query's probabilities from the saved log-sum-exp and accumulates dq and the query-side
+// ERoPE position gradient + virial; `backward_key` does the same key-major for dk, dv and the
+// key-side position gradient. reduce.wgsl sums the per-head partial gradients.
+// WGSL has no float atomics: every sum is owned by one invocation.
+//
+// Buffers: q, k, v, o, dO, dq, dk, dv are N×H (H = heads·D, head h at columns h·D..h·D+D).
+// atoms[i] = (x, y, z, system index). aux = per system (first image, image count) pairs, then the
+// image translations (x, y, z) from `images_offset`. stats[(h·N + i)·2] = (log-sum-exp, D_i).
+
+override D: u32 = 16u;          // head dimension
+override EROPE: bool = false;
+
+const BLOCK: u32 = 32u;         // rows per workgroup (queries; keys in backward_key), one per invocation
+const TILE: u32 = 16u;          // rows per streamed tile in workgroup memory
+const MAXD: u32 = 64u;          // largest head dimension supported
+// Workgroup arrays have constant sizes: SwiftShader crashes at run time on override-sized ones.
+
+struct Params {
+  n: u32,
+  num_heads: u32,
+  hidden: u32,
+  num_freq: u32,
+  images_offset: u32,
+  q_tiles: u32,
+  scale: f32,
+  // ERoPE of this layer: W (num_heads × num_freq, row-major) and ω (Å⁻¹), packed in vec4s.
+  radial_weight: array<vec4f, 256>,
+  omega: array<vec4f, 16>,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> q: array<f32>;
+@group(0) @binding(2) var<storage, read> k: array<f32>;
+@group(0) @binding(3) var<storage, read> v: array<f32>;
+@group(0) @binding(4) var<storage, read> atoms: array<vec4f>;
+@group(0) @binding(5) var<storage, read> aux: array<f32>;
+// row_stats: O; backward_query and backward_key: dO (unused by forward)
+@group(0) @binding(6) var<storage, read> o_in: array<f32>;
+// forward: o (N×H); row_stats: dO (read); backward_query: [dq (N×H) | geo (heads×N×12: ∂E/∂pos, virial)];
+// backward_key: [dk (N×H) | dv (N×H) | geo (heads×N×3: ∂E/∂pos)]
+@group(0) @binding(7) var<storage, read_write> out: array<f32>;
+@group(0) @binding(8) var<storage, read_write> stats: array<f32>;
+
+fn weight(h: u32, f: u32) -> f32 {
+  let idx = h * params.num_freq + f;
+  return params.radial_weight[idx / 4u][idx % 4u];
+}
+fn omega(f: u32) -> f32 { return params.omega[f / 4u][f % 4u]; }
+
+/**
+ * (sin x, cos x) to ~1e-7 absolute for the arguments ERoPE meets (ω·r up to ~10²): GPU sin/cos are
+ * only specified to 2⁻¹¹ absolute, and only on [−π, π]. Quadrant reduction (Cody–Waite, π/2 in three
+ * parts) and Taylor polynomials on [−π/4, π/4].
+ */
+fn sin_cos(x: f32) -> vec2f {
+  let k = round(x * 0.63661977236758134);
+  var r = x - k * 1.5703125;
+  r -= k * 4.8351287841796875e-4;
+  r -= k * 3.1385570e-07;
+  let r2 = r * r;
+  let s = r * (1.0 + r2 * (-1.0 / 6.0 + r2 * (1.0 / 120.0 + r2 * (-1.0 / 5040.0 + r2 * (1.0 / 362880.0)))));
+  let c = 1.0 + r2 * (-0.5 + r2 * (1.0 / 24.0 + r2 * (-1.0 / 720.0 + r2 * (1.0 / 40320.0 + r2 * (-1.0 / 3628800.0)))));
+  let q = i32(k) & 3;
+  if (q == 0) { return vec2f(s, c); }
+  if (q == 1) { return vec2f(c, -s); }
+  if (q == 2) { return vec2f(-s, -c); }
+  return vec2f(-c, s);
+}
+
+fn sinc(x: f32) -> f32 {
+  if (abs(x) < 1e-4) { let x2 = x * x; return 1.0 - x2 / 6.0 + x2 * x2 / 120.0; }
+  return sin_cos(x).x / x;
+}
+fn sinc_grad(x: f32) -> f32 {
+  if (abs(x) < 1e-4) { return -x / 3.0 + x * x * x / 30.0; }
+  let sc = sin_cos(x);
+  return (x * sc.y - sc.x) / (x * x);
+}
+/** log(1 + x) without the cancellation of log(1 + x) for small x (Goldberg's trick). */
+fn log1p(x: f32) -> f32 {
+  let u = 1.0 + x;
+  if (u == 1.0) { return x; }
+  return log(u) * x / (u - 1.0);
+}
+// torch's softplus: linear above 20. Very negative z gives tiny softplus values whose log enters
+// the logits, so they need log1p's relative accuracy.
+fn softplus(z: f32) -> f32 { if (z > 20.0) { return z; } return log1p(exp(z)); }
+fn softplus_grad(z: f32) -> f32 { if (z > 20.0) { return 1.0; } return 1.0 / (1.0 + exp(-z)); }
+
+/** Minimum-image displacement a_j − a_i over the system's images (x, y, z) and its length (w). */
+fn pair_disp(ai: vec4f, aj: vec4f) -> vec4f {
+  let sys = u32(ai.w);
+  let first = u32(aux[2u * sys]);
+  let count = u32(aux[2u * sys + 1u]);
+  let base = aj.xyz - ai.xyz;
+  var best = base;
+  var best2 = 3.4e38;
+  for (var m = 0u; m < count; m++) {
+    let o = params.images_offset + 3u * (first + m);
+    let d = base + vec3f(aux[o], aux[o + 1u], aux[o + 2u]);
+    let d2 = dot(d, d);
+    if (d2 < best2) { best2 = d2; best = d; }
+  }
+  return vec4f(best, select(sqrt(best2), 0.0, best2 <= 1e-12));
+}
+
+/** z = Σ_f W_hf sinc(ω_f r). */
+fn erope_z(h: u32, r: f32) -> f32 {
+  var z = 0.0;
+  for (var f = 0u; f < params.num_freq; f++) { z += weight(h, f) * sinc(omega(f) * r); }
+  return z;
+}
+
+/** ∂E/∂r for the pair, given ∂E/∂(logit) = ds. */
+fn erope_dr(h: u32, r: f32, ds: f32) -> f32 {
+  let z = erope_z(h, r);
+  let dz = ds * softplus_grad(z) / (softplus(z) + 1e-6);
+  var dr = 0.0;
+  for (var f = 0u; f < params.num_freq; f++) { dr += weight(h, f) * omega(f) * sinc_grad(omega(f) * r); }
+  return dz * dr;
+}
+
+/** ERoPE logit bias log(softplus(z) + 1e-6) of the pair (i, j). */
+fn erope_bias(h: u32, ai: vec4f, aj: vec4f) -> f32 {
+  return log(softplus(erope_z(h, pair_disp(ai, aj).w)) + 1e-6);
+}
+
+/** (query tile, head) of this workgroup; head ≥ num_heads marks padding of a folded grid. */
+fn tile_of(wid: vec3u, nwg: vec3u) -> vec2u {
+  let flat = wid.x + wid.y * nwg.x;
+  return vec2u(flat % params.q_tiles, flat / params.q_tiles);
+}
