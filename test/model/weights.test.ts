@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ModelConfig, Tensor } from '../../src/model/config';
@@ -57,7 +57,7 @@ function check(config: ModelConfig, tensors: Map<string, Tensor>) {
 }
 
 describe('expected tensors', () => {
-  it.skipIf(!existsSync(GOLDEN_DIR))('match the golden state dicts of the public code, key for key and shape for shape', () => {
+  it('match the golden state dicts of the public code, key for key and shape for shape', () => {
     for (const name of GOLDEN_CASES) {
       const golden = JSON.parse(readFileSync(`${GOLDEN_DIR}/${name}.json`, 'utf8'));
       const config = configFromBackbone(golden.backbone_config, 'stress' in golden.outputs);
