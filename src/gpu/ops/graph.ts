@@ -1,0 +1,267 @@
+// Soft bi-kNN neighbor graph on the GPU (spec §1.2): candidates with periodic images, soft
+// ranks, envelope, the padded slot layout with its reverse-slot map, the candidates-by-neighbor
+// index, and the backward pass from per-slot gradients to ∂E/∂positions and the strain sum.
+// Mirrors src/cpu/graph.ts (the float64 oracle) and src/cpu/geometryGradient.ts.
+//
+// Layout (what later kernels read):
+//   slotMeta  (N·K)×vec4<i32>: (candidate, neighbor atom, image index, rev slot); candidate −1 = empty
+//   slotGeom  (N·K)×vec4<f32>: (disp = pos_b + T_m − pos_a, distance)
+//   slotEnv   (N·K)×vec4<f32>: (x, logsumexp weights of src rank, dst rank, distance)
+//   slotBias  (N·K) f32: key bias −x²/(1−x²), −inf on empty slots
+//   Slot a·K + 0 is atom a's self-loop; slots ascend in x. rev(a, r) = b·K + r' is the reverse
+//   edge b→a, so the destination layout of row b is slot r ↦ rev(b, r) (a permutation).
+import commonWgsl from '../../../shaders/graph/common.wgsl?raw';
+import candidatesWgsl from '../../../shaders/graph/candidates.wgsl?raw';
+import envelopeWgsl from '../../../shaders/graph/envelope.wgsl?raw';
+import inverseIndexWgsl from '../../../shaders/graph/inverse_index.wgsl?raw';
+import graphBackwardWgsl from '../../../shaders/graph/graph_backward.wgsl?raw';
+import type { ArchitectureConfig } from '../../model/config';
+import { cellVolume, enumerateImages, imageRepeats, OverlappingAtomsError } from '../../cpu/graph';
+import type { GpuRuntime, Recorder } from '../runtime';
+
+const WG = 64;
+const code = {
+  candidates: `${commonWgsl}\n${candidatesWgsl}`,
+  envelope: `${commonWgsl}\n${envelopeWgsl}`,
+  inverse: `${commonWgsl}\n${inverseIndexWgsl}`,
+  backward: `${commonWgsl}\n${graphBackwardWgsl}`,
+};
+
+export type GraphSettings = Pick<
+  ArchitectureConfig,
+  'cutoff' | 'knn_k' | 'knn_soft' | 'knn_sigmoid_scale' | 'knn_lse_scale' | 'knn_candidates'
+>;
+
+export interface GpuCellInput {
+  /** Lattice vectors as rows, 9 numbers, Å; null for a free cluster. */
+  vectors: ArrayLike<number> | null;
+  pbc: [boolean, boolean, boolean];
+}
+
+export interface GraphStatus {
+  /** Most edges (slots in use) of any row; the tightest valid slot budget K. */
+  maxEdges: number;
+  /** Most candidates kept by any row (≤ knn_candidates). */
+  maxCandidates: number;
+  /** Most candidates within cutoff + 4·s of any row before the top-knn_candidates truncation. */
+  maxWithinReach: number;
+  /** Lowest-index pair of atoms on the same point, or null. */
+  overlap: [number, number] | null;
+  /** Rows with more edges than the slot budget K (their extra edges were dropped). */
+  overflowRows: number;
+}
+
+export class SlotBudgetError extends Error {
+  constructor(readonly needed: number, readonly budget: number, readonly rows: number) {
+    super(`${rows} atom(s) have up to ${needed} graph edges but the slot budget is ${budget}: rebuild with slotBudget ≥ ${needed}`);
+    this.name = 'SlotBudgetError';
+  }
+}
+
+/** Buffers and sizes of one system's graph; reused across steps (see planGraph). */
+export interface GpuGraph {
+  numAtoms: number;
+  /** knn_candidates: candidate budget per row. */
+  kc: number;
+  /** K: slot budget per row. */
+  slots: number;
+  numImages: number;
+  /** Integer image shifts, M×3, in the CPU runtime's order. */
+  imageShifts: Int32Array;
+  params: Record<string, number | number[]>;
+  /** Image translations T_m, M×vec4 (xyz used). */
+  images: GPUBuffer;
+  /** Positions wrapped into the cell, N×3. */
+  positions: GPUBuffer;
+  candMeta: GPUBuffer;
+  candGeom: GPUBuffer;
+  candRank: GPUBuffer;
+  candEnv: GPUBuffer;
+  candRev: GPUBuffer;
+  candSlot: GPUBuffer;
+  /** Per atom 4 words: kept candidates, edges, overlap partner + 1, candidates within reach. */
+  counts: GPUBuffer;
+  slotMeta: GPUBuffer;
+  slotGeom: GPUBuffer;
+  slotEnv: GPUBuffer;
+  slotBias: GPUBuffer;
+  status: GPUBuffer;
+  /** Candidates grouped by neighbor: N+1 starts, then candidate indices. */
+  inverse: GPUBuffer;
+  inverseWork: GPUBuffer;
+}
+
+/** A slot budget that can never overflow: x < 1 needs rank_src < k, and the j-th nearest has rank ≥ (j+1)/2. */
+export function safeSlotBudget(arch: GraphSettings): number {
+  return Math.min(2 * Math.ceil(arch.knn_k) - 1, arch.knn_candidates);
+}
+
+function invert3(m: ArrayLike<number>): Float64Array {
+  const [a, b, c, d, e, f, g, h, i] = Array.from(m);
+  const A = e * i - f * h, B = -(d * i - f * g), C = d * h - e * g;
+  const det = a * A + b * B + c * C;
+  if (!(Math.abs(det) > 1e-12)) throw new RangeError('the cell is singular (zero volume): its lattice vectors are linearly dependent');
+  return Float64Array.from([
+    A / det, -(b * i - c * h) / det, (b * f - c * e) / det,
+    B / det, (a * i - c * g) / det, -(a * f - c * d) / det,
+    C / det, -(a * h - b * g) / det, (a * e - b * d) / det,
+  ]);
+}
+
+/**
+ * Size (or grow) the graph buffers for `numAtoms` atoms in `cell` and upload the image
+ * translations. `slotBudget` is K, the slots per row: at least the largest edge count of
+ * any row (readGraphStatus tells it; safeSlotBudget never overflows).
+ */
+export function planGraph(
+  rt: GpuRuntime, arch: GraphSettings, numAtoms: number, cell: GpuCellInput, slotBudget: number = safeSlotBudget(arch),
+): GpuGraph {
+  if (!arch.knn_soft) throw new Error('only the soft bi-kNN graph (knn_soft: true) is implemented');
+  if (!(numAtoms > 0)) throw new RangeError(`the graph needs at least one atom (got ${numAtoms})`);
+  const K = Math.floor(slotBudget);
+  if (!(K >= 1)) throw new RangeError(`slot budget must be ≥ 1 (got ${slotBudget})`);
+  const kc = arch.knn_candidates;
+  const periodic = !!cell.vectors && cell.pbc.some(Boolean);
+  const vectors = periodic ? Float64Array.from(cell.vectors!) : new Float64Array([1, 0, 0, 0, 1, 0, 0, 0, 1]);
+  if (periodic && vectors.length !== 9) throw new RangeError(`the cell needs 9 numbers (got ${vectors.length})`);
+  const inv = invert3(vectors);
+  const cpuCell = periodic ? { vectors, pbc: cell.pbc } : null;
+  const imageShifts = enumerateImages(imageRepeats(cpuCell, arch.cutoff));
+  const M = imageShifts.length / 3;
+  const T = new Float32Array(M * 4);
+  for (let m = 0; m < M; m++)
+    for (let k = 0; k < 3; k++) {
+      let s = 0;
+      for (let i = 0; i < 3; i++) s += imageShifts[3 * m + i] * (periodic ? vectors[3 * i + k] : 0);
+      T[4 * m + k] = s;
+    }
+  const reach = arch.cutoff + 4 * arch.knn_sigmoid_scale;
+  const row = (i: number) => [vectors[3 * i], vectors[3 * i + 1], vectors[3 * i + 2]];
+  const col = (k: number) => [inv[k], inv[3 + k], inv[6 + k]];
+  const params = {
+    n_atoms: numAtoms, kc, k_slots: K, n_images: M,
+    pbc: periodic ? (cell.pbc[0] ? 1 : 0) | (cell.pbc[1] ? 2 : 0) | (cell.pbc[2] ? 4 : 0) : 0,
+    cutoff: arch.cutoff, reach2: reach * reach, sigmoid_scale: arch.knn_sigmoid_scale,
+    knn_k: arch.knn_k, lse_scale: arch.knn_lse_scale,
+    lat0: row(0), lat1: row(1), lat2: row(2), rec0: col(0), rec1: col(1), rec2: col(2),
+  };
+  const C = numAtoms * kc, S = numAtoms * K;
+  const b = (name: string, bytes: number) => rt.buffer(`graph.${name}`, bytes);
+  return {
+    numAtoms, kc, slots: K, numImages: M, imageShifts, params,
+    images: rt.upload('graph.images', T),
+    positions: b('positions', numAtoms * 12),
+    candMeta: b('candMeta', C * 8),
+    candGeom: b('candGeom', C * 16),
+    candRank: b('candRank', C * 4),
+    candEnv: b('candEnv', C * 16),
+    candRev: b('candRev', C * 4),
+    candSlot: b('candSlot', C * 4),
+    counts: b('counts', numAtoms * 16),
+    slotMeta: b('slotMeta', S * 16),
+    slotGeom: b('slotGeom', S * 16),
+    slotEnv: b('slotEnv', S * 16),
+    slotBias: b('slotBias', S * 4),
+    status: b('status', 32),
+    inverse: b('inverse', (numAtoms + 1 + C) * 4),
+    inverseWork: b('inverseWork', 2 * numAtoms * 4),
+  };
+}
+
+const groups = (n: number) => Math.ceil(n / WG);
+
+/**
+ * Queue the graph build from raw positions (N×3 f32, Å; wrapped into the cell on the GPU),
+ * including the by-neighbor index the backward pass needs.
+ */
+export function recordGraphBuild(rt: GpuRuntime, rec: Recorder, g: GpuGraph, positionsIn: GPUBuffer): void {
+  const n = g.numAtoms, C = n * g.kc, S = n * g.slots;
+  const k = (file: keyof typeof code, entryPoint: string) => rt.kernel({ label: `graph.${file}`, code: code[file], entryPoint });
+  const p = g.params;
+  rec.dispatch(k('candidates', 'wrap_positions'), { positions_in: positionsIn, positions: g.positions }, p, groups(n));
+  rec.dispatch(k('candidates', 'candidates'), {
+    positions: g.positions, images: g.images, cand_meta: g.candMeta, cand_geom: g.candGeom, counts: g.counts,
+  }, p, groups(n));
+  rec.dispatch(k('candidates', 'soft_rank'), { cand_geom_in: g.candGeom, counts_in: g.counts, cand_rank: g.candRank }, p, groups(C));
+  rec.dispatch(k('envelope', 'envelope'), {
+    cand_meta: g.candMeta, cand_geom: g.candGeom, cand_rank: g.candRank, cand_env: g.candEnv, cand_rev: g.candRev, counts: g.counts,
+  }, p, groups(C));
+  rec.dispatch(k('envelope', 'slot_layout'), {
+    cand_meta: g.candMeta, cand_geom: g.candGeom, counts: g.counts, cand_env_in: g.candEnv, cand_slot: g.candSlot,
+    slot_meta: g.slotMeta, slot_geom: g.slotGeom, slot_env: g.slotEnv,
+  }, p, groups(C));
+  rec.dispatch(k('envelope', 'reverse_slot'), {
+    counts: g.counts, slot_meta: g.slotMeta, slot_env: g.slotEnv, cand_rev_in: g.candRev, cand_slot_in: g.candSlot,
+    slot_geom: g.slotGeom, slot_bias: g.slotBias,
+  }, p, groups(S));
+  rec.dispatch(k('envelope', 'graph_stats'), { counts: g.counts, status: g.status }, p, 1);
+  const inv = { cand_meta: g.candMeta, counts: g.counts, work: g.inverseWork, inv: g.inverse };
+  rec.dispatch(k('inverse', 'inv_zero'), { work: g.inverseWork }, p, groups(n));
+  rec.dispatch(k('inverse', 'inv_count'), { cand_meta: g.candMeta, counts: g.counts, work: g.inverseWork }, p, groups(C));
+  rec.dispatch(k('inverse', 'inv_scan'), { work: g.inverseWork, inv: g.inverse }, p, 1);
+  rec.dispatch(k('inverse', 'inv_fill'), inv, p, groups(C));
+  rec.dispatch(k('inverse', 'inv_sort'), { inv: g.inverse }, p, groups(n));
+}
+
+async function readWords(rt: GpuRuntime, buf: GPUBuffer, count: number): Promise<Uint32Array> {
+  const f = await rt.read(buf, count);
+  return new Uint32Array(f.buffer, f.byteOffset, count);
+}
+
+/** Read the build's summary (one small readback). */
+export async function readGraphStatus(rt: GpuRuntime, g: GpuGraph): Promise<GraphStatus> {
+  const s = await readWords(rt, g.status, 6);
+  return {
+    maxEdges: s[0], maxCandidates: s[1], maxWithinReach: s[2],
+    overlap: s[3] === 0 ? null : [Math.min(s[3] - 1, s[4]), Math.max(s[3] - 1, s[4])],
+    overflowRows: s[5],
+  };
+}
+
+/** Throw the error the CPU runtime would (overlapping atoms) or a SlotBudgetError. */
+export function checkGraphStatus(status: GraphStatus, g: GpuGraph): void {
+  if (status.overlap) throw new OverlappingAtomsError(status.overlap[0], status.overlap[1]);
+  if (status.overflowRows > 0) throw new SlotBudgetError(status.maxEdges, g.slots, status.overflowRows);
+}
+
+export interface GraphGradients {
+  /** ∂E/∂positions, N×3 f32. */
+  gradPositions: GPUBuffer;
+  /** Σ disp ⊗ ∂E/∂disp over every displacement, 3×3 row-major (stress = sym(·)/V). */
+  strain: GPUBuffer;
+}
+
+/**
+ * Queue the graph backward. slotGrad/slotGunit come from recordFeaturesBackward
+ * (src/gpu/ops/features.ts). `extra` (N×12 f32: ∂E/∂pos_a, then row a's 3×3 strain sum) adds
+ * displacement gradients from outside the graph, e.g. the ERoPE pair distances.
+ */
+export function recordGraphBackward(
+  rt: GpuRuntime, rec: Recorder, g: GpuGraph,
+  a: { slotGrad: GPUBuffer; slotGunit: GPUBuffer; extra?: GPUBuffer },
+): GraphGradients {
+  const n = g.numAtoms, C = n * g.kc;
+  const p = g.params;
+  const candGdisp = rt.buffer('graph.candGdisp', C * 16);
+  const gradPositions = rt.buffer('graph.gradPositions', n * 12);
+  const strainPart = rt.buffer('graph.strainPart', n * 36);
+  const strain = rt.buffer('graph.strain', 36);
+  const kernel = (entryPoint: string, constants?: Record<string, number>) =>
+    rt.kernel({ label: 'graph.backward', code: code.backward, entryPoint, constants });
+  rec.dispatch(kernel('candidate_grad'), {
+    counts: g.counts, cand_geom: g.candGeom, cand_slot: g.candSlot, slot_grad: a.slotGrad, slot_gunit: a.slotGunit, cand_gdisp: candGdisp,
+  }, p, groups(C));
+  const extra = !!a.extra;
+  const atomBindings: Record<string, GPUBuffer> = {
+    counts: g.counts, cand_geom: g.candGeom, cand_gdisp_in: candGdisp, inv: g.inverse, grad_pos: gradPositions, strain_part: strainPart,
+  };
+  atomBindings.extra = a.extra ?? rt.buffer('dummy', 16);
+  rec.dispatch(kernel('atom_grad', { HAS_EXTRA: extra ? 1 : 0 }), atomBindings, p, groups(n));
+  rec.dispatch(kernel('strain_reduce'), { strain_part_in: strainPart, strain }, p, 1);
+  return { gradPositions, strain };
+}
+
+/** Volume |det cell| for turning the strain sum into stress: σ = E_scale·sym(strain)/V. */
+export function cellVolumeOf(vectors: ArrayLike<number>): number {
+  return Math.abs(cellVolume(Float64Array.from(vectors)));
+}

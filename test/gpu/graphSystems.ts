@@ -1,0 +1,58 @@
+// Small systems and graph settings shared by the graph/feature kernel tests: a free cluster, a
+// periodic triclinic cell (some atoms outside it, so wrapping matters) and a dense cluster
+// where the top-knn_candidates truncation is active.
+import type { ArchitectureConfig } from '../../src/model/config';
+import { buildNeighborGraph, type Cell, type NeighborGraph } from '../../src/cpu/graph';
+import { randomCluster } from '../helpers/systems';
+import type { GpuCellInput } from '../../src/gpu/ops/graph';
+import { f32 } from './helpers';
+
+export interface GraphCase {
+  name: string;
+  arch: ArchitectureConfig;
+  /** float32-exact positions, N×3. */
+  positions: Float64Array;
+  cell: Cell | null;
+  gpuCell: GpuCellInput;
+}
+
+export function archWith(over: Partial<ArchitectureConfig>): ArchitectureConfig {
+  return {
+    hidden_size: 8, num_layers: 1, num_heads: 1, max_num_elements: 10,
+    cutoff: 4.0, knn_k: 8, knn_soft: true, knn_sigmoid_scale: 0.2, knn_lse_scale: 0.1, knn_candidates: 20,
+    rbf_size: 12, sh_lmax: 3, boo_lmax: 5, ffn_multiplier: 2, output_multiplier: 2,
+    use_node_attention: true, use_lae: true, lae_frequency_list: [2, 2, 2, 1, 1], use_erope: true, erope_num_freq: 8,
+    use_charge_spin: false, rmsnorm_eps: 1.1920928955078125e-7,
+    ...over,
+  };
+}
+
+export function graphCases(): GraphCase[] {
+  const cluster = randomCluster(37, 7.5, 1.0, 11);
+  // Triclinic cell; atoms drawn in a larger box, so several lie outside the cell.
+  const tri = randomCluster(29, 8.0, 1.1, 12);
+  const triCell = f32([6.2, 0, 0, 1.3, 5.7, 0, -0.9, 1.1, 6.4]);
+  const dense = randomCluster(53, 5.0, 0.95, 13);
+  const free: GpuCellInput = { vectors: null, pbc: [false, false, false] };
+  return [
+    { name: 'free cluster (37 atoms)', arch: archWith({}), positions: f32(cluster.positions), cell: null, gpuCell: free },
+    {
+      name: 'periodic triclinic cell (29 atoms)', arch: archWith({ cutoff: 3.6, knn_k: 7, knn_candidates: 24 }),
+      positions: f32(tri.positions), cell: { vectors: triCell, pbc: [true, true, true] }, gpuCell: { vectors: triCell, pbc: [true, true, true] },
+    },
+    {
+      name: 'dense cluster with truncation (53 atoms)', arch: archWith({ cutoff: 3.5, knn_k: 6, knn_candidates: 13 }),
+      positions: f32(dense.positions), cell: null, gpuCell: free,
+    },
+  ];
+}
+
+export function cpuGraph(c: GraphCase): NeighborGraph {
+  return buildNeighborGraph(c.positions, c.cell, c.arch);
+}
+
+export function maxEdgesPerRow(g: NeighborGraph): number {
+  let m = 0;
+  for (let a = 0; a < g.numAtoms; a++) m = Math.max(m, g.edgeRowStart[a + 1] - g.edgeRowStart[a]);
+  return m;
+}
