@@ -1,0 +1,32 @@
+// Velocity Verlet (NVE): half kick + drift, then (after the forces) the second half kick.
+// Velocities are Å/fs; inv_mass holds 1/(m·C) so that a = F·inv_mass in Å/fs²; vel.w accumulates thermostat heat.
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read_write> pos: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> vel: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> frc: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> inv_mass: array<f32>;
+@group(0) @binding(5) var<storage, read_write> ctl: Control;
+
+@compute @workgroup_size(64)
+fn kick_drift(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x;
+  if (i >= P.n) { return; }
+  var v = vel[i];
+  v = vec4<f32>(v.xyz + (0.5 * P.dt * inv_mass[i]) * frc[i].xyz, v.w);
+  vel[i] = v;
+  pos[i] = vec4<f32>(pos[i].xyz + P.dt * v.xyz, 0.0);
+}
+
+@compute @workgroup_size(64)
+fn kick(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x;
+  if (i >= P.n) { return; }
+  let v = vel[i];
+  vel[i] = vec4<f32>(v.xyz + (0.5 * P.dt * inv_mass[i]) * frc[i].xyz, v.w);
+}
+
+// The step counter keys the random numbers; one thread advances it after every step.
+@compute @workgroup_size(1)
+fn advance() {
+  ctl.step = ctl.step + 1u;
+}

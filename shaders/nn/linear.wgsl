@@ -1,0 +1,111 @@
+// Linear layer y = x·Wᵀ + b (PyTorch [out,in] weights) with optional fused GELU, and its
+// input gradient dx = (dy ⊙ GELU'(pre))·W. Register-blocked tiles: a 16×16 workgroup computes
+// a 64×64 output tile, 4×4 outputs per invocation, reduction in chunks of 16 staged in
+// workgroup memory. Needs gelu.wgsl prepended.
+
+override GELU: bool = false;     // forward: apply GELU (and store pre-activation); backward: multiply dy by GELU'(pre)
+override HAS_BIAS: bool = true;
+
+const TILE: u32 = 64u;
+const TK: u32 = 16u;
+
+struct Params {
+  rows: u32,   // M
+  cols: u32,   // N (outputs per row of this product)
+  depth: u32,  // K (reduction length)
+  tiles_n: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;        // forward input [M,K]; backward dy [M,K]
+@group(0) @binding(2) var<storage, read> weight: array<f32>;   // [out,in]
+@group(0) @binding(3) var<storage, read> bias: array<f32>;     // [out]
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;  // forward y [M,N]; backward dx [M,N]
+@group(0) @binding(5) var<storage, read_write> pre: array<f32>;// forward: written pre-activation; backward: read
+
+var<workgroup> a_tile: array<array<f32, TILE>, TK>;   // [k][m]
+var<workgroup> b_tile: array<array<f32, TILE>, TK>;   // [k][n]
+
+fn tile_origin(wid: vec3u, nwg: vec3u) -> vec3u {
+  let flat = wid.x + wid.y * nwg.x;
+  let tiles_m = (params.rows + TILE - 1u) / TILE;
+  return vec3u((flat / params.tiles_n) * TILE, (flat % params.tiles_n) * TILE, select(0u, 1u, flat < tiles_m * params.tiles_n));
+}
+
+@compute @workgroup_size(16, 16)
+fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+           @builtin(local_invocation_id) lid: vec3u) {
+  let o = tile_origin(wid, nwg);
+  if (o.z == 0u) { return; }   // uniform per workgroup: past the last tile of a folded grid
+  let M = params.rows; let N = params.cols; let K = params.depth;
+  let li = lid.y * 16u + lid.x;
+  var acc: array<array<f32, 4>, 4>;
+  for (var k0 = 0u; k0 < K; k0 += TK) {
+    for (var e = li; e < TILE * TK; e += 256u) {
+      let kk = e % TK; let mm = e / TK;
+      let gm = o.x + mm; let gk = k0 + kk;
+      a_tile[kk][mm] = select(0.0, x[gm * K + gk], gm < M && gk < K);
+      let gn = o.y + mm;
+      b_tile[kk][mm] = select(0.0, weight[gn * K + gk], gn < N && gk < K);   // Wᵀ: b[k][n] = W[n,k]
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < TK; kk++) {
+      var av: array<f32, 4>; var bv: array<f32, 4>;
+      for (var i = 0u; i < 4u; i++) { av[i] = a_tile[kk][lid.y * 4u + i]; bv[i] = b_tile[kk][lid.x * 4u + i]; }
+      for (var i = 0u; i < 4u; i++) { for (var j = 0u; j < 4u; j++) { acc[i][j] = fma(av[i], bv[j], acc[i][j]); } }
+    }
+    workgroupBarrier();
+  }
+  for (var i = 0u; i < 4u; i++) {
+    let gm = o.x + lid.y * 4u + i;
+    if (gm >= M) { continue; }
+    for (var j = 0u; j < 4u; j++) {
+      let gn = o.y + lid.x * 4u + j;
+      if (gn >= N) { continue; }
+      var v = acc[i][j];
+      if (HAS_BIAS) { v += bias[gn]; }
+      if (GELU) { pre[gm * N + gn] = v; v = gelu(v); }
+      y[gm * N + gn] = v;
+    }
+  }
+}
+
+@compute @workgroup_size(16, 16)
+fn backward_input(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                  @builtin(local_invocation_id) lid: vec3u) {
+  let o = tile_origin(wid, nwg);
+  if (o.z == 0u) { return; }
+  let M = params.rows; let N = params.cols; let K = params.depth;   // N = in features, K = out features
+  let li = lid.y * 16u + lid.x;
+  var acc: array<array<f32, 4>, 4>;
+  for (var k0 = 0u; k0 < K; k0 += TK) {
+    for (var e = li; e < TILE * TK; e += 256u) {
+      let kk = e % TK; let mm = e / TK;
+      let gm = o.x + mm; let gk = k0 + kk;
+      var g = 0.0;
+      if (gm < M && gk < K) {
+        g = x[gm * K + gk];
+        if (GELU) { g *= gelu_grad(pre[gm * K + gk]); }
+      }
+      a_tile[kk][mm] = g;
+      let kb = e / TILE; let nb = e % TILE;   // coalesced along n: b[k][n] = W[k,n]
+      let gn = o.y + nb; let gkb = k0 + kb;
+      b_tile[kb][nb] = select(0.0, weight[gkb * N + gn], gn < N && gkb < K);
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < TK; kk++) {
+      var av: array<f32, 4>; var bv: array<f32, 4>;
+      for (var i = 0u; i < 4u; i++) { av[i] = a_tile[kk][lid.y * 4u + i]; bv[i] = b_tile[kk][lid.x * 4u + i]; }
+      for (var i = 0u; i < 4u; i++) { for (var j = 0u; j < 4u; j++) { acc[i][j] = fma(av[i], bv[j], acc[i][j]); } }
+    }
+    workgroupBarrier();
+  }
+  for (var i = 0u; i < 4u; i++) {
+    let gm = o.x + lid.y * 4u + i;
+    if (gm >= M) { continue; }
+    for (var j = 0u; j < 4u; j++) {
+      let gn = o.y + lid.x * 4u + j;
+      if (gn < N) { y[gm * N + gn] = acc[i][j]; }
+    }
+  }
+}

@@ -1,0 +1,245 @@
+// Pipeline cache, buffer pool and dispatch recorder shared by every kernel wrapper in ./ops.
+// Uniform layouts come from the WGSL itself (webgpu-utils reflection), never hand padding.
+import './float16Shim';
+import {
+  makeShaderDataDefinitions,
+  makeStructuredView,
+  type ShaderDataDefinitions,
+  type VariableDefinition,
+} from 'webgpu-utils';
+import { DeviceLimitError } from './errors';
+import { withErrorScope } from './device';
+
+export interface KernelSource {
+  /** Shown in validation errors and GPU debuggers. */
+  label: string;
+  code: string;
+  entryPoint: string;
+  /** WGSL `override` values; part of the cache key. */
+  constants?: Record<string, number>;
+}
+
+/** A compiled entry point and what its bindings are called. */
+export class Kernel {
+  constructor(
+    readonly label: string,
+    readonly pipeline: GPUComputePipeline,
+    /** binding index by variable name, for the resources this entry point uses */
+    readonly bindings: Map<string, number>,
+    /** the `var<uniform> params` definition, if the entry point uses one */
+    readonly params: VariableDefinition | undefined,
+  ) {}
+}
+
+export type Binding = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
+export type ParamValues = Record<string, number | number[]>;
+
+interface Pending {
+  kernel: Kernel;
+  bindings: Record<string, Binding>;
+  uniformOffset: number;
+  uniformSize: number;
+  grid: [number, number];
+}
+
+const f32 = Float32Array.BYTES_PER_ELEMENT;
+
+export class GpuRuntime {
+  private readonly defsByCode = new Map<string, ShaderDataDefinitions>();
+  private readonly kernels = new Map<string, Kernel>();
+  private readonly pool = new Map<string, GPUBuffer>();
+  private uniformArena: GPUBuffer | null = null;
+  /** Bytes currently held by pooled buffers (the allocation plan's footprint). */
+  allocatedBytes = 0;
+
+  constructor(readonly device: GPUDevice) {}
+
+  /** Compile once per (source, entry point, constants); later calls return the cached kernel. */
+  kernel(src: KernelSource): Kernel {
+    const key = `${src.label}|${src.entryPoint}|${JSON.stringify(src.constants ?? {})}|${src.code.length}`;
+    const hit = this.kernels.get(key);
+    if (hit) return hit;
+    let defs = this.defsByCode.get(src.code);
+    if (!defs) {
+      defs = makeShaderDataDefinitions(src.code);
+      this.defsByCode.set(src.code, defs);
+    }
+    const ep = defs.entryPoints[src.entryPoint];
+    if (!ep) throw new Error(`${src.label}: WGSL has no entry point "${src.entryPoint}"`);
+    const module = this.device.createShaderModule({ label: src.label, code: src.code });
+    const pipeline = this.device.createComputePipeline({
+      label: `${src.label}:${src.entryPoint}`,
+      layout: 'auto',
+      compute: { module, entryPoint: src.entryPoint, constants: src.constants },
+    });
+    const bindings = new Map<string, number>();
+    let params: VariableDefinition | undefined;
+    for (const r of ep.resources) {
+      bindings.set(r.name, r.entry.binding);
+      if (r.name === 'params') params = defs.uniforms.params;
+    }
+    const k = new Kernel(`${src.label}:${src.entryPoint}`, pipeline, bindings, params);
+    this.kernels.set(key, k);
+    return k;
+  }
+
+  /**
+   * A named storage buffer of at least `bytes`, reused across steps and grown (×1.5) when a
+   * larger system needs more. Contents are not preserved when it grows.
+   */
+  buffer(name: string, bytes: number, extraUsage = 0): GPUBuffer {
+    const need = Math.max(16, Math.ceil(bytes / 16) * 16);
+    const limit = this.device.limits.maxStorageBufferBindingSize;
+    if (need > limit) {
+      throw new DeviceLimitError('maxStorageBufferBindingSize', need, limit, `buffer "${name}"`);
+    }
+    const old = this.pool.get(name);
+    if (old && old.size >= need) return old;
+    const size = old ? Math.min(limit, Math.max(need, Math.ceil((old.size * 1.5) / 16) * 16)) : need;
+    if (old) {
+      this.allocatedBytes -= old.size;
+      old.destroy();
+    }
+    const buf = this.device.createBuffer({
+      label: name,
+      size,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST | extraUsage,
+    });
+    this.allocatedBytes += size;
+    this.pool.set(name, buf);
+    return buf;
+  }
+
+  /**
+   * Placeholder for a binding an override switched off. Read-only and writable bindings get
+   * different ones: one buffer in both roles in a pass is a validation error.
+   */
+  dummy(role: 'read' | 'write'): GPUBuffer {
+    return this.buffer(`unused-${role}`, 16);
+  }
+
+  /** Pooled buffer filled with `data` (float32 or uint32/int32 words). */
+  upload(name: string, data: Float32Array | Uint32Array | Int32Array): GPUBuffer {
+    const buf = this.buffer(name, data.byteLength);
+    this.device.queue.writeBuffer(buf, 0, data.buffer, data.byteOffset, data.byteLength);
+    return buf;
+  }
+
+  /** Copy `count` float32 words of `buffer` back to the CPU. */
+  async read(buffer: GPUBuffer, count: number, offsetWords = 0): Promise<Float32Array> {
+    const bytes = count * f32;
+    const staging = this.device.createBuffer({ size: Math.max(4, bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const enc = this.device.createCommandEncoder();
+    enc.copyBufferToBuffer(buffer, offsetWords * f32, staging, 0, bytes);
+    this.device.queue.submit([enc.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const out = new Float32Array(staging.getMappedRange().slice(0));
+    staging.unmap();
+    staging.destroy();
+    return out;
+  }
+
+  /** Uniform buffer big enough for one recorder's parameters (reused, grown). */
+  uniforms(bytes: number): GPUBuffer {
+    if (!this.uniformArena || this.uniformArena.size < bytes) {
+      this.uniformArena?.destroy();
+      this.uniformArena = this.device.createBuffer({
+        label: 'uniform-arena',
+        size: Math.max(256, Math.ceil((bytes * 1.5) / 256) * 256),
+        usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+      });
+    }
+    return this.uniformArena;
+  }
+
+  recorder(label = 'step'): Recorder {
+    return new Recorder(this, label);
+  }
+
+  destroy(): void {
+    for (const b of this.pool.values()) b.destroy();
+    this.pool.clear();
+    this.uniformArena?.destroy();
+    this.allocatedBytes = 0;
+  }
+}
+
+/**
+ * Collects dispatches, then at submit writes every dispatch's parameters into one uniform
+ * arena (each at its own aligned offset, so the same kernel can run twice with different
+ * sizes in one submission) and encodes them in order.
+ */
+export class Recorder {
+  private readonly pending: Pending[] = [];
+  private readonly uniformData: ArrayBuffer[] = [];
+  private uniformBytes = 0;
+
+  constructor(
+    private readonly rt: GpuRuntime,
+    private readonly label: string,
+  ) {}
+
+  /**
+   * Queue `kernel` over `workgroups` workgroups (a flat count). Counts above
+   * maxComputeWorkgroupsPerDimension are folded into a 2-D grid; kernels rebuild the flat
+   * index as wid.x + wid.y·num_workgroups.x and skip indices past their own work.
+   */
+  dispatch(kernel: Kernel, bindings: Record<string, Binding>, params: ParamValues | undefined, workgroups: number): void {
+    for (const name of kernel.bindings.keys()) {
+      if (name !== 'params' && !(name in bindings)) throw new Error(`${kernel.label}: no buffer given for binding "${name}"`);
+    }
+    let uniformOffset = 0;
+    let uniformSize = 0;
+    if (kernel.params) {
+      if (!params) throw new Error(`${kernel.label}: kernel takes params but none were given`);
+      const view = makeStructuredView(kernel.params);
+      view.set(params);
+      const align = this.rt.device.limits.minUniformBufferOffsetAlignment;
+      uniformOffset = Math.ceil(this.uniformBytes / align) * align;
+      uniformSize = view.arrayBuffer.byteLength;
+      this.uniformBytes = uniformOffset + uniformSize;
+      this.uniformData.push(view.arrayBuffer);
+    }
+    this.pending.push({ kernel, bindings, uniformOffset, uniformSize, grid: foldGrid(workgroups, this.rt.device.limits.maxComputeWorkgroupsPerDimension) });
+  }
+
+  /** Encode and submit everything queued; validation errors surface as GpuValidationError. */
+  async submit(): Promise<void> {
+    const device = this.rt.device;
+    await withErrorScope(device, this.label, () => {
+      const arena = this.uniformBytes > 0 ? this.rt.uniforms(this.uniformBytes) : null;
+      let u = 0;
+      for (const p of this.pending) {
+        if (p.uniformSize > 0 && arena) device.queue.writeBuffer(arena, p.uniformOffset, this.uniformData[u++]);
+      }
+      const enc = device.createCommandEncoder({ label: this.label });
+      const pass = enc.beginComputePass({ label: this.label });
+      for (const p of this.pending) {
+        if (p.grid[0] === 0) continue;
+        const entries: GPUBindGroupEntry[] = [];
+        for (const [name, binding] of p.kernel.bindings) {
+          if (name === 'params') {
+            entries.push({ binding, resource: { buffer: arena!, offset: p.uniformOffset, size: p.uniformSize } });
+          } else {
+            const b = p.bindings[name];
+            entries.push({ binding, resource: 'buffer' in b ? b : { buffer: b } });
+          }
+        }
+        const group = device.createBindGroup({ layout: p.kernel.pipeline.getBindGroupLayout(0), entries });
+        pass.setPipeline(p.kernel.pipeline);
+        pass.setBindGroup(0, group);
+        pass.dispatchWorkgroups(p.grid[0], p.grid[1]);
+      }
+      pass.end();
+      device.queue.submit([enc.finish()]);
+    });
+    this.pending.length = 0;
+  }
+}
+
+export function foldGrid(workgroups: number, maxPerDim: number): [number, number] {
+  if (workgroups <= maxPerDim) return [workgroups, 1];
+  const y = Math.ceil(workgroups / maxPerDim);
+  if (y > maxPerDim) throw new DeviceLimitError('maxComputeWorkgroupsPerDimension', Math.ceil(Math.sqrt(workgroups)), maxPerDim, 'one dispatch');
+  return [maxPerDim, y];
+}

@@ -1,0 +1,372 @@
+// The MD engine on WebGPU: state (positions, velocities, forces, thermostat/barostat/RNG state, box) lives in
+// GPU buffers; every step is recorded into command encoders, many steps per submission, and samples come back
+// through asynchronous buffer maps while later steps are already queued. Same algorithms and random-number
+// counters as the float64 reference in src/md/cpuEngine.ts.
+import commonSrc from '../../shaders/md/common.wgsl?raw';
+import verletSrc from '../../shaders/md/verlet.wgsl?raw';
+import langevinSrc from '../../shaders/md/langevin.wgsl?raw';
+import kineticSrc from '../../shaders/md/kinetic.wgsl?raw';
+import bussiSrc from '../../shaders/md/bussi.wgsl?raw';
+import nhcSrc from '../../shaders/md/nhc.wgsl?raw';
+import fireSrc from '../../shaders/md/fire.wgsl?raw';
+import barostatSrc from '../../shaders/md/barostat.wgsl?raw';
+import { BOX_FLOATS, OUTPUT_FLOATS, boxData, type GpuForceProvider } from './forceProvider';
+import { seedKey } from './rng';
+import { nhcEnergy, nhcMasses } from './thermostats';
+import { AMU_A2_FS2_TO_EV, EV_PER_A3_TO_BAR, KB } from './units';
+import {
+  degreesOfFreedom, MAX_NHC, type EngineCheckpoint, type MdEngine, type MdSettings, type MdSystem, type RunOptions,
+  type Sample,
+} from './types';
+
+/** Bytes of the Control struct in common.wgsl (64 words). */
+export const CONTROL_BYTES = 256;
+const PARAMS_BYTES = 64;
+/** Steps recorded per submission, and submissions allowed in flight before the host waits. */
+const BATCH_STEPS = 50;
+const MAX_IN_FLIGHT = 2;
+
+type Kernel = { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup };
+
+interface PendingSample { staging: GPUBuffer; step: number }
+
+export class GpuMdEngine implements MdEngine {
+  readonly backend = 'webgpu';
+  readonly numAtoms: number;
+  private hostStep = 0;
+  private buffers!: {
+    params: GPUBuffer; pos: GPUBuffer; vel: GPUBuffer; frc: GPUBuffer; invMass: GPUBuffer; ctl: GPUBuffer;
+    box: GPUBuffer; out: GPUBuffer; mol: GPUBuffer; backup: GPUBuffer;
+  };
+  private k: Record<string, Kernel> = {};
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private stagingPool: GPUBuffer[] = [];
+  private readonly sampleBytes: number;
+  private readonly numMolecules: number;
+
+  private constructor(readonly device: GPUDevice, readonly system: MdSystem, readonly provider: GpuForceProvider,
+    readonly settings: MdSettings) {
+    this.numAtoms = system.numbers.length;
+    this.numMolecules = new Set(system.molecules).size;
+    this.sampleBytes = 3 * 16 * this.numAtoms + CONTROL_BYTES + 4 * BOX_FLOATS + 4 * OUTPUT_FLOATS;
+  }
+
+  get step(): number { return this.hostStep; }
+
+  static async create(device: GPUDevice, system: MdSystem, provider: GpuForceProvider, settings: MdSettings,
+    restore?: EngineCheckpoint): Promise<GpuMdEngine> {
+    if (settings.ensemble === 'npt' && !(system.cell && system.pbc.every(Boolean))) {
+      throw new Error('npt needs a periodic cell (pbc T T T with a Lattice)');
+    }
+    if (!(settings.nhcLength >= 1 && settings.nhcLength <= MAX_NHC)) {
+      throw new Error(`Nosé–Hoover chain length must be 1..${MAX_NHC}, got ${settings.nhcLength}`);
+    }
+    const e = new GpuMdEngine(device, system, provider, settings);
+    await e.init(restore);
+    return e;
+  }
+
+  private async init(restore?: EngineCheckpoint): Promise<void> {
+    const d = this.device, n = this.numAtoms, s = this.settings, sys = this.system;
+    const st = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    const buf = (size: number, usage = st, label?: string) => d.createBuffer({ size: Math.max(16, size), usage, label });
+    // Molecules as CSR for the barostat.
+    const m = this.numMolecules;
+    const counts = new Uint32Array(m + 1);
+    for (const j of sys.molecules) counts[j + 1]++;
+    for (let j = 0; j < m; j++) counts[j + 1] += counts[j];
+    const molData = new Uint32Array(m + 1 + n);
+    molData.set(counts);
+    const fill = counts.slice(0, m);
+    sys.molecules.forEach((j, i) => { molData[m + 1 + fill[j]++] = i; });
+    this.buffers = {
+      params: buf(PARAMS_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, 'md params'),
+      pos: buf(16 * n, st, 'md positions'), vel: buf(16 * n, st, 'md velocities'), frc: buf(16 * n, st, 'md forces'),
+      invMass: buf(4 * n, st, 'md inverse masses'), ctl: buf(CONTROL_BYTES, st, 'md control'),
+      box: buf(4 * BOX_FLOATS, st, 'md box'), out: buf(4 * OUTPUT_FLOATS, st, 'md energy/virial'),
+      mol: buf(4 * molData.length, st, 'md molecules'), backup: buf(32 * n, st, 'md barostat backup'),
+    };
+    const b = this.buffers, q = d.queue;
+    const params = new ArrayBuffer(PARAMS_BYTES);
+    const [k0, k1] = seedKey(s.seed);
+    new Uint32Array(params, 0, 8).set([n, m, s.nhcLength, k0, k1, 0, 0, 0]);
+    new Float32Array(params, 32, 8).set([s.dt, KB * s.temperature, degreesOfFreedom(s.ensemble, n), s.friction, s.tauT,
+      s.pressure / EV_PER_A3_TO_BAR, s.fireDtMax, s.fireMaxStep]);
+    q.writeBuffer(b.params, 0, new Uint8Array(params));
+    q.writeBuffer(b.invMass, 0, Float32Array.from(sys.masses, (mm) => 1 / (mm * AMU_A2_FS2_TO_EV)));
+    q.writeBuffer(b.mol, 0, molData);
+    if (restore) {
+      const blob = (name: string) => {
+        const x = restore.blobs[name];
+        if (!x) throw new Error(`checkpoint is missing "${name}"`);
+        return new Uint8Array(x);
+      };
+      q.writeBuffer(b.pos, 0, blob('positions')); q.writeBuffer(b.vel, 0, blob('velocities'));
+      q.writeBuffer(b.frc, 0, blob('forces')); q.writeBuffer(b.ctl, 0, blob('control'));
+      q.writeBuffer(b.box, 0, blob('box')); q.writeBuffer(b.out, 0, blob('output'));
+      this.hostStep = restore.step;
+    } else {
+      q.writeBuffer(b.pos, 0, toVec4(sys.positions, null));
+      q.writeBuffer(b.vel, 0, toVec4(sys.velocities, null));
+      q.writeBuffer(b.box, 0, boxData(sys.cell, sys.pbc));
+      const ctl = new ArrayBuffer(CONTROL_BYTES);
+      const cf = new Float32Array(ctl);
+      cf[10] = s.dt; cf[11] = 0.1; // FIRE time step and mixing
+      cf[12] = 0.01 * (boxData(sys.cell, sys.pbc)[9]); // barostat volume step
+      q.writeBuffer(b.ctl, 0, new Uint8Array(ctl));
+    }
+    await this.buildKernels();
+    await this.provider.attach({
+      device: d, numAtoms: n, numbers: sys.numbers, pbc: sys.pbc, positions: b.pos, forces: b.frc, box: b.box, output: b.out,
+    });
+    if (!restore) {
+      this.encoder = d.createCommandEncoder();
+      await this.force();
+      this.submit();
+    }
+  }
+
+  private async buildKernels(): Promise<void> {
+    const d = this.device, b = this.buffers;
+    const integ = [b.params, b.pos, b.vel, b.frc, b.invMass, b.ctl];
+    const baro = [b.params, b.pos, b.frc, b.invMass, b.ctl, b.box, b.out, b.mol, b.backup];
+    const families: [string, string, GPUBuffer[], string[]][] = [
+      ['verlet', verletSrc, integ, ['kick_drift', 'kick', 'advance']],
+      ['langevin', langevinSrc, integ, ['baoa']],
+      ['kinetic', kineticSrc, integ, ['kinetic_energy', 'scale_velocities']],
+      ['bussi', bussiSrc, integ, ['bussi_factor']],
+      ['nhc', nhcSrc, integ, ['nhc_half_step']],
+      ['fire', fireSrc, integ, ['fire_update', 'fire_move']],
+      ['barostat', barostatSrc, baro, ['mc_propose', 'mc_scale', 'mc_accept', 'mc_restore']],
+    ];
+    for (const [name, src, bufs, entries] of families) {
+      const module = d.createShaderModule({ code: commonSrc + '\n' + src, label: `${name}.wgsl` });
+      const layout = d.createBindGroupLayout({
+        label: name,
+        entries: bufs.map((_, binding) => ({
+          binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: binding === 0 ? 'uniform' : 'storage' } as GPUBufferBindingLayout,
+        })),
+      });
+      const bindGroup = d.createBindGroup({ layout, entries: bufs.map((buffer, binding) => ({ binding, resource: { buffer } })) });
+      const pl = d.createPipelineLayout({ bindGroupLayouts: [layout] });
+      for (const entryPoint of entries) {
+        let pipeline: GPUComputePipeline;
+        try {
+          pipeline = d.createComputePipeline({ layout: pl, compute: { module, entryPoint }, label: entryPoint });
+        } catch (e) {
+          throw new Error(`compiling shaders/md/${name}.wgsl (${entryPoint}) failed: ${String(e)}`);
+        }
+        this.k[entryPoint] = { pipeline, bindGroup };
+      }
+    }
+  }
+
+  private dispatch(name: string, groups: number): void {
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+    if (!this.pass) this.pass = this.encoder.beginComputePass();
+    const k = this.k[name];
+    this.pass.setPipeline(k.pipeline);
+    this.pass.setBindGroup(0, k.bindGroup);
+    this.pass.dispatchWorkgroups(groups);
+  }
+
+  private endPass(): GPUCommandEncoder {
+    if (this.pass) { this.pass.end(); this.pass = null; }
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+    return this.encoder;
+  }
+
+  private submit(): void {
+    const enc = this.endPass();
+    this.device.queue.submit([enc.finish()]);
+    this.encoder = null;
+  }
+
+  private async force(): Promise<void> {
+    const enc = this.endPass();
+    if (this.provider.resident) {
+      this.provider.encode(enc);
+    } else {
+      this.submit();
+      await this.provider.evaluate();
+    }
+  }
+
+  private async encodeStep(): Promise<void> {
+    const s = this.settings, atoms = Math.ceil(this.numAtoms / 64);
+    switch (s.ensemble) {
+      case 'nve':
+        this.dispatch('kick_drift', atoms); await this.force(); this.dispatch('kick', atoms);
+        break;
+      case 'nvt-langevin':
+      case 'npt':
+        this.dispatch('baoa', atoms); await this.force(); this.dispatch('kick', atoms);
+        if (s.ensemble === 'npt' && (this.hostStep + 1) % s.barostatInterval === 0) {
+          this.dispatch('mc_propose', 1); this.dispatch('mc_scale', Math.ceil(this.numMolecules / 64));
+          await this.force();
+          this.dispatch('mc_accept', 1); this.dispatch('mc_restore', atoms);
+        }
+        break;
+      case 'nvt-bussi':
+        this.dispatch('kick_drift', atoms); await this.force(); this.dispatch('kick', atoms);
+        this.dispatch('kinetic_energy', 1); this.dispatch('bussi_factor', 1); this.dispatch('scale_velocities', atoms);
+        break;
+      case 'nvt-nhc':
+        this.dispatch('kinetic_energy', 1); this.dispatch('nhc_half_step', 1); this.dispatch('scale_velocities', atoms);
+        this.dispatch('kick_drift', atoms); await this.force(); this.dispatch('kick', atoms);
+        this.dispatch('kinetic_energy', 1); this.dispatch('nhc_half_step', 1); this.dispatch('scale_velocities', atoms);
+        break;
+      case 'minimize':
+        this.dispatch('fire_update', 1); this.dispatch('fire_move', atoms); await this.force();
+        break;
+    }
+    this.dispatch('advance', 1);
+    this.hostStep++;
+  }
+
+  private encodeSampleCopy(): GPUBuffer {
+    const staging = this.stagingPool.pop() ?? this.device.createBuffer({
+      size: this.sampleBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'md sample',
+    });
+    const enc = this.endPass(), b = this.buffers, n = this.numAtoms;
+    let o = 0;
+    for (const [src, size] of [[b.pos, 16 * n], [b.vel, 16 * n], [b.frc, 16 * n], [b.ctl, CONTROL_BYTES],
+      [b.box, 4 * BOX_FLOATS], [b.out, 4 * OUTPUT_FLOATS]] as [GPUBuffer, number][]) {
+      enc.copyBufferToBuffer(src, 0, staging, o, size);
+      o += size;
+    }
+    return staging;
+  }
+
+  private async readSample(staging: GPUBuffer): Promise<Sample> {
+    await staging.mapAsync(GPUMapMode.READ);
+    const raw = staging.getMappedRange().slice(0);
+    staging.unmap();
+    this.stagingPool.push(staging);
+    return this.decode(raw);
+  }
+
+  private decode(raw: ArrayBuffer): Sample {
+    const n = this.numAtoms, s = this.settings, masses = this.system.masses;
+    const f32 = new Float32Array(raw);
+    const from4 = (off: number) => {
+      const a = new Float64Array(3 * n);
+      for (let i = 0; i < n; i++) for (let k = 0; k < 3; k++) a[3 * i + k] = f32[off + 4 * i + k];
+      return a;
+    };
+    const positions = from4(0), velocities = from4(4 * n), forces = from4(8 * n);
+    let ekin = 0, heat = 0;
+    for (let i = 0; i < n; i++) {
+      const o = 4 * n + 4 * i;
+      ekin += 0.5 * masses[i] * AMU_A2_FS2_TO_EV * (f32[o] ** 2 + f32[o + 1] ** 2 + f32[o + 2] ** 2);
+      heat += f32[o + 3];
+    }
+    const cOff = 12 * n, ctlU = new Uint32Array(raw, 4 * cOff, CONTROL_BYTES / 4), ctlF = f32.subarray(cOff, cOff + 64);
+    const boxOff = cOff + 64, outOff = boxOff + BOX_FLOATS;
+    const box = f32.subarray(boxOff, boxOff + BOX_FLOATS), out = f32.subarray(outOff, outOff + OUTPUT_FLOATS);
+    let thermostatEnergy = heat;
+    if (s.ensemble === 'nvt-nhc') {
+      const nf = degreesOfFreedom(s.ensemble, n), kT = KB * s.temperature, m = s.nhcLength;
+      const st = { xi: Float64Array.from(ctlF.subarray(44, 44 + m)), vxi: Float64Array.from(ctlF.subarray(52, 52 + m)) };
+      thermostatEnergy = nhcEnergy(st, nf, kT, nhcMasses(nf, kT, s.tauT, m));
+    }
+    return {
+      step: ctlU[0], time: ctlU[0] * s.dt, epot: out[0], ekin, thermostatEnergy,
+      virial: out[10] === 1 ? Float64Array.from(out.subarray(1, 10)) : null,
+      cell: this.system.cell ? Float64Array.from(box.subarray(0, 9)) : null, volume: box[9],
+      positions, velocities, forces, barostatAttempts: ctlU[1], barostatAccepted: ctlU[2],
+    };
+  }
+
+  async sample(): Promise<Sample> {
+    const staging = this.encodeSampleCopy();
+    this.submit();
+    return this.readSample(staging);
+  }
+
+  async run(nSteps: number, opts: RunOptions): Promise<void> {
+    const end = this.hostStep + nSteps;
+    let stopped = false;
+    let delivery: Promise<void> = Promise.resolve();
+    const inFlight: Promise<unknown>[] = [];
+    let failure: unknown = null;
+    while (this.hostStep < end && !stopped) {
+      const pending: PendingSample[] = [];
+      const batchEnd = Math.min(end, this.hostStep + BATCH_STEPS);
+      while (this.hostStep < batchEnd) {
+        await this.encodeStep();
+        if (this.hostStep % opts.sampleEvery === 0 || this.hostStep === end) {
+          pending.push({ staging: this.encodeSampleCopy(), step: this.hostStep });
+        }
+      }
+      this.submit();
+      for (const p of pending) {
+        const ready = this.readSample(p.staging);
+        delivery = delivery.then(async () => {
+          const smp = await ready;
+          if (stopped) return;
+          try {
+            if (opts.onSample(smp) === 'stop') stopped = true;
+          } catch (e) { failure = e; stopped = true; }
+        });
+      }
+      inFlight.push(this.device.queue.onSubmittedWorkDone());
+      if (inFlight.length > MAX_IN_FLIGHT) await inFlight.shift();
+    }
+    await delivery;
+    if (failure) throw failure;
+  }
+
+  async checkpoint(): Promise<EngineCheckpoint> {
+    const b = this.buffers, n = this.numAtoms;
+    const parts: [string, GPUBuffer, number][] = [['positions', b.pos, 16 * n], ['velocities', b.vel, 16 * n],
+      ['forces', b.frc, 16 * n], ['control', b.ctl, CONTROL_BYTES], ['box', b.box, 4 * BOX_FLOATS],
+      ['output', b.out, 4 * OUTPUT_FLOATS]];
+    const total = parts.reduce((a, p) => a + p[2], 0);
+    const staging = this.device.createBuffer({ size: total, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const enc = this.endPass();
+    let o = 0;
+    for (const [, src, size] of parts) { enc.copyBufferToBuffer(src, 0, staging, o, size); o += size; }
+    this.submit();
+    await staging.mapAsync(GPUMapMode.READ);
+    const raw = new Uint8Array(staging.getMappedRange().slice(0));
+    staging.unmap(); staging.destroy();
+    const blobs: Record<string, Uint8Array> = {};
+    o = 0;
+    for (const [name, , size] of parts) { blobs[name] = raw.slice(o, o + size); o += size; }
+    const sys = this.system;
+    return {
+      backend: 'webgpu', step: this.hostStep, settings: { ...this.settings }, numbers: Array.from(sys.numbers),
+      masses: Array.from(sys.masses), molecules: Array.from(sys.molecules), pbc: [...sys.pbc] as MdSystem['pbc'], blobs,
+    };
+  }
+
+  /** Continue from a checkpoint on `device` with the same force model: resumes bit for bit. */
+  static async fromCheckpoint(device: GPUDevice, ck: EngineCheckpoint, provider: GpuForceProvider): Promise<GpuMdEngine> {
+    if (ck.backend !== 'webgpu') throw new Error(`checkpoint was written by the ${ck.backend} engine; resume it with --backend ${ck.backend}`);
+    const n = ck.numbers.length;
+    const box = new Float32Array(ck.blobs.box.slice().buffer);
+    const system: MdSystem = {
+      numbers: Int32Array.from(ck.numbers), masses: Float64Array.from(ck.masses),
+      positions: new Float64Array(3 * n), velocities: new Float64Array(3 * n),
+      cell: box[9] > 0 ? Float64Array.from(box.subarray(0, 9)) : null, pbc: ck.pbc, molecules: Int32Array.from(ck.molecules),
+    };
+    return GpuMdEngine.create(device, system, provider, { ...ck.settings }, ck);
+  }
+
+  destroy(): void {
+    for (const b of Object.values(this.buffers ?? {})) b.destroy();
+    for (const b of this.stagingPool) b.destroy();
+    this.stagingPool = [];
+  }
+}
+
+/** N×3 float64 → N×vec4<f32> (w from `w` or 0). */
+export function toVec4(a: Float64Array, w: Float64Array | null): Float32Array<ArrayBuffer> {
+  const n = a.length / 3, out = new Float32Array(4 * n);
+  for (let i = 0; i < n; i++) {
+    out[4 * i] = a[3 * i]; out[4 * i + 1] = a[3 * i + 1]; out[4 * i + 2] = a[3 * i + 2]; out[4 * i + 3] = w ? w[i] : 0;
+  }
+  return out;
+}
