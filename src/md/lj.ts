@@ -90,7 +90,7 @@ export class LennardJonesCpu implements CpuForceProvider {
     const n = this.numbers.length, t = this.tables, T = t.numTypes;
     const L = orthorhombicLengths(cell, pbc, 'Lennard-Jones');
     if (L) for (let k = 0; k < 3; k++) if (this.params.cutoff > L[k] / 2) {
-      throw new Error(`Lennard-Jones: cutoff ${this.params.cutoff} Å exceeds half the box length ${L[k].toFixed(3)} Å (minimum image)`);
+      throw new Error(`Lennard-Jones: cutoff ${this.params.cutoff} Å exceeds half the box length, ${(L[k] / 2).toFixed(3)} Å (minimum image)`);
     }
     const rc2 = this.params.cutoff ** 2;
     const forces = new Float64Array(3 * n);
@@ -124,7 +124,7 @@ export class LennardJonesCpu implements CpuForceProvider {
       const wt = t.pTailCoef / V; // V·P_tail on each diagonal element, so tr W_tail = 3 V P_tail
       w[0] += wt; w[4] += wt; w[8] += wt;
     }
-    return { energy, forces, virial: wantVirial && L ? w : null };
+    return { energy, forces, virial: wantVirial ? w : null };
   }
 }
 

@@ -59,7 +59,7 @@ export class LennardJonesGpu implements GpuForceProvider {
   checkBox(cell: Float64Array | null, pbc: [boolean, boolean, boolean]): void {
     const L = orthorhombicLengths(cell, pbc, 'Lennard-Jones');
     if (L) for (let k = 0; k < 3; k++) if (this.params.cutoff > L[k] / 2) {
-      throw new Error(`Lennard-Jones: cutoff ${this.params.cutoff} Å exceeds half the box length ${L[k].toFixed(3)} Å (minimum image)`);
+      throw new Error(`Lennard-Jones: cutoff ${this.params.cutoff} Å exceeds half the box length, ${(L[k] / 2).toFixed(3)} Å (minimum image)`);
     }
   }
 
