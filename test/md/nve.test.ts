@@ -72,4 +72,3 @@ describe('NVE (velocity Verlet)', () => {
     g.destroy();
   });
 });
-import { mdDevice } from './helpers';
