@@ -1,22 +1,14 @@
-// Exports of the current run: thermo as CSV (one row per sample, ASE units in the header) and the
+// Exports of the current run: thermo as CSV (one row per sample, units in the header) and the
 // stored trajectory as multi-frame extXYZ (written by src/io/xyz.ts so ASE reads it back).
 
 import type { Structure } from '../io/structure';
 import { writeExtXyz } from '../io/xyz';
+import { csvHeader, csvLine } from '../md/observables';
 import type { Frame, ThermoSeries } from './store';
 
-export const THERMO_COLUMNS = [
-  'step', 'time_ps', 'epot_eV', 'ekin_eV', 'econs_eV', 'temperature_K', 'pressure_bar', 'volume_A3', 'density_g_cm3',
-] as const;
-
+/** Thermo CSV in the MD engine's columns (the same file `npm run md -- --log` writes). */
 export function thermoCsv(t: ThermoSeries): string {
-  const cols = [t.step, t.time_ps, t.epot, t.ekin, t.etot, t.temperature, t.pressure, t.volume, t.density];
-  const lines = [THERMO_COLUMNS.join(',')];
-  for (let i = 0; i < t.step.length; i++) {
-    // Empty field for "not defined" (pressure/density of a molecule), which spreadsheets read as blank.
-    lines.push(cols.map((c) => (Number.isFinite(c[i]) ? String(c[i]) : '')).join(','));
-  }
-  return lines.join('\n') + '\n';
+  return [csvHeader(), ...t.rows.map(csvLine)].join('\n') + '\n';
 }
 
 export function trajectoryExtXyz(system: Structure, frames: Frame[]): string {

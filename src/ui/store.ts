@@ -4,6 +4,7 @@
 
 import { create } from 'zustand';
 import type { Structure } from '../io/structure';
+import type { ThermoRow } from '../md/observables';
 import type { ModelSummary } from './model/summary';
 
 export type Ensemble = 'nve' | 'nvt-langevin' | 'nvt-bussi' | 'nvt-nhc' | 'npt';
@@ -25,21 +26,38 @@ export interface SimParams {
   backend: Backend;
 }
 
-/** Thermo time series, columnar for uPlot. All arrays grow together. */
+/** Thermo time series, columnar for uPlot, plus the engine's rows (for CSV). All arrays grow together. */
 export interface ThermoSeries {
   step: number[];
   time_ps: number[];
   epot: number[]; // eV
   ekin: number[]; // eV
-  etot: number[]; // eV
+  etot: number[]; // eV, E_pot + E_kin
+  /** E_tot plus the thermostat's energy (eV): what the integrator conserves, and what drift is fitted to. */
+  conserved: number[];
   temperature: number[]; // K
   pressure: number[]; // bar (NaN for molecules)
   density: number[]; // g/cm³ (NaN for molecules)
   volume: number[]; // Å³
+  rows: ThermoRow[];
 }
 
 export function emptyThermo(): ThermoSeries {
-  return { step: [], time_ps: [], epot: [], ekin: [], etot: [], temperature: [], pressure: [], density: [], volume: [] };
+  return { step: [], time_ps: [], epot: [], ekin: [], etot: [], conserved: [], temperature: [], pressure: [], density: [], volume: [], rows: [] };
+}
+
+export function appendThermo(t: ThermoSeries, r: ThermoRow): void {
+  t.step.push(r.step);
+  t.time_ps.push(r.time_ps);
+  t.epot.push(r.epot_eV);
+  t.ekin.push(r.ekin_eV);
+  t.etot.push(r.etot_eV);
+  t.conserved.push(r.conserved_eV);
+  t.temperature.push(r.temperature_K);
+  t.pressure.push(r.pressure_bar);
+  t.density.push(r.density_g_cm3);
+  t.volume.push(r.volume_A3);
+  t.rows.push(r);
 }
 
 export interface Frame {
@@ -78,6 +96,8 @@ export interface Notice {
 export interface WorkbenchState {
   backend: Backend | null;
   backendDetail: string;
+  /** Which engine and forces run the current system (e.g. "WebGPU engine, AllScAIP forces"). */
+  engineDetail: string;
   gpuNotice: string | null;
 
   modelPhase: Phase;
@@ -132,6 +152,7 @@ let noticeId = 0;
 export const useWorkbench = create<WorkbenchState>(() => ({
   backend: null,
   backendDetail: '',
+  engineDetail: '',
   gpuNotice: null,
   modelPhase: 'idle',
   modelProgress: 0,

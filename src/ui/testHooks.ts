@@ -12,8 +12,10 @@ export interface ScaipTestHooks {
   loseDevice(): void;
   /** Client-space pixel of atom i in the viewer, so a test can click it like a user. */
   projectAtom(i: number): { x: number; y: number } | null;
+  /** The atom the viewer would pick at a client-space point (what a click there selects), or null. */
+  atomAt(x: number, y: number): number | null;
   /** Bond count and last draw time of the viewer. */
-  viewerStats(): { bonds: number; renderMs: number } | null;
+  viewerStats(): { bonds: number; renderMs: number; updateMs: number } | null;
   /** The viewer's PNG screenshot (the same as the screenshot button downloads). */
   screenshot(): Promise<Blob>;
 }
@@ -29,9 +31,10 @@ export function installTestHooks(): void {
     store: useWorkbench,
     loseDevice: () => engine.loseDevice(),
     projectAtom: (i) => getScene()?.projectAtom(i) ?? null,
+    atomAt: (x, y) => getScene()?.pick(x, y) ?? null,
     viewerStats: () => {
       const s = getScene();
-      return s ? { bonds: s.lastBondCount, renderMs: s.lastRenderMs } : null;
+      return s ? { bonds: s.lastBondCount, renderMs: s.lastRenderMs, updateMs: s.lastUpdateMs } : null;
     },
     screenshot: () => {
       const s = getScene();

@@ -1,21 +1,26 @@
 import { expect, test } from 'vitest';
 import { readStructures } from '../../src/io/read';
-import { thermoCsv, trajectoryExtXyz, THERMO_COLUMNS } from '../../src/ui/exporters';
-import { emptyThermo, type Frame } from '../../src/ui/store';
+import { thermoCsv, trajectoryExtXyz } from '../../src/ui/exporters';
+import { csvHeader } from '../../src/md/observables';
+import { appendThermo, emptyThermo, type Frame } from '../../src/ui/store';
 
-test('thermo CSV has the documented header and one parseable row per sample', () => {
+test('thermo CSV has the MD engine header and one parseable row per sample', () => {
   const t = emptyThermo();
   for (let i = 0; i < 3; i++) {
-    t.step.push(10 * i); t.time_ps.push(0.005 * i); t.epot.push(-100 - i); t.ekin.push(1.5 + i);
-    t.etot.push(-98.5); t.temperature.push(290 + i); t.pressure.push(NaN); t.volume.push(1000); t.density.push(NaN);
+    appendThermo(t, {
+      step: 10 * i, time_ps: 0.005 * i, epot_eV: -100 - i, ekin_eV: 1.5 + i, etot_eV: -98.5, conserved_eV: -98.5,
+      temperature_K: 290 + i, pressure_bar: NaN, volume_A3: 1000, density_g_cm3: NaN, steps_per_s: 12.5, ns_per_day: 0.5,
+    });
   }
+  expect(t.epot).toEqual([-100, -101, -102]);
   const lines = thermoCsv(t).trim().split('\n');
-  expect(lines[0].split(',')).toEqual([...THERMO_COLUMNS]);
+  expect(lines[0]).toBe(csvHeader());
   expect(lines).toHaveLength(4);
+  const header = lines[0].split(',');
   const row = lines[2].split(',');
-  expect(Number(row[0])).toBe(10);
-  expect(Number(row[2])).toBe(-101);
-  expect(row[6]).toBe(''); // pressure undefined for this system
+  expect(Number(row[header.indexOf('step')])).toBe(10);
+  expect(Number(row[header.indexOf('epot_eV')])).toBe(-101);
+  expect(row[header.indexOf('pressure_bar')]).toBe(''); // undefined for this system
 });
 
 test('trajectory extXYZ reads back frame by frame with cell, step and positions', () => {

@@ -6,7 +6,7 @@ import type { Structure } from '../../io/structure';
 import type { LoadedModel } from '../../model/config';
 import { makeCellFrame, unwrapStep } from '../geometry/cell';
 import { measure } from '../geometry/measure';
-import { emptyThermo, notify, useWorkbench, type Frame } from '../store';
+import { appendThermo, emptyThermo, notify, useWorkbench, type Frame } from '../store';
 import type { FramePayload, FromWorker, PlainStructure, ToWorker } from './protocol';
 
 /** Frames kept for extXYZ export; beyond this every other frame is dropped (the stride doubles). */
@@ -50,7 +50,7 @@ function handle(msg: FromWorker): void {
       }));
       break;
     case 'ready':
-      if (msg.what === 'system') useWorkbench.setState({ busy: null });
+      if (msg.what === 'system') useWorkbench.setState({ busy: null, engineDetail: msg.detail });
       break;
     case 'frame':
       onFrame(msg.frame, msg.stepsPerSecond);
@@ -59,7 +59,7 @@ function handle(msg: FromWorker): void {
       useWorkbench.setState({ running: msg.running, busy: msg.busy });
       break;
     case 'recovered':
-      truncateAfter(msg.fromStep);
+      truncateFrom(msg.fromStep);
       useWorkbench.setState((s) => ({ recoveries: s.recoveries + 1 }));
       notify('warning', msg.message);
       break;
@@ -79,18 +79,7 @@ function onFrame(f: FramePayload, stepsPerSecond: number): void {
   if (!initialUnwrapped) initialUnwrapped = unwrapped.slice();
   const frame: Frame = { step: f.step, time_fs: f.time_fs, positions: f.positions, unwrapped, cell: f.cell };
 
-  const t = s.thermo;
-  for (const r of f.thermo) {
-    t.step.push(r.step);
-    t.time_ps.push(r.time_fs / 1000);
-    t.epot.push(r.epot);
-    t.ekin.push(r.ekin);
-    t.etot.push(r.econs);
-    t.temperature.push(r.temperature);
-    t.pressure.push(r.pressure);
-    t.density.push(r.density);
-    t.volume.push(r.volume);
-  }
+  for (const r of f.thermo) appendThermo(s.thermo, r);
   const time_ps = f.time_fs / 1000;
 
   // MSD from the unwrapped trajectory against the first frame of this system.
@@ -133,11 +122,11 @@ function onFrame(f: FramePayload, stepsPerSecond: number): void {
   });
 }
 
-/** After a recovery from a checkpoint, drop what comes after it: the worker will produce it again. */
-function truncateAfter(step: number): void {
+/** After a recovery from the checkpoint at `step`, drop that step and what follows: the worker sends them again. */
+function truncateFrom(step: number): void {
   const s = useWorkbench.getState();
   const t = s.thermo;
-  const keep = t.step.findIndex((x) => x > step);
+  const keep = t.step.findIndex((x) => x >= step);
   if (keep >= 0) for (const col of Object.values(t) as number[][]) col.length = keep;
   const cut = t.time_ps.length ? t.time_ps[t.time_ps.length - 1] : -1;
   const trimAfter = (time: number[], values: number[]) => {
@@ -146,7 +135,7 @@ function truncateAfter(step: number): void {
   };
   trimAfter(s.msd.time_ps, s.msd.msd);
   for (const m of s.tracked) trimAfter(m.time_ps, m.values);
-  const traj = s.trajectory.filter((f) => f.step <= step);
+  const traj = s.trajectory.filter((f) => f.step < step);
   useWorkbench.setState({ trajectory: traj, thermoVersion: s.thermoVersion + 1 });
 }
 

@@ -5,9 +5,12 @@ import type { Structure } from '../../io/structure';
 import type { LoadedModel } from '../../model/config';
 import { CpuMdEngine } from '../../md/cpuEngine';
 import type { CpuForceProvider } from '../../md/forceProvider';
+import { GpuMdEngine } from '../../md/gpuEngine';
 import { ARGON, LennardJonesCpu, type LjParams } from '../../md/lj';
+import { LennardJonesGpu } from '../../md/ljGpu';
+import type { GpuForceProvider } from '../../md/forceProvider';
 import { systemFromStructure } from '../../md/setup';
-import type { EngineCheckpoint, MdEngine, MdSettings } from '../../md/types';
+import type { EngineCheckpoint, MdEngine, MdSettings, MdSystem } from '../../md/types';
 
 export interface EngineRequest {
   provider: 'allscaip' | 'lj';
@@ -43,11 +46,50 @@ function cpuProvider(req: EngineRequest): CpuForceProvider {
   throw new Error('the AllScAIP force provider for the MD engine is not available in this build yet; choose Lennard-Jones');
 }
 
+function gpuProvider(req: EngineRequest): GpuForceProvider {
+  if (req.provider === 'lj') return new LennardJonesGpu(Int32Array.from(req.structure.numbers), ljParamsFor(req.structure));
+  throw new Error('the AllScAIP force provider for the MD engine is not available in this build yet; choose Lennard-Jones');
+}
+
+/** The engine on the worker's device when there is one (the GPU engine), else the float64 CPU engine. */
 export async function buildEngine(req: EngineRequest): Promise<MdEngine> {
-  const provider = cpuProvider(req);
-  if (req.resume) {
-    if (req.resume.backend === 'cpu') return CpuMdEngine.fromCheckpoint({ ...req.resume, settings: req.settings }, provider);
+  const resume = req.resume ? { ...req.resume, settings: req.settings } : null;
+  if (req.device) {
+    const provider = gpuProvider(req);
+    if (resume?.backend === 'webgpu') return GpuMdEngine.fromCheckpoint(req.device, resume, provider);
+    // A CPU checkpoint (or none) starts the GPU engine from the host state it holds.
+    const system = resume ? systemFromCheckpoint(req, resume) : fresh(req);
+    return GpuMdEngine.create(req.device, system, provider, req.settings);
   }
-  const system = systemFromStructure(req.structure, { temperature: req.settings.temperature, seed: req.settings.seed });
-  return new CpuMdEngine(system, provider, req.settings);
+  const provider = cpuProvider(req);
+  if (resume?.backend === 'cpu') return CpuMdEngine.fromCheckpoint(resume, provider);
+  return new CpuMdEngine(resume ? systemFromCheckpoint(req, resume) : fresh(req), provider, req.settings);
+}
+
+function fresh(req: EngineRequest): MdSystem {
+  return systemFromStructure(req.structure, { temperature: req.settings.temperature, seed: req.settings.seed });
+}
+
+/** Positions, velocities and cell of a checkpoint from the other backend, as a starting system. */
+function systemFromCheckpoint(req: EngineRequest, ck: EngineCheckpoint): MdSystem {
+  const n = ck.numbers.length;
+  const vec = (name: string): Float64Array => {
+    const b = ck.blobs[name];
+    if (!b) throw new Error(`checkpoint is missing "${name}"`);
+    if (ck.backend === 'cpu') return new Float64Array(b.slice().buffer);
+    const f = new Float32Array(b.slice().buffer); // GPU layout: N × vec4<f32>
+    const out = new Float64Array(3 * n);
+    for (let i = 0; i < n; i++) for (let k = 0; k < 3; k++) out[3 * i + k] = f[4 * i + k];
+    return out;
+  };
+  let cell: Float64Array | null = null;
+  if (ck.backend === 'cpu') cell = ck.blobs.cell ? new Float64Array(ck.blobs.cell.slice().buffer) : null;
+  else {
+    const box = new Float32Array(ck.blobs.box.slice().buffer);
+    cell = box[9] > 0 ? Float64Array.from(box.subarray(0, 9)) : null;
+  }
+  return {
+    numbers: Int32Array.from(ck.numbers), masses: Float64Array.from(ck.masses), positions: vec('positions'),
+    velocities: vec('velocities'), cell, pbc: ck.pbc, molecules: Int32Array.from(ck.molecules),
+  };
 }

@@ -4,6 +4,7 @@
 
 import type { Pbc } from '../../io/structure';
 import type { ModelConfig } from '../../model/config';
+import type { ThermoRow } from '../../md/observables';
 import type { SimParams } from '../store';
 
 export interface PlainStructure {
@@ -32,21 +33,6 @@ export type ToWorker =
   | { kind: 'reset' }
   /** Test hook and manual recovery check: destroy the worker's GPU device as a driver reset would. */
   | { kind: 'lose-device' };
-
-export interface ThermoRow {
-  step: number;
-  time_fs: number;
-  epot: number;
-  ekin: number;
-  /** epot + ekin + energy exchanged with the thermostat: the quantity NVE/NVT integrators conserve. */
-  econs: number;
-  temperature: number;
-  /** bar; NaN without a cell or without a virial. */
-  pressure: number;
-  volume: number;
-  /** g/cm³; NaN without a cell. */
-  density: number;
-}
 
 export interface FramePayload {
   step: number;

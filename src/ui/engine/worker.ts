@@ -10,12 +10,12 @@ import { ATOMIC_MASSES } from '../../io/elements';
 import type { LoadedModel, Tensor } from '../../model/config';
 import type { EngineCheckpoint, MdEngine, MdSettings, Sample } from '../../md/types';
 import { degreesOfFreedom } from '../../md/types';
-import { AMU_PER_A3_TO_G_CM3, EV_PER_A3_TO_BAR, KB } from '../../md/units';
-import { cellVolume } from '../geometry/cell';
+import { thermoRow, type ThermoRow } from '../../md/observables';
+import { checkSample, defaultLimits } from '../../md/safety';
 import { defaultTimeStep } from '../../md/setup';
 import type { SimParams } from '../store';
 import { buildEngine, type EngineRequest } from './factory';
-import type { FromWorker, PlainStructure, ThermoRow, ToWorker } from './protocol';
+import type { FromWorker, PlainStructure, ToWorker } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -48,6 +48,12 @@ function state(busy: string | null = null): void {
   send({ kind: 'state', running, busy });
 }
 
+function engineDetail(): string {
+  if (!engine) return 'no engine';
+  const where = engine.backend === 'webgpu' ? 'WebGPU engine' : 'CPU engine';
+  return `${where}, ${params?.provider === 'lj' ? 'Lennard-Jones' : 'AllScAIP'} forces`;
+}
+
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -68,11 +74,22 @@ async function init(wantGpu: boolean): Promise<void> {
   send({ kind: 'backend', backend: 'cpu', detail: 'CPU', notice: null });
 }
 
+let deviceLost = false;
+
 function watchDevice(ctx: GpuContext): void {
+  deviceLost = false;
   void ctx.lost.then((err) => {
     if (gpu !== ctx) return; // a device we already replaced
-    recovering = recover(`${err.message}`);
+    deviceLost = true;
+    recovering = recover(err.message.replace(/\.+$/, ''));
   });
+}
+
+/** After a GPU call failed: was it because the device went away? (device.lost resolves a moment later.) */
+async function failedFromDeviceLoss(): Promise<boolean> {
+  if (!gpu) return false;
+  for (let t = 0; t < 50 && !deviceLost; t++) await new Promise((r) => setTimeout(r, 10));
+  return deviceLost;
 }
 
 function settingsFrom(p: SimParams, numbers: Int32Array): MdSettings {
@@ -134,7 +151,7 @@ async function setSystem(st: PlainStructure, p: SimParams): Promise<void> {
     lastSampleWall = performance.now();
     lastSampleStep = s.step;
     postSample(s);
-    send({ kind: 'ready', what: 'system', detail: `${st.numbers.length} atoms on ${engine!.backend}` });
+    send({ kind: 'ready', what: 'system', detail: engineDetail() });
     state();
   } catch (e) {
     engine = null;
@@ -179,22 +196,19 @@ function waitIdle(): Promise<void> {
   });
 }
 
-function thermoRow(s: Sample): ThermoRow {
+function rowOf(s: Sample): ThermoRow {
   const n = structure!.numbers.length;
-  const dof = degreesOfFreedom(engine?.settings.ensemble ?? 'nve', n);
-  const volume = s.cell ? cellVolume(s.cell) : NaN;
-  const pressure = s.cell && s.virial ? ((2 * s.ekin + s.virial[0] + s.virial[4] + s.virial[8]) / (3 * volume)) * EV_PER_A3_TO_BAR : NaN;
-  return {
-    step: s.step,
-    time_fs: s.time,
-    epot: s.epot,
-    ekin: s.ekin,
-    econs: s.epot + s.ekin + s.thermostatEnergy,
-    temperature: (2 * s.ekin) / (dof * KB),
-    pressure,
-    volume,
-    density: s.cell ? (totalMass / volume) * AMU_PER_A3_TO_G_CM3 : NaN,
-  };
+  const settings = engine?.settings;
+  return thermoRow(s, degreesOfFreedom(settings?.ensemble ?? 'nve', n), totalMass, stepsPerSecond, settings?.dt ?? 0);
+}
+
+/** NaN/Inf, exploding forces or runaway temperature in this sample, as an error naming step and atoms (else null). */
+function unsafe(s: Sample): Error | null {
+  const st = structure!;
+  const settings = engine!.settings;
+  if (settings.ensemble === 'minimize') return null;
+  const masses = Float64Array.from(st.numbers, (z) => ATOMIC_MASSES[z] ?? 1);
+  return checkSample(s, st.numbers, masses, degreesOfFreedom(settings.ensemble, st.numbers.length), defaultLimits(settings.temperature));
 }
 
 /** Frames go to the page at most this often; thermo rows in between are batched with the next frame. */
@@ -205,7 +219,7 @@ let unposted: Sample | null = null;
 
 /** Record a sample; post a frame if enough time passed (or `force`). */
 function postSample(s: Sample, force = true): void {
-  rows.push(thermoRow(s));
+  rows.push(rowOf(s));
   unposted = s;
   const now = performance.now();
   if (!force && now - lastPost < FRAME_INTERVAL_MS) return;
@@ -247,17 +261,20 @@ async function loop(): Promise<void> {
   loopActive = true;
   const gen = generation;
   try {
-    while ((running || pendingSteps > 0) && engine && gen === generation) {
+    while ((running || pendingSteps > 0) && (engine || recovering) && gen === generation) {
       if (recovering) await recovering;
       if (!engine || gen !== generation) break;
       const perFrame = Math.max(1, params!.stepsPerFrame);
       const chunk = running ? perFrame : Math.min(perFrame, pendingSteps);
       const eng = engine;
       let stop = false;
+      let failure: Error | null = null;
       try {
         await eng.run(chunk, {
           sampleEvery: perFrame,
           onSample: (s) => {
+            failure = unsafe(s);
+            if (failure) return 'stop'; // the last good state is the checkpoint; this sample is not shown
             const now = performance.now();
             if (now > lastSampleWall && s.step > lastSampleStep) stepsPerSecond = ((s.step - lastSampleStep) * 1000) / (now - lastSampleWall);
             lastSampleWall = now;
@@ -266,8 +283,10 @@ async function loop(): Promise<void> {
           },
         });
         await yieldToEvents();
+        if (failure) throw failure;
       } catch (e) {
-        if (recovering || eng !== engine) continue; // the device went away mid-run: recovery takes over
+        // The device went away mid-run: recovery (started by device.lost) takes over and this loop goes on.
+        if (recovering || eng !== engine || (await failedFromDeviceLoss())) continue;
         stop = true;
         await onRunFailure(e);
       }
@@ -298,8 +317,8 @@ async function onRunFailure(e: unknown): Promise<void> {
     if (checkpoint) {
       await rebuild(checkpoint);
       const s = await engine!.sample();
-      postSample(s);
       send({ kind: 'recovered', fromStep: checkpoint.step, message: `The run stopped: ${why}. Restored the last good state (step ${checkpoint.step}).` });
+      postSample(s);
       return;
     }
   } catch (e2) {
@@ -311,18 +330,18 @@ async function onRunFailure(e: unknown): Promise<void> {
 
 /** Device lost: new device, engine rebuilt from the last checkpoint, run continues if it was running. */
 async function recover(reason: string): Promise<void> {
-  const wasRunning = running;
   state('recovering from device loss');
   try {
     engine = null; // its buffers died with the device
     gpu = await acquireDevice();
     watchDevice(gpu);
     send({ kind: 'backend', backend: 'webgpu', detail: gpu.adapterDescription, notice: null });
-    if (structure && params) {
+    if (structure && params && checkpoint) {
       await rebuild(checkpoint);
       const s = await engine!.sample();
-      postSample(s);
+      // 'recovered' first: the page drops what it has from this step on, then takes this frame.
       send({ kind: 'recovered', fromStep: s.step, message: `${reason}. Recovered on a new device from the checkpoint at step ${s.step}.` });
+      postSample(s);
     }
   } catch (e) {
     running = false;
@@ -330,11 +349,9 @@ async function recover(reason: string): Promise<void> {
   } finally {
     recovering = null;
   }
-  if (wasRunning && engine) {
-    running = true;
-    state();
-    if (!loopActive) void loop();
-  } else state();
+  // A run in progress carries on: its loop waits for this recovery; restart it only if it had ended.
+  if (running && engine && !loopActive) void loop();
+  state();
 }
 
 function toModel(m: { config: LoadedModel['config']; tensors: { name: string; shape: number[]; data: Float32Array }[] }): LoadedModel {
@@ -343,8 +360,23 @@ function toModel(m: { config: LoadedModel['config']; tensors: { name: string; sh
   return { config: m.config, tensors };
 }
 
-self.onmessage = async (ev: MessageEvent<ToWorker>) => {
+// Messages are handled one after another (a system must not be set up before the device exists);
+// the run loop itself is not awaited here, so pause and device-loss messages still get through.
+let queue: Promise<void> = Promise.resolve();
+self.onmessage = (ev: MessageEvent<ToWorker>) => {
   const msg = ev.data;
+  // Pausing must not wait behind a long setup: it only flips a flag.
+  if (msg.kind === 'pause') {
+    running = false;
+    pendingSteps = 0;
+    // With a loop in progress, "paused" is reported when it has stopped and sent its last frame.
+    if (!loopActive) state();
+    return;
+  }
+  queue = queue.then(() => handle(msg));
+};
+
+async function handle(msg: ToWorker): Promise<void> {
   try {
     switch (msg.kind) {
       case 'init':
@@ -362,10 +394,6 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
         break;
       case 'run':
         start();
-        break;
-      case 'pause':
-        running = false;
-        state();
         break;
       case 'step':
         if (engine && !running) {
@@ -388,7 +416,7 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
   } catch (e) {
     send({ kind: 'error', message: errorText(e), fatal: false });
   }
-};
+}
 
 /** FIRE minimization as its own engine run, then back to the dynamics settings from the minimized state. */
 async function minimize(maxSteps: number): Promise<void> {

@@ -18,7 +18,8 @@ const ENERGY: PlotSpec = {
   series: [
     { label: 'ΔE_pot', stroke: '#5aa9ff' },
     { label: 'ΔE_kin', stroke: '#ff9f43' },
-    { label: 'ΔE_tot (conserved)', stroke: '#e8e8e8', width: 2 },
+    { label: 'ΔE_tot', stroke: '#8fd694' },
+    { label: 'ΔE_tot + thermostat (conserved)', stroke: '#e8e8e8', width: 2 },
     { label: 'drift fit', stroke: '#ff5c7a', dash: [6, 4] },
   ],
 };
@@ -37,10 +38,10 @@ function relative(col: number[]): number[] {
 function energyData(): uPlot.AlignedData {
   const s = useWorkbench.getState();
   const t = s.thermo;
-  const econs = relative(t.etot);
+  const econs = relative(t.conserved);
   const fit = s.system ? fitDrift(t.time_ps, econs, s.system.numbers.length) : null;
   const line = fit ? t.time_ps.map((x) => fit.intercept + fit.slope * x) : t.time_ps.map(() => null);
-  return [t.time_ps, relative(t.epot), relative(t.ekin), econs, line] as uPlot.AlignedData;
+  return [t.time_ps, relative(t.epot), relative(t.ekin), relative(t.etot), econs, line] as uPlot.AlignedData;
 }
 const temperatureData = (): uPlot.AlignedData => {
   const s = useWorkbench.getState();
@@ -58,7 +59,7 @@ const rdfData = (): uPlot.AlignedData => {
 function DriftReadout() {
   useWorkbench((s) => s.thermoVersion);
   const s = useWorkbench.getState();
-  const fit = s.system ? fitDrift(s.thermo.time_ps, s.thermo.etot, s.system.numbers.length) : null;
+  const fit = s.system ? fitDrift(s.thermo.time_ps, s.thermo.conserved, s.system.numbers.length) : null;
   const thermostat = s.params.ensemble !== 'nve';
   return (
     <p className="drift" data-testid="drift" data-value={fit ? fit.meVPerAtomPs : ''}>

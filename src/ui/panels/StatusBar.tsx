@@ -5,6 +5,7 @@ import { dismissNotice, useWorkbench } from '../store';
 export function StatusBar() {
   const backend = useWorkbench((s) => s.backend);
   const detail = useWorkbench((s) => s.backendDetail);
+  const engineDetail = useWorkbench((s) => s.engineDetail);
   const running = useWorkbench((s) => s.running);
   const busy = useWorkbench((s) => s.busy);
   const recoveries = useWorkbench((s) => s.recoveries);
@@ -15,6 +16,7 @@ export function StatusBar() {
     <footer className="statusbar">
       <div className="status-line">
         <span data-testid="backend" title={detail}>{backend ? (backend === 'webgpu' ? 'WebGPU' : 'CPU') : 'starting engine…'}</span>
+        <span data-testid="engine-detail">{engineDetail}</span>
         <span data-testid="run-state">{busy ?? (running ? 'running' : 'paused')}</span>
         <span>step <b data-testid="step-count">{step}</b></span>
         <span>t = <b data-testid="sim-time">{(time / 1000).toFixed(4)}</b> ps</span>

@@ -1,5 +1,7 @@
 // Linear fit of the conserved energy against time, reported as drift in meV/atom/ps, the number
-// users compare potentials and time steps by. Also returns the fitted line for the plot.
+// users compare potentials and time steps by (the MD engine's least-squares fit). Also returns the line for the plot.
+
+import { linearFit } from '../../md/observables';
 
 export interface DriftFit {
   /** meV per atom per ps. */
@@ -10,18 +12,9 @@ export interface DriftFit {
 }
 
 export function fitDrift(time_ps: ArrayLike<number>, energy: ArrayLike<number>, numAtoms: number, from = 0): DriftFit | null {
-  let n = 0, st = 0, se = 0;
-  for (let i = from; i < time_ps.length; i++) if (Number.isFinite(energy[i])) { n++; st += time_ps[i]; se += energy[i]; }
-  if (n < 3 || numAtoms <= 0) return null;
-  const mt = st / n, me = se / n;
-  let stt = 0, ste = 0;
-  for (let i = from; i < time_ps.length; i++) {
-    if (!Number.isFinite(energy[i])) continue;
-    const dt = time_ps[i] - mt;
-    stt += dt * dt;
-    ste += dt * (energy[i] - me);
-  }
-  if (stt <= 0) return null;
-  const slope = ste / stt;
-  return { slope, intercept: me - slope * mt, meVPerAtomPs: (slope * 1000) / numAtoms, points: n };
+  const t: number[] = [], e: number[] = [];
+  for (let i = from; i < time_ps.length; i++) if (Number.isFinite(energy[i])) { t.push(time_ps[i]); e.push(energy[i]); }
+  if (t.length < 3 || numAtoms <= 0 || t[t.length - 1] === t[0]) return null;
+  const { slope, intercept } = linearFit(t, e);
+  return { slope, intercept, meVPerAtomPs: (slope * 1000) / numAtoms, points: t.length };
 }

@@ -66,7 +66,7 @@ export function Viewer() {
     canvas.addEventListener('pointerup', onUp);
     const timer = window.setInterval(() => {
       const s = useWorkbench.getState();
-      if (s.system) setInfo(`${s.system.numbers.length} atoms, ${scene.lastBondCount} bonds, draw ${scene.lastRenderMs.toFixed(1)} ms`);
+      if (s.system) setInfo(`${s.system.numbers.length} atoms, ${scene.lastBondCount} bonds, update ${scene.lastUpdateMs.toFixed(1)} ms, draw ${scene.lastRenderMs.toFixed(1)} ms`);
     }, 1000);
     return () => {
       window.clearInterval(timer);

@@ -51,6 +51,8 @@ export class AtomScene {
   private shifts: number[][] = [[0, 0, 0]];
   lastBondCount = 0;
   lastRenderMs = 0;
+  /** Time of the last setFrame (bonds + instance matrices), ms. */
+  lastUpdateMs = 0;
 
   constructor(private readonly container: HTMLElement) {
     this.renderer = new THREE.WebGLRenderer({ antialias: true, alpha: false });
@@ -174,6 +176,7 @@ export class AtomScene {
 
   /** Positions to draw (already wrapped or unwrapped by the caller) and the current cell. */
   setFrame(positions: Float64Array, cell: Float64Array | null): void {
+    const t0 = performance.now();
     const cellChanged = !sameCell(cell, this.cell);
     this.positions = positions;
     this.cell = cell;
@@ -186,6 +189,7 @@ export class AtomScene {
     this.updateCell();
     this.updatePicks();
     this.invalidate();
+    this.lastUpdateMs = performance.now() - t0;
   }
 
   private updateAtoms(): void {
