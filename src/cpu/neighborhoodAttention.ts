@@ -21,9 +21,7 @@ export interface AngleEncoding {
   shSize: number;
 }
 
-export interface NeighborhoodAttentionCache {
-  xn: Float64Array; norm: RmsNormCache; q: Float64Array; k: Float64Array; v: Float64Array; o: Float64Array;
-}
+export interface NeighborhoodAttentionCache { norm: RmsNormCache; q: Float64Array; k: Float64Array; v: Float64Array }
 
 interface Dims { E: number; H: number; nh: number; d: number }
 
@@ -88,20 +86,16 @@ function rowProbabilities(
   return P;
 }
 
-/** x ↦ x + s · Out(MHA(RMSNorm(x))) over the rows of `layout`. */
-export function neighborhoodAttentionForward(
-  p: AttentionParams, x: Float64Array, E: number, nh: number, layout: EdgeLayout,
-  keyBias: Float64Array, lae: AngleEncoding | null, eps: number,
-): { y: Float64Array; cache: NeighborhoodAttentionCache } {
-  const H = p.q.inDim;
+/** o = softmax(q·kᵀ/√d [LAE] + key bias)·v within each row of `layout`, per head (q, k, v: E×H). */
+export function neighborhoodAttentionCore(
+  q: Float64Array, k: Float64Array, v: Float64Array, E: number, nh: number, layout: EdgeLayout,
+  keyBias: Float64Array, lae: AngleEncoding | null,
+): Float64Array {
+  const H = q.length / E;
   const dims: Dims = { E, H, nh, d: H / nh };
-  const { y: xn, cache: norm } = rmsNorm(x, E, H, p.norm, eps);
-  const q = linear(xn, E, H, p.q.W, p.q.b, H);
-  const k = linear(xn, E, H, p.k.W, p.k.b, H);
-  const v = linear(xn, E, H, p.v.W, p.v.b, H);
+  const d = dims.d;
   const o = new Float64Array(E * H);
   const rows = layout.rowStart.length - 1;
-  const d = dims.d;
   for (let r = 0; r < rows; r++) {
     const ids = rowIds(layout, r);
     const g = ids.length;
@@ -118,30 +112,40 @@ export function neighborhoodAttentionForward(
       }
     }
   }
+  return o;
+}
+
+/** x ↦ x + s · Out(MHA(RMSNorm(x))) over the rows of `layout`. */
+export function neighborhoodAttentionForward(
+  p: AttentionParams, x: Float64Array, E: number, nh: number, layout: EdgeLayout,
+  keyBias: Float64Array, lae: AngleEncoding | null, eps: number,
+): { y: Float64Array; cache: NeighborhoodAttentionCache } {
+  const H = p.q.inDim;
+  const { y: xn, cache: norm } = rmsNorm(x, E, H, p.norm, eps);
+  const q = linear(xn, E, H, p.q.W, p.q.b, H);
+  const k = linear(xn, E, H, p.k.W, p.k.b, H);
+  const v = linear(xn, E, H, p.v.W, p.v.b, H);
+  const o = neighborhoodAttentionCore(q, k, v, E, nh, layout, keyBias, lae);
   const out = linear(o, E, H, p.out.W, p.out.b, H);
   const y = new Float64Array(E * H);
   for (let i = 0; i < y.length; i++) y[i] = x[i] + p.resScale * out[i];
-  return { y, cache: { xn, norm, q, k, v, o } };
+  return { y, cache: { norm, q, k, v } };
 }
 
 /**
- * Backward: returns dx; adds ∂E/∂(key bias) per edge into gradKeyBias and, with LAE,
- * ∂E/∂Y_lm(u_e) into gradSh (E×shSize).
+ * Backward of neighborhoodAttentionCore: dq, dk, dv; adds ∂E/∂(key bias) per edge into gradKeyBias and,
+ * with LAE, ∂E/∂Y_lm(u_e) into gradSh (E×shSize).
  */
-export function neighborhoodAttentionBackward(
-  p: AttentionParams, c: NeighborhoodAttentionCache, dy: Float64Array, E: number, nh: number,
+export function neighborhoodAttentionCoreBackward(
+  q: Float64Array, k: Float64Array, v: Float64Array, dO: Float64Array, E: number, nh: number,
   layout: EdgeLayout, keyBias: Float64Array, lae: AngleEncoding | null,
   gradKeyBias: Float64Array, gradSh: Float64Array | null,
-): Float64Array {
-  const H = p.q.inDim;
+): { dq: Float64Array; dk: Float64Array; dv: Float64Array } {
+  const H = q.length / E;
   const d = H / nh;
   const dims: Dims = { E, H, nh, d };
   const scale = 1 / Math.sqrt(d);
-  const dOut = new Float64Array(E * H);
-  for (let i = 0; i < dOut.length; i++) dOut[i] = p.resScale * dy[i];
-  const dO = linearBackward(dOut, E, H, p.out.W, H);
   const dq = new Float64Array(E * H), dk = new Float64Array(E * H), dv = new Float64Array(E * H);
-  const { q, k, v } = c;
   const L = lae ? lae.maxDegree + 1 : 0;
   const rows = layout.rowStart.length - 1;
   for (let r = 0; r < rows; r++) {
@@ -203,6 +207,20 @@ export function neighborhoodAttentionBackward(
           }
     }
   }
+  return { dq, dk, dv };
+}
+
+/** Backward of neighborhoodAttentionForward: returns dx (bias and SH gradients as in the core). */
+export function neighborhoodAttentionBackward(
+  p: AttentionParams, c: NeighborhoodAttentionCache, dy: Float64Array, E: number, nh: number,
+  layout: EdgeLayout, keyBias: Float64Array, lae: AngleEncoding | null,
+  gradKeyBias: Float64Array, gradSh: Float64Array | null,
+): Float64Array {
+  const H = p.q.inDim;
+  const dOut = new Float64Array(E * H);
+  for (let i = 0; i < dOut.length; i++) dOut[i] = p.resScale * dy[i];
+  const dO = linearBackward(dOut, E, H, p.out.W, H);
+  const { dq, dk, dv } = neighborhoodAttentionCoreBackward(c.q, c.k, c.v, dO, E, nh, layout, keyBias, lae, gradKeyBias, gradSh);
   const dxn = linearBackward(dq, E, H, p.q.W, H);
   const dxk = linearBackward(dk, E, H, p.k.W, H);
   const dxv = linearBackward(dv, E, H, p.v.W, H);
