@@ -6,7 +6,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Download, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { readStructures } from '../../src/io/read';
+import { computeCpu } from '../../src/cpu/model';
+import { readStructure, readStructures } from '../../src/io/read';
+import { assembleModel } from '../../src/model/load';
+import { parseModelConfig } from '../../src/model/modelJson';
+import { parameterCount } from '../../src/model/weights';
 import { THERMO_COLUMNS } from '../../src/md/observables';
 import { startE2E, watchConsole, type E2E } from './harness';
 
@@ -15,8 +19,11 @@ let page: Page;
 let log: string[] = [];
 const hasDefaultModel = existsSync('public/models/index.json');
 
-/** Steps to run: small, since every force call runs on a CPU Vulkan driver. */
-const N_STEPS = 40;
+/** Steps to run and steps per sample: small, since every force call runs on a CPU (Vulkan driver or float64 model). */
+const N_STEPS = hasDefaultModel ? 8 : 40;
+const PER_FRAME = hasDefaultModel ? 2 : 4;
+/** A committed test model (random weights, from training/make_fixtures.py) for the model-picker test. */
+const FIXTURE_MODEL = 'test/fixtures/molecule-released-flags';
 
 beforeAll(async () => {
   e = await startE2E();
@@ -73,14 +80,14 @@ describe('workbench', () => {
   });
 
   test(`running ${N_STEPS} steps adds points to the energy and temperature plots and shows the drift`, async () => {
-    await page.getByTestId('steps-per-frame').fill('4');
-    await waitFor('steps per frame', () => state<number>('s.params.stepsPerFrame'), (v) => v === 4);
+    await page.getByTestId('steps-per-frame').fill(String(PER_FRAME));
+    await waitFor('steps per frame', () => state<number>('s.params.stepsPerFrame'), (v) => v === PER_FRAME);
     await page.getByTestId('run').click();
     await waitFor(`${N_STEPS} steps`, () => state<number>('s.frame.step'), (st) => st >= N_STEPS, 180_000);
     await page.getByTestId('pause').click();
     await waitFor('the run to pause', () => state<boolean>('s.running'), (r) => !r);
     const rows = await state<number>('s.thermo.step.length');
-    expect(rows).toBeGreaterThanOrEqual(N_STEPS / 4);
+    expect(rows).toBeGreaterThanOrEqual(N_STEPS / PER_FRAME);
     // Plots redraw at most 4×/s; their point count is what uPlot was last given.
     await page.waitForTimeout(400);
     for (const id of ['plot-energy', 'plot-temperature']) {
@@ -174,12 +181,12 @@ describe('workbench', () => {
   test('a lost GPU device (device.destroy()) is recovered from the last checkpoint and the run continues', async () => {
     await page.getByTestId('run').click();
     await waitFor('the run to restart', () => state<boolean>('s.running'), (r) => r);
-    const stepBefore = await waitFor('a few more steps', () => state<number>('s.frame.step'), (s) => s >= N_STEPS + 8);
+    const stepBefore = await waitFor('a few more steps', () => state<number>('s.frame.step'), (s) => s >= N_STEPS + 2 * PER_FRAME);
     await page.evaluate(() => window.__scaip!.loseDevice());
     await waitFor('the recovery', () => state<number>('s.recoveries'), (r) => r >= 1);
     expect(await page.getByTestId('notice-warning').last().textContent()).toMatch(/device lost.*Recovered/i);
     // The run goes on past where it was when the device died, on a new device.
-    await waitFor('steps after recovery', () => state<number>('s.frame.step'), (s) => s >= stepBefore + 12, 180_000);
+    await waitFor('steps after recovery', () => state<number>('s.frame.step'), (s) => s >= stepBefore + 3 * PER_FRAME, 180_000);
     expect(await state<boolean>('s.running')).toBe(true);
     await page.getByTestId('pause').click();
     await waitFor('the run to pause', () => state<boolean>('s.running'), (r) => !r);
@@ -218,5 +225,29 @@ describe('workbench', () => {
     expect(stats.std).toBeGreaterThan(8);
     expect(stats.colors).toBeGreaterThan(50); // shading, not a flat fill
     expect(stats.red).toBeGreaterThan(0.002);
+  });
+
+  test('a model picked as model.json + .safetensors shows its card and drives the run', async () => {
+    const config = parseModelConfig(readFileSync(`${FIXTURE_MODEL}/model.json`, 'utf8'));
+    await page.getByTestId('model-input').setInputFiles([`${FIXTURE_MODEL}/model.json`, `${FIXTURE_MODEL}/weights.safetensors`]);
+    await waitFor('the picked model', () => text('model-name'), (t) => t === config.name);
+    expect(await text('model-params')).toContain(parameterCount(config).toLocaleString('en-US'));
+    expect(await text('model-cutoff')).toMatch(/^6 Å, k = 30/);
+    expect(await text('model-flags')).toMatch(/conservative forces.*node attention.*charge\/spin/);
+    await waitFor('AllScAIP forces', () => state<string>('s.params.provider'), (p) => p === 'allscaip');
+    // A small molecule keeps the float64 model fast: the (H2O)8 cluster from the built-ins.
+    const options = await page.getByTestId('builtin-select').locator('option').allTextContents();
+    await page.getByTestId('builtin-select').selectOption({ index: options.findIndex((o) => o.includes('(H₂O)₈')) });
+    await waitFor('the cluster', () => text('system-atoms'), (t) => t === '24');
+    await waitFor('the engine with the model', () => state<string>('s.engineDetail'), (d) => d.includes('AllScAIP'));
+    await waitFor('the first sample', () => state<number>('s.thermo.step.length'), (n) => n >= 1);
+    await page.getByTestId('step').click();
+    await waitFor('one frame of steps', () => state<number>('s.frame.step'), (st) => st >= PER_FRAME, 120_000);
+    // The page's energy at step 0 is the model's: the same file through the float64 runtime here.
+    const model = assembleModel(readFileSync(`${FIXTURE_MODEL}/model.json`, 'utf8'), readFileSync(`${FIXTURE_MODEL}/weights.safetensors`));
+    const cluster = readStructure(readFileSync('public/systems/water8.xyz', 'utf8'), 'water8.xyz');
+    const reference = computeCpu(model, cluster).energy;
+    const epot0 = await state<number>('s.thermo.epot[0]');
+    expect(Math.abs(epot0 - reference) / Math.abs(reference)).toBeLessThan(1e-5); // positions pass through float32 on the GPU
   });
 });

@@ -8,7 +8,8 @@ import type { CpuForceProvider } from '../../md/forceProvider';
 import { GpuMdEngine } from '../../md/gpuEngine';
 import { ARGON, LennardJonesCpu, type LjParams } from '../../md/lj';
 import { LennardJonesGpu } from '../../md/ljGpu';
-import type { GpuForceProvider } from '../../md/forceProvider';
+import { CpuProviderOnGpu, type GpuForceProvider } from '../../md/forceProvider';
+import { AllScaipCpu } from '../../md/allscaipCpu';
 import { systemFromStructure } from '../../md/setup';
 import type { EngineCheckpoint, MdEngine, MdSettings, MdSystem } from '../../md/types';
 
@@ -42,13 +43,23 @@ export function ljParamsFor(s: Structure): LjParams {
 }
 
 function cpuProvider(req: EngineRequest): CpuForceProvider {
-  if (req.provider === 'lj') return new LennardJonesCpu(Int32Array.from(req.structure.numbers), ljParamsFor(req.structure));
-  throw new Error('the AllScAIP force provider for the MD engine is not available in this build yet; choose Lennard-Jones');
+  const numbers = Int32Array.from(req.structure.numbers);
+  if (req.provider === 'lj') return new LennardJonesCpu(numbers, ljParamsFor(req.structure));
+  if (!req.model) throw new Error('no AllScAIP model is loaded: load one (model.json + .safetensors) or choose Lennard-Jones');
+  return new AllScaipCpu(req.model, numbers, req.structure.charge, req.structure.spin);
 }
 
+/**
+ * GPU-side provider: Lennard-Jones runs in WGSL; AllScAIP goes through the float64 CPU runtime with one host round
+ * trip per force call (CpuProviderOnGpu) until a GPU-resident AllScAIP provider is available to the MD engine.
+ */
 function gpuProvider(req: EngineRequest): GpuForceProvider {
-  if (req.provider === 'lj') return new LennardJonesGpu(Int32Array.from(req.structure.numbers), ljParamsFor(req.structure));
-  throw new Error('the AllScAIP force provider for the MD engine is not available in this build yet; choose Lennard-Jones');
+  if (req.provider === 'lj') {
+    const lj = new LennardJonesGpu(Int32Array.from(req.structure.numbers), ljParamsFor(req.structure));
+    lj.checkBox(req.structure.cell, req.structure.pbc);
+    return lj;
+  }
+  return new CpuProviderOnGpu(cpuProvider(req));
 }
 
 /** The engine on the worker's device when there is one (the GPU engine), else the float64 CPU engine. */
