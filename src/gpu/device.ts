@@ -37,6 +37,11 @@ export interface AcquireOptions {
 }
 
 export interface GpuContext {
+  /**
+   * The GPU instance the adapter came from. Held on purpose: in Dawn-for-Node, a collected
+   * instance tears down the device under running work (random aborts / segfaults).
+   */
+  gpu: GPU;
   device: GPUDevice;
   adapterDescription: string;
   /** Resolves (never rejects) when the device is lost, with a typed error. */
@@ -117,6 +122,7 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<GpuCo
     (info) => new DeviceLostError(info.reason ?? 'unknown', intentional || info.reason === 'destroyed', info.message),
   );
   return {
+    gpu,
     device,
     adapterDescription: describeAdapter(adapter),
     lost,
@@ -136,7 +142,8 @@ function errorKind(err: GPUError): GpuValidationError['kind'] {
 }
 
 /**
- * Run `fn` inside validation + out-of-memory error scopes and throw a GpuValidationError naming `context`
+ * Run `fn` inside validation + out-of-memory error scopes (for one-off checks such as a pipeline
+ * build or an allocation) and throw a GpuValidationError naming `context`
  * if either caught something.
  */
 export async function withErrorScope<T>(device: GPUDevice, context: string, fn: () => T): Promise<T> {

@@ -7,8 +7,7 @@ import {
   type ShaderDataDefinitions,
   type VariableDefinition,
 } from 'webgpu-utils';
-import { DeviceLimitError } from './errors';
-import { withErrorScope } from './device';
+import { DeviceLimitError, GpuValidationError } from './errors';
 
 export interface KernelSource {
   /** Shown in validation errors and GPU debuggers. */
@@ -52,7 +51,26 @@ export class GpuRuntime {
   /** Bytes currently held by pooled buffers (the allocation plan's footprint). */
   allocatedBytes = 0;
 
-  constructor(readonly device: GPUDevice) {}
+  /** Validation errors reported by the device and not yet thrown to a caller. */
+  private readonly errors: GpuValidationError[] = [];
+
+  constructor(readonly device: GPUDevice) {
+    // An error scope per submit would cost an await per MD step; errors are collected from
+    // `uncapturederror` instead and thrown at the next submit or read.
+    device.addEventListener('uncapturederror', (ev) => {
+      const err = (ev as GPUUncapturedErrorEvent).error;
+      this.errors.push(new GpuValidationError(errorKind(err), 'a submitted step', err.message));
+    });
+  }
+
+  /** Throw the oldest unreported device error, if any. */
+  throwIfErrors(): void {
+    const e = this.errors.shift();
+    if (e) {
+      this.errors.length = 0;
+      throw e;
+    }
+  }
 
   /** Compile once per (source, entry point, constants); later calls return the cached kernel. */
   kernel(src: KernelSource): Kernel {
@@ -127,6 +145,7 @@ export class GpuRuntime {
 
   /** Copy `count` float32 words of `buffer` back to the CPU. */
   async read(buffer: GPUBuffer, count: number, offsetWords = 0): Promise<Float32Array> {
+    this.throwIfErrors();
     const bytes = count * f32;
     const staging = this.device.createBuffer({ size: Math.max(4, bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     const enc = this.device.createCommandEncoder();
@@ -136,6 +155,7 @@ export class GpuRuntime {
     const out = new Float32Array(staging.getMappedRange().slice(0));
     staging.unmap();
     staging.destroy();
+    this.throwIfErrors();
     return out;
   }
 
@@ -203,10 +223,14 @@ export class Recorder {
     this.pending.push({ kernel, bindings, uniformOffset, uniformSize, grid: foldGrid(workgroups, this.rt.device.limits.maxComputeWorkgroupsPerDimension) });
   }
 
-  /** Encode and submit everything queued; validation errors surface as GpuValidationError. */
-  async submit(): Promise<void> {
+  /**
+   * Encode and submit everything queued. Validation errors of earlier work surface here or at
+   * the next read as GpuValidationError.
+   */
+  submit(): void {
     const device = this.rt.device;
-    await withErrorScope(device, this.label, () => {
+    this.rt.throwIfErrors();
+    {
       const arena = this.uniformBytes > 0 ? this.rt.uniforms(this.uniformBytes) : null;
       let u = 0;
       for (const p of this.pending) {
@@ -232,7 +256,7 @@ export class Recorder {
       }
       pass.end();
       device.queue.submit([enc.finish()]);
-    });
+    }
     this.pending.length = 0;
   }
 }
@@ -242,4 +266,11 @@ export function foldGrid(workgroups: number, maxPerDim: number): [number, number
   const y = Math.ceil(workgroups / maxPerDim);
   if (y > maxPerDim) throw new DeviceLimitError('maxComputeWorkgroupsPerDimension', Math.ceil(Math.sqrt(workgroups)), maxPerDim, 'one dispatch');
   return [maxPerDim, y];
+}
+
+function errorKind(err: GPUError): GpuValidationError['kind'] {
+  const n = err.constructor?.name ?? '';
+  if (n.includes('OutOfMemory')) return 'out-of-memory';
+  if (n.includes('Internal')) return 'internal';
+  return 'validation';
 }

@@ -1,0 +1,106 @@
+// Geometric features of the graph slots on the GPU (spec §1.3): Gaussian RBF, the e3nn SH table
+// (input SH, BOO and LAE all read it), bond-orientational order per atom, with their backward
+// into per-slot gradients for src/gpu/ops/graph.ts. (ERoPE pair geometry lives in the
+// node-attention kernels, shaders/node_attention/.)
+// Mirrors src/cpu/features.ts.
+import featCommonWgsl from '../../../shaders/features/common.wgsl?raw';
+import shWgsl from '../../../shaders/features/sh.wgsl?raw';
+import edgeFeaturesWgsl from '../../../shaders/features/edge_features.wgsl?raw';
+import featuresBackwardWgsl from '../../../shaders/features/features_backward.wgsl?raw';
+import type { ArchitectureConfig } from '../../model/config';
+import { featureShDegree, rbfCenters } from '../../cpu/features';
+import type { GpuRuntime, Recorder } from '../runtime';
+import type { GpuGraph } from './graph';
+
+const WG = 64;
+/** Highest SH degree the WGSL supports (SH_LCAP in shaders/features/sh.wgsl). */
+export const MAX_SH_DEGREE = 11;
+
+const code = {
+  forward: `${featCommonWgsl}\n${shWgsl}\n${edgeFeaturesWgsl}`,
+  backward: `${featCommonWgsl}\n${shWgsl}\n${featuresBackwardWgsl}`,
+};
+
+/** Device functions sh_eval / sh_vjp (private arrays sh_val / sh_gin). */
+export const sphericalHarmonicsWgsl = shWgsl;
+
+export type FeatureSettings = Pick<ArchitectureConfig,
+  'cutoff' | 'knn_k' | 'rbf_size' | 'sh_lmax' | 'boo_lmax' | 'use_lae' | 'lae_frequency_list'>;
+
+export interface GpuFeatures {
+  /** Degree of the per-slot SH table: max(sh_lmax, boo_lmax, LAE degree). */
+  lmax: number;
+  shSize: number;
+  rbfSize: number;
+  booLmax: number;
+  /** (N·K)×rbf_size. */
+  rbf: GPUBuffer;
+  /** (N·K)×shSize, Y_lm of the slot direction (self-loop (1, 0, …), empty slots 0). */
+  sh: GPUBuffer;
+  /** N×(boo_lmax+1). */
+  boo: GPUBuffer;
+  /** N×((L+1)² + L+1): per-atom means of Ŷ and Σ_m mean², for the backward pass. */
+  booCache: GPUBuffer;
+  params: Record<string, number>;
+}
+
+export function featureParams(g: GpuGraph, arch: FeatureSettings): Record<string, number> {
+  const lmax = featureShDegree(arch as ArchitectureConfig);
+  if (lmax > MAX_SH_DEGREE) throw new RangeError(`SH degree ${lmax} exceeds the WGSL kernels' maximum ${MAX_SH_DEGREE}`);
+  if (!(arch.rbf_size >= 2)) throw new RangeError(`rbf_size must be ≥ 2 (got ${arch.rbf_size})`);
+  const { coeff } = rbfCenters(arch as ArchitectureConfig);
+  return {
+    n_atoms: g.numAtoms, k_slots: g.slots, rbf_size: arch.rbf_size, sh_lmax: lmax, sh_size: (lmax + 1) ** 2,
+    boo_lmax: arch.boo_lmax, cutoff: arch.cutoff, rbf_coeff: coeff, knn_k: arch.knn_k,
+  };
+}
+
+const groups = (n: number) => Math.ceil(n / WG);
+
+/** Queue RBF + SH per slot and BOO per atom (after recordGraphBuild). */
+export function recordEdgeFeatures(rt: GpuRuntime, rec: Recorder, g: GpuGraph, arch: FeatureSettings): GpuFeatures {
+  const p = featureParams(g, arch);
+  const S = g.numAtoms * g.slots;
+  const L = arch.boo_lmax;
+  const f: GpuFeatures = {
+    lmax: p.sh_lmax, shSize: p.sh_size, rbfSize: arch.rbf_size, booLmax: L, params: p,
+    rbf: rt.buffer('features.rbf', S * arch.rbf_size * 4),
+    sh: rt.buffer('features.sh', S * p.sh_size * 4),
+    boo: rt.buffer('features.boo', g.numAtoms * (L + 1) * 4),
+    booCache: rt.buffer('features.booCache', g.numAtoms * ((L + 1) ** 2 + L + 1) * 4),
+  };
+  const k = (entryPoint: string) => rt.kernel({ label: 'features.forward', code: code.forward, entryPoint });
+  rec.dispatch(k('edge_features'), { slot_meta: g.slotMeta, slot_geom: g.slotGeom, rbf: f.rbf, sh: f.sh }, p, groups(S));
+  rec.dispatch(k('boo_features'), { counts: g.counts, sh_in: f.sh, boo: f.boo, boo_cache: f.booCache }, p, groups(g.numAtoms));
+  return f;
+}
+
+export interface FeatureGradients {
+  /** ∂E/∂(key bias) per slot (N·K), src layout (the dst attention's share mapped through rev). */
+  gradBias: GPUBuffer;
+  /** ∂E/∂RBF per slot, (N·K)×rbf_size. */
+  gradRbf: GPUBuffer;
+  /** ∂E/∂Y per slot, (N·K)×shSize; the BOO share is ADDED IN PLACE. */
+  gradSh: GPUBuffer;
+  /** ∂E/∂BOO per atom, N×(boo_lmax+1). */
+  gradBoo: GPUBuffer;
+}
+
+/** Queue the feature backward: per-slot (∂E/∂rank, ∂E/∂d) and the u-part of ∂E/∂disp for recordGraphBackward. */
+export function recordFeaturesBackward(
+  rt: GpuRuntime, rec: Recorder, g: GpuGraph, f: GpuFeatures, grads: FeatureGradients,
+): { slotGrad: GPUBuffer; slotGunit: GPUBuffer } {
+  const S = g.numAtoms * g.slots;
+  const p = f.params;
+  const slotGrad = rt.buffer('features.slotGrad', S * 16);
+  const slotGunit = rt.buffer('features.slotGunit', S * 16);
+  const k = (entryPoint: string) => rt.kernel({ label: 'features.backward', code: code.backward, entryPoint });
+  rec.dispatch(k('boo_backward'), {
+    slot_meta: g.slotMeta, counts: g.counts, grad_boo: grads.gradBoo, boo_cache: f.booCache, grad_sh: grads.gradSh,
+  }, p, groups(S));
+  rec.dispatch(k('slot_backward'), {
+    slot_meta: g.slotMeta, slot_geom: g.slotGeom, slot_env: g.slotEnv, grad_bias: grads.gradBias, grad_rbf: grads.gradRbf,
+    grad_sh_in: grads.gradSh, slot_grad: slotGrad, slot_gunit: slotGunit,
+  }, p, groups(S));
+  return { slotGrad, slotGunit };
+}
