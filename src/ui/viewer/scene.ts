@@ -25,7 +25,8 @@ export class AtomScene {
   readonly camera: THREE.PerspectiveCamera;
   readonly controls: OrbitControls;
   private readonly scene = new THREE.Scene();
-  private readonly sphereGeom: THREE.SphereGeometry;
+  private sphereGeom: THREE.SphereGeometry;
+  private sphereDetail = 0;
   private readonly bondGeom = new THREE.CylinderGeometry(1, 1, 1, 10, 1, true);
   private readonly atomMat = new THREE.MeshPhongMaterial({ shininess: 60 });
   private readonly bondMat = new THREE.MeshPhongMaterial({ shininess: 30 });
@@ -148,6 +149,15 @@ export class AtomScene {
     }
     const n = this.numbers.length;
     const copies = this.shifts.length;
+    // Fewer triangles per sphere as the count grows, so software rasterisers keep up at thousands of atoms.
+    const drawn = n * copies;
+    const detail = drawn < 2000 ? 20 : drawn < 8000 ? 12 : 8;
+    if (detail !== this.sphereDetail) {
+      this.sphereDetail = detail;
+      this.sphereGeom.dispose();
+      this.sphereGeom = new THREE.SphereGeometry(1, detail, Math.round(detail * 0.7));
+      this.pickMesh.geometry = this.sphereGeom;
+    }
     const mesh = new THREE.InstancedMesh(this.sphereGeom, this.atomMat, Math.max(1, n * copies));
     mesh.count = n * copies;
     const c = new THREE.Color();
