@@ -6,6 +6,7 @@ struct Params {
   seed_hi: u32, _p0: u32, _p1: u32, _p2: u32,
   dt: f32, kT: f32, nf: f32, friction: f32,
   tau_t: f32, pressure: f32, fire_dt_max: f32, fire_max_step: f32,
+  max_force: f32, _q0: f32, _q1: f32, _q2: f32,
 }
 
 // Engine state that lives on the GPU between steps (checkpointed as raw bytes).

@@ -6,6 +6,8 @@
 @group(0) @binding(3) var<storage, read_write> frc: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> inv_mass: array<f32>;
 @group(0) @binding(5) var<storage, read_write> ctl: Control;
+// Watchdog: [0] faults seen, [1] step and [2] atom of the first one (non-finite state or |F| above the limit).
+@group(0) @binding(6) var<storage, read_write> watch: array<atomic<u32>, 4>;
 
 @compute @workgroup_size(64)
 fn kick_drift(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -17,12 +19,26 @@ fn kick_drift(@builtin(global_invocation_id) gid: vec3<u32>) {
   pos[i] = vec4<f32>(pos[i].xyz + P.dt * v.xyz, 0.0);
 }
 
+fn finite3(a: vec3<f32>) -> bool {
+  // NaN fails every comparison; ±Inf fails the bound.
+  return all(abs(a) <= vec3<f32>(3.0e38));
+}
+
 @compute @workgroup_size(64)
 fn kick(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.x;
   if (i >= P.n) { return; }
   let v = vel[i];
-  vel[i] = vec4<f32>(v.xyz + (0.5 * P.dt * inv_mass[i]) * frc[i].xyz, v.w);
+  let f = frc[i].xyz;
+  let vn = v.xyz + (0.5 * P.dt * inv_mass[i]) * f;
+  vel[i] = vec4<f32>(vn, v.w);
+  // The step ends here for every ensemble but FIRE: check this atom, remember the first fault for the host.
+  if (!finite3(pos[i].xyz) || !finite3(vn) || !finite3(f) || !(dot(f, f) <= P.max_force * P.max_force)) {
+    if (atomicAdd(&watch[0], 1u) == 0u) {
+      atomicStore(&watch[1], ctl.step);
+      atomicStore(&watch[2], i);
+    }
+  }
 }
 
 // The step counter keys the random numbers; one thread advances it after every step.

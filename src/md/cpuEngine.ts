@@ -9,7 +9,7 @@ import {
 } from './thermostats';
 import { AMU_A2_FS2_TO_EV, EV_PER_A3_TO_BAR, KB, kineticEnergy } from './units';
 import {
-  degreesOfFreedom, MAX_NHC, type EngineCheckpoint, type MdEngine, type MdSettings, type MdSystem, type RunOptions,
+  DEFAULT_MAX_FORCE, degreesOfFreedom, MAX_NHC, type EngineCheckpoint, type MdEngine, type MdSettings, type MdSystem, type RunOptions,
   type Sample,
 } from './types';
 
@@ -26,6 +26,7 @@ export class CpuMdEngine implements MdEngine {
   private baro: BarostatState;
   private fire = { dt: 0, alpha: FIRE.alphaStart, npos: 0 };
   private stepCount = 0;
+  private fault: { step: number; atom: number } | null = null;
   private readonly key: [number, number];
   private readonly invMass: Float64Array; // 1/(m·C): acceleration per unit force, Å/fs² per eV/Å
   private readonly numMolecules: number;
@@ -130,6 +131,20 @@ export class CpuMdEngine implements MdEngine {
         break;
     }
     this.stepCount++;
+    if (!this.fault) this.watch();
+  }
+
+  /** Per-step watchdog, as in the WGSL `kick`: the first non-finite number or force above the limit. */
+  private watch(): void {
+    const lim2 = (this.settings.maxForce ?? DEFAULT_MAX_FORCE) ** 2, { x, v, f } = this;
+    for (let i = 0; i < this.numAtoms; i++) {
+      let f2 = 0, finite = true;
+      for (let k = 3 * i; k < 3 * i + 3; k++) {
+        f2 += f[k] * f[k];
+        finite &&= Number.isFinite(x[k]) && Number.isFinite(v[k]) && Number.isFinite(f[k]);
+      }
+      if (!finite || !(f2 <= lim2)) { this.fault = { step: this.stepCount, atom: i }; return; }
+    }
   }
 
   /** A view of the first nhcLength chain elements. */
@@ -204,6 +219,7 @@ export class CpuMdEngine implements MdEngine {
       cell: this.cell ? Float64Array.from(this.cell) : null, volume: this.volume(),
       positions: Float64Array.from(this.x), velocities: Float64Array.from(this.v), forces: Float64Array.from(this.f),
       barostatAttempts: this.baro.attempts, barostatAccepted: this.baro.accepted,
+      fault: this.fault ? { ...this.fault } : null,
     };
   }
 
@@ -220,7 +236,7 @@ export class CpuMdEngine implements MdEngine {
   async checkpoint(): Promise<EngineCheckpoint> {
     const b = this.baro, fs = this.fire;
     const scalars = Float64Array.of(this.epot, this.heat, b.attempts, b.accepted, b.windowAttempts, b.windowAccepted,
-      b.volumeScale, fs.dt, fs.alpha, fs.npos, this.virial ? 1 : 0);
+      b.volumeScale, fs.dt, fs.alpha, fs.npos, this.virial ? 1 : 0, this.fault?.step ?? -1, this.fault?.atom ?? -1);
     const bytes = (a: Float64Array) => new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
     const blobs: Record<string, Uint8Array> = {
       positions: bytes(this.x), velocities: bytes(this.v), forces: bytes(this.f), scalars: bytes(scalars),
@@ -257,6 +273,7 @@ export class CpuMdEngine implements MdEngine {
     e.epot = sc[0]; e.heat = sc[1];
     e.baro = { attempts: sc[2], accepted: sc[3], windowAttempts: sc[4], windowAccepted: sc[5], volumeScale: sc[6] };
     e.fire = { dt: sc[7], alpha: sc[8], npos: sc[9] };
+    e.fault = sc.length > 12 && sc[11] >= 0 ? { step: sc[11], atom: sc[12] } : null;
     return e;
   }
 

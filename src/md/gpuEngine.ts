@@ -15,13 +15,14 @@ import { seedKey } from './rng';
 import { nhcEnergy, nhcMasses } from './thermostats';
 import { AMU_A2_FS2_TO_EV, EV_PER_A3_TO_BAR, KB } from './units';
 import {
-  degreesOfFreedom, MAX_NHC, type EngineCheckpoint, type MdEngine, type MdSettings, type MdSystem, type RunOptions,
+  DEFAULT_MAX_FORCE, degreesOfFreedom, MAX_NHC, type EngineCheckpoint, type MdEngine, type MdSettings, type MdSystem, type RunOptions,
   type Sample,
 } from './types';
 
 /** Bytes of the Control struct in common.wgsl (64 words). */
 export const CONTROL_BYTES = 256;
-const PARAMS_BYTES = 64;
+const PARAMS_BYTES = 80;
+const WATCH_BYTES = 16;
 /** Steps recorded per submission, and submissions allowed in flight before the host waits. */
 const BATCH_STEPS = 50;
 const MAX_IN_FLIGHT = 2;
@@ -36,7 +37,7 @@ export class GpuMdEngine implements MdEngine {
   private hostStep = 0;
   private buffers!: {
     params: GPUBuffer; pos: GPUBuffer; vel: GPUBuffer; frc: GPUBuffer; invMass: GPUBuffer; ctl: GPUBuffer;
-    box: GPUBuffer; out: GPUBuffer; mol: GPUBuffer; backup: GPUBuffer;
+    box: GPUBuffer; out: GPUBuffer; mol: GPUBuffer; backup: GPUBuffer; watch: GPUBuffer;
   };
   private k: Record<string, Kernel> = {};
   private encoder: GPUCommandEncoder | null = null;
@@ -49,7 +50,7 @@ export class GpuMdEngine implements MdEngine {
     readonly settings: MdSettings) {
     this.numAtoms = system.numbers.length;
     this.numMolecules = new Set(system.molecules).size;
-    this.sampleBytes = 3 * 16 * this.numAtoms + CONTROL_BYTES + 4 * BOX_FLOATS + 4 * OUTPUT_FLOATS;
+    this.sampleBytes = 3 * 16 * this.numAtoms + CONTROL_BYTES + 4 * BOX_FLOATS + 4 * OUTPUT_FLOATS + WATCH_BYTES;
   }
 
   get step(): number { return this.hostStep; }
@@ -86,13 +87,14 @@ export class GpuMdEngine implements MdEngine {
       invMass: buf(4 * n, st, 'md inverse masses'), ctl: buf(CONTROL_BYTES, st, 'md control'),
       box: buf(4 * BOX_FLOATS, st, 'md box'), out: buf(4 * OUTPUT_FLOATS, st, 'md energy/virial'),
       mol: buf(4 * molData.length, st, 'md molecules'), backup: buf(32 * n, st, 'md barostat backup'),
+      watch: buf(WATCH_BYTES, st, 'md watchdog'),
     };
     const b = this.buffers, q = d.queue;
     const params = new ArrayBuffer(PARAMS_BYTES);
     const [k0, k1] = seedKey(s.seed);
     new Uint32Array(params, 0, 8).set([n, m, s.nhcLength, k0, k1, 0, 0, 0]);
-    new Float32Array(params, 32, 8).set([s.dt, KB * s.temperature, degreesOfFreedom(s.ensemble, n), s.friction, s.tauT,
-      s.pressure / EV_PER_A3_TO_BAR, s.fireDtMax, s.fireMaxStep]);
+    new Float32Array(params, 32, 12).set([s.dt, KB * s.temperature, degreesOfFreedom(s.ensemble, n), s.friction, s.tauT,
+      s.pressure / EV_PER_A3_TO_BAR, s.fireDtMax, s.fireMaxStep, s.maxForce ?? DEFAULT_MAX_FORCE, 0, 0, 0]);
     q.writeBuffer(b.params, 0, new Uint8Array(params));
     q.writeBuffer(b.invMass, 0, Float32Array.from(sys.masses, (mm) => 1 / (mm * AMU_A2_FS2_TO_EV)));
     q.writeBuffer(b.mol, 0, molData);
@@ -105,6 +107,7 @@ export class GpuMdEngine implements MdEngine {
       q.writeBuffer(b.pos, 0, blob('positions')); q.writeBuffer(b.vel, 0, blob('velocities'));
       q.writeBuffer(b.frc, 0, blob('forces')); q.writeBuffer(b.ctl, 0, blob('control'));
       q.writeBuffer(b.box, 0, blob('box')); q.writeBuffer(b.out, 0, blob('output'));
+      if (restore.blobs.watch) q.writeBuffer(b.watch, 0, blob('watch'));
       this.hostStep = restore.step;
     } else {
       q.writeBuffer(b.pos, 0, toVec4(sys.positions, null));
@@ -129,7 +132,7 @@ export class GpuMdEngine implements MdEngine {
 
   private async buildKernels(): Promise<void> {
     const d = this.device, b = this.buffers;
-    const integ = [b.params, b.pos, b.vel, b.frc, b.invMass, b.ctl];
+    const integ = [b.params, b.pos, b.vel, b.frc, b.invMass, b.ctl, b.watch];
     const baro = [b.params, b.pos, b.frc, b.invMass, b.ctl, b.box, b.out, b.mol, b.backup];
     const families: [string, string, GPUBuffer[], string[]][] = [
       ['verlet', verletSrc, integ, ['kick_drift', 'kick', 'advance']],
@@ -232,7 +235,7 @@ export class GpuMdEngine implements MdEngine {
     const enc = this.endPass(), b = this.buffers, n = this.numAtoms;
     let o = 0;
     for (const [src, size] of [[b.pos, 16 * n], [b.vel, 16 * n], [b.frc, 16 * n], [b.ctl, CONTROL_BYTES],
-      [b.box, 4 * BOX_FLOATS], [b.out, 4 * OUTPUT_FLOATS]] as [GPUBuffer, number][]) {
+      [b.box, 4 * BOX_FLOATS], [b.out, 4 * OUTPUT_FLOATS], [b.watch, WATCH_BYTES]] as [GPUBuffer, number][]) {
       enc.copyBufferToBuffer(src, 0, staging, o, size);
       o += size;
     }
@@ -265,6 +268,7 @@ export class GpuMdEngine implements MdEngine {
     const cOff = 12 * n, ctlU = new Uint32Array(raw, 4 * cOff, CONTROL_BYTES / 4), ctlF = f32.subarray(cOff, cOff + 64);
     const boxOff = cOff + 64, outOff = boxOff + BOX_FLOATS;
     const box = f32.subarray(boxOff, boxOff + BOX_FLOATS), out = f32.subarray(outOff, outOff + OUTPUT_FLOATS);
+    const watch = new Uint32Array(raw, 4 * (outOff + OUTPUT_FLOATS), 4);
     let thermostatEnergy = heat;
     if (s.ensemble === 'nvt-nhc') {
       const nf = degreesOfFreedom(s.ensemble, n), kT = KB * s.temperature, m = s.nhcLength;
@@ -276,6 +280,7 @@ export class GpuMdEngine implements MdEngine {
       virial: out[10] === 1 ? Float64Array.from(out.subarray(1, 10)) : null,
       cell: this.system.cell ? Float64Array.from(box.subarray(0, 9)) : null, volume: box[9],
       positions, velocities, forces, barostatAttempts: ctlU[1], barostatAccepted: ctlU[2],
+      fault: watch[0] > 0 ? { step: watch[1] + 1, atom: watch[2] } : null,
     };
   }
 
@@ -322,7 +327,7 @@ export class GpuMdEngine implements MdEngine {
     const b = this.buffers, n = this.numAtoms;
     const parts: [string, GPUBuffer, number][] = [['positions', b.pos, 16 * n], ['velocities', b.vel, 16 * n],
       ['forces', b.frc, 16 * n], ['control', b.ctl, CONTROL_BYTES], ['box', b.box, 4 * BOX_FLOATS],
-      ['output', b.out, 4 * OUTPUT_FLOATS]];
+      ['output', b.out, 4 * OUTPUT_FLOATS], ['watch', b.watch, WATCH_BYTES]];
     const total = parts.reduce((a, p) => a + p[2], 0);
     const staging = this.device.createBuffer({ size: total, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     const enc = this.endPass();

@@ -37,7 +37,11 @@ export interface MdSettings {
   /** FIRE: largest time step (fs) and largest displacement per step (Å). */
   fireDtMax: number;
   fireMaxStep: number;
+  /** Per-step watchdog: a force above this (eV/Å) or a non-finite number is recorded as a fault. */
+  maxForce?: number;
 }
+
+export const DEFAULT_MAX_FORCE = 100;
 
 export const DEFAULT_SETTINGS: MdSettings = {
   ensemble: 'nve', dt: 1, temperature: 300, pressure: 1, seed: 1,
@@ -70,6 +74,8 @@ export interface Sample {
   forces: Float64Array;
   barostatAttempts: number;
   barostatAccepted: number;
+  /** First step (1-based, the step that produced it) and atom at which the per-step watchdog saw a fault. */
+  fault?: { step: number; atom: number } | null;
 }
 
 export type SampleCallback = (s: Sample) => void | 'stop';
