@@ -50,14 +50,18 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
 }
 
-async function timeGpu(device: GPUDevice, repeats: number, run: () => Promise<void>): Promise<number> {
+/**
+ * Median wall time of `run` including the GPU work: each run ends with a 4-byte read-back of `sync`
+ * (mapAsync resolves when the queue has finished; Dawn for Node does not resolve onSubmittedWorkDone).
+ */
+async function timeGpu(rt: GpuRuntime, sync: GPUBuffer, repeats: number, run: () => Promise<void>): Promise<number> {
   await run(); // warm-up: pipeline creation
-  await device.queue.onSubmittedWorkDone();
+  await rt.read(sync, 1);
   const times: number[] = [];
   for (let r = 0; r < repeats; r++) {
     const t0 = performance.now();
     await run();
-    await device.queue.onSubmittedWorkDone();
+    await rt.read(sync, 1);
     times.push(performance.now() - t0);
   }
   return median(times);
@@ -94,7 +98,7 @@ async function main(): Promise<void> {
   const x = rt.upload('bench.x', new Float32Array(S * S).map((_, i) => Math.sin(i)));
   const w = rt.upload('bench.w', new Float32Array(S * S).map((_, i) => Math.cos(i)));
   const y = rt.buffer('bench.y', 4 * S * S);
-  const matmulMs = await timeGpu(ctx.device, args.repeats, async () => {
+  const matmulMs = await timeGpu(rt, y, args.repeats, async () => {
     const rec = rt.recorder('bench-matmul');
     linearForward(rt, rec, { x, rows: S, layer: { weight: w, bias: null, inDim: S, outDim: S }, y });
     await rec.submit();
@@ -119,12 +123,12 @@ async function main(): Promise<void> {
     const sz = nodeAttentionGradSizes(shape);
     const o = rt.buffer('bench.o', 4 * n * H), stats = rt.buffer('bench.stats', 4 * sz.stats);
     const qg = rt.buffer('bench.qg', 4 * sz.queryGrads), kg = rt.buffer('bench.kg', 4 * sz.keyGrads), geo = rt.buffer('bench.geo', 4 * n * 12);
-    const fwdMs = await timeGpu(ctx.device, args.repeats, async () => {
+    const fwdMs = await timeGpu(rt, o, args.repeats, async () => {
       const rec = rt.recorder('bench-na-fwd');
       nodeAttentionForward(rt, rec, { shape, q, k, v, geometry, erope, o, stats });
       await rec.submit();
     });
-    const bwdMs = await timeGpu(ctx.device, args.repeats, async () => {
+    const bwdMs = await timeGpu(rt, geo, args.repeats, async () => {
       const rec = rt.recorder('bench-na-bwd');
       nodeAttentionBackward(rt, rec, { shape, q, k, v, o, dO, stats, geometry, erope, queryGrads: qg, keyGrads: kg, geometryGrad: geo });
       await rec.submit();
