@@ -250,4 +250,41 @@ describe('workbench', () => {
     const epot0 = await state<number>('s.thermo.epot[0]');
     expect(Math.abs(epot0 - reference) / Math.abs(reference)).toBeLessThan(1e-5); // positions pass through float32 on the GPU
   });
+
+  test('a run that blows up (time step far too long) pauses, names the step and atoms, and restores the last good state', async () => {
+    await page.getByTestId('provider').selectOption('lj');
+    const options = await page.getByTestId('builtin-select').locator('option').allTextContents();
+    await page.getByTestId('builtin-select').selectOption({ index: options.findIndex((o) => o.includes('64 H₂O')) });
+    await waitFor('the water box', () => text('system-atoms'), (t) => t === '192');
+    await waitFor('the LJ engine', () => state<string>('s.engineDetail'), (d) => d.includes('Lennard-Jones'));
+    await page.getByLabel('by element').uncheck();
+    await page.getByTestId('timestep').fill('40');
+    await waitFor('dt = 40 fs', () => state<number>('s.params.timestep'), (dt) => dt === 40);
+    await page.getByTestId('run').click();
+    const err = await waitFor('the run to stop', () => page.getByTestId('notice-warning').last().textContent().catch(() => ''), (t) => /The run stopped/.test(t ?? ''), 120_000);
+    expect(err).toMatch(/step \d+: .*(NaN|force|temperature)/i);
+    expect(err).toMatch(/[OH]\d+/); // names atoms
+    expect(err).toMatch(/Restored the last good state \(step \d+\)/);
+    await waitFor('the run to pause', () => state<boolean>('s.running'), (r) => !r);
+    const shown = await state<number[]>('Array.from(s.frame.positions)');
+    expect(shown.every(Number.isFinite)).toBe(true);
+  });
+});
+
+describe('without WebGPU', () => {
+  test('the page says so, runs on the CPU, and still simulates', async () => {
+    const ctx = await e.browser.newContext({ viewport: { width: 1200, height: 800 } });
+    // As in a browser without WebGPU: no navigator.gpu on the page (the worker is told to use the CPU).
+    await ctx.addInitScript(() => { delete (Navigator.prototype as unknown as { gpu?: unknown }).gpu; });
+    const p = await ctx.newPage();
+    await p.goto(e.url);
+    await p.getByTestId('gpu-notice').waitFor({ timeout: 60_000 });
+    expect(await p.getByTestId('gpu-notice').textContent()).toMatch(/WebGPU is not available.*CPU/);
+    await p.waitForFunction(() => window.__scaip?.store.getState().engineDetail.startsWith('CPU engine'), null, { timeout: 60_000 });
+    expect(await p.getByTestId('backend').textContent()).toBe('CPU');
+    await p.getByTestId('run').click();
+    await p.waitForFunction(() => (window.__scaip!.store.getState().frame?.step ?? 0) >= 20, null, { timeout: 60_000 });
+    await p.getByTestId('pause').click();
+    await ctx.close();
+  });
 });
