@@ -48,6 +48,8 @@ export interface GpuForceProvider {
   attach(target: GpuForceTarget): Promise<void>;
   /** Record the force computation (resident providers). */
   encode(encoder: GPUCommandEncoder): void;
+  /** Optional: record it inside the engine's open compute pass instead (saves two pass switches per step). */
+  encodeInPass?(pass: GPUComputePassEncoder): void;
   /** Compute after all earlier submitted work finished (non-resident providers). */
   evaluate(): Promise<void>;
   destroy(): void;

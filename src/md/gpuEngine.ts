@@ -187,6 +187,12 @@ export class GpuMdEngine implements MdEngine {
   }
 
   private async force(): Promise<void> {
+    if (this.provider.resident && this.provider.encodeInPass) {
+      if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+      if (!this.pass) this.pass = this.encoder.beginComputePass();
+      this.provider.encodeInPass(this.pass);
+      return;
+    }
     const enc = this.endPass();
     if (this.provider.resident) {
       this.provider.encode(enc);

@@ -65,12 +65,16 @@ export class LennardJonesGpu implements GpuForceProvider {
 
   encode(encoder: GPUCommandEncoder): void {
     const pass = encoder.beginComputePass({ label: 'lj' });
+    this.encodeInPass(pass);
+    pass.end();
+  }
+
+  encodeInPass(pass: GPUComputePassEncoder): void {
     pass.setBindGroup(0, this.bindGroup!);
     pass.setPipeline(this.forcesPipeline!);
     pass.dispatchWorkgroups(Math.ceil(this.n / 64));
     pass.setPipeline(this.reducePipeline!);
     pass.dispatchWorkgroups(1);
-    pass.end();
   }
 
   async evaluate(): Promise<void> {
