@@ -15,7 +15,7 @@ export interface ScaipTestHooks {
   /** The atom the viewer would pick at a client-space point (what a click there selects), or null. */
   atomAt(x: number, y: number): number | null;
   /** Bond count and last draw time of the viewer. */
-  viewerStats(): { bonds: number; renderMs: number; updateMs: number } | null;
+  viewerStats(): { bonds: number; spheres: number; renderMs: number; updateMs: number } | null;
   /** The viewer's PNG screenshot (the same as the screenshot button downloads). */
   screenshot(): Promise<Blob>;
 }
@@ -34,7 +34,7 @@ export function installTestHooks(): void {
     atomAt: (x, y) => getScene()?.pick(x, y) ?? null,
     viewerStats: () => {
       const s = getScene();
-      return s ? { bonds: s.lastBondCount, renderMs: s.lastRenderMs, updateMs: s.lastUpdateMs } : null;
+      return s ? { bonds: s.lastBondCount, spheres: s.sphereCount, renderMs: s.lastRenderMs, updateMs: s.lastUpdateMs } : null;
     },
     screenshot: () => {
       const s = getScene();

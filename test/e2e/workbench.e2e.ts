@@ -128,6 +128,9 @@ describe('workbench', () => {
     expect(shown).toBeCloseTo(ref, 6);
     expect(shown).toBeLessThan((Math.sqrt(3) / 2) * 12.42); // never longer than the minimum image allows
     expect(await m.textContent()).toMatch(new RegExp(`distance [A-Z][a-z]?${a}–[A-Z][a-z]?${b} = \\d+\\.\\d{4} Å`));
+    // Follow it over time: a plot appears and fills while the run goes on (checked after the device-loss run).
+    await page.getByTestId('track-measurement').click();
+    await page.getByTestId('plot-measure-1').waitFor();
   });
 
   test('a malformed XYZ dropped on the page shows an error and keeps the current system', async () => {
@@ -193,6 +196,22 @@ describe('workbench', () => {
     // Thermo history is continuous: steps strictly increase (no duplicates from the replayed segment).
     const steps = await state<number[]>('s.thermo.step');
     for (let i = 1; i < steps.length; i++) expect(steps[i]).toBeGreaterThan(steps[i - 1]);
+    // The distance picked earlier was recorded along the run, minimum image, as a plotted series.
+    const tracked = await state<number[]>('s.tracked[0].values');
+    expect(tracked.length).toBeGreaterThanOrEqual(2);
+    expect(tracked.every((d) => d > 0 && d < (Math.sqrt(3) / 2) * 12.42)).toBe(true);
+    await page.waitForTimeout(300);
+    expect(Number(await page.getByTestId('plot-measure-1').getAttribute('data-points'))).toBeGreaterThanOrEqual(2);
+  });
+
+  test('periodic images draw 27 copies of the cell and can be turned off again', async () => {
+    const n = 192;
+    await page.getByLabel('periodic images').check();
+    await waitFor('images', () => page.evaluate(() => window.__scaip!.viewerStats()!.spheres), (k) => k === 27 * n);
+    await page.getByLabel('periodic images').uncheck();
+    await waitFor('no images', () => page.evaluate(() => window.__scaip!.viewerStats()!.spheres), (k) => k === n);
+    // Bonds are still found (minimum-image half-bonds; their geometry is unit-tested in test/ui/geometry.test.ts).
+    expect(await page.evaluate(() => window.__scaip!.viewerStats()!.bonds)).toBeGreaterThan(0);
   });
 
   test('a viewer screenshot is not blank (pixel statistics)', async () => {

@@ -92,6 +92,11 @@ export class AtomScene {
     this.frameHandle = requestAnimationFrame(loop);
   }
 
+  /** Spheres drawn (atoms × copies when periodic images are on). */
+  get sphereCount(): number {
+    return this.atoms?.count ?? 0;
+  }
+
   invalidate(): void {
     this.dirty = true;
   }
