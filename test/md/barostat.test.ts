@@ -36,7 +36,7 @@ describe('Monte Carlo barostat (WebGPU)', () => {
     const e = await GpuMdEngine.create(gpu.device, sys, new LennardJonesGpu(sys.numbers, argonLj(3 * ARGON.sigma, false, true)), settings);
     const rho: number[] = [];
     let last = { attempts: 0, accepted: 0 };
-    await e.run(Number(process.env.NPT_STEPS ?? 8000), {
+    await e.run(Number(process.env.NPT_STEPS ?? 5000), {
       sampleEvery: 10,
       onSample: (s) => { rho.push((n * ARGON.sigma ** 3) / s.volume); last = { attempts: s.barostatAttempts, accepted: s.barostatAccepted }; },
     });
