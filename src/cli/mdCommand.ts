@@ -222,8 +222,10 @@ export async function runMd(argv: string[], io: MdIo = defaultIo): Promise<numbe
     };
     const t0 = performance.now();
     const monitor = new RunMonitor({ numbers, masses, dof, dt: settings.dt }, limits, startStep, (row, s) => {
-      if (args!.log) appendFileSync(args!.log, csvLine(row) + '\n');
-      if (s.step % args!.every === 0 || s.step === endStep) writeFrame(s);
+      // A resumed run's first sample repeats the checkpointed step already in the log and trajectory.
+      const repeat = resume !== null && s.step === startStep;
+      if (args!.log && !repeat) appendFileSync(args!.log, csvLine(row) + '\n');
+      if (!repeat && (s.step % args!.every === 0 || s.step === endStep)) writeFrame(s);
       if (io.isTty) {
         const frac = (s.step - startStep) / Math.max(1, args!.steps), w = 30, fill = Math.round(frac * w);
         io.progress(`\r[${'#'.repeat(fill)}${'.'.repeat(w - fill)}] ${(100 * frac).toFixed(0).padStart(3)}%  step ${s.step}/${endStep}` +
@@ -270,7 +272,7 @@ export async function runMd(argv: string[], io: MdIo = defaultIo): Promise<numbe
     if (args.json) writeFileSync(args.json, JSON.stringify(summary, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? null : x), 2) + '\n');
     const d = summary.energy_drift;
     io.log(`${done} steps of ${settings.ensemble} (${settings.dt} fs) on ${summary.device}: ${stepsPerS.toFixed(1)} steps/s, ` +
-      `${summary.ns_per_day.toFixed(3)} ns/day; ⟨T⟩ = ${summary.averages.temperature_K.toFixed(2)} K` +
+      `${summary.ns_per_day.toFixed(3)} ns/day` + (rows.length ? `; ⟨T⟩ = ${summary.averages.temperature_K.toFixed(2)} K` : '') +
       (d ? `; drift ${d.meV_per_atom_per_ps.toExponential(3)} meV/atom/ps` : ''));
     return code;
   } catch (e) {
