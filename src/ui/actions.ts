@@ -10,7 +10,7 @@ import { supercell } from './system/supercell';
 import type { BuiltinSystem } from './system/builtins';
 
 const STRUCTURE_EXT = /\.(xyz|extxyz|pdb|ent)$/i;
-const MODEL_EXT = /\.(json|safetensors)$/i;
+const MODEL_EXT = /\.(json|safetensors|md)$/i;
 
 /** Parse `text` as a structure; on failure show the error and keep the current system. */
 export function loadStructureText(text: string, fileName: string, displayName = fileName): boolean {

@@ -104,6 +104,8 @@ export interface WorkbenchState {
   modelProgress: number; // 0..1
   modelMessage: string;
   model: ModelSummary | null;
+  /** Models listed in public/models/index.json. */
+  shippedModels: { dir: string; name: string; description?: string }[];
 
   system: Structure | null;
   systemName: string;
@@ -158,6 +160,7 @@ export const useWorkbench = create<WorkbenchState>(() => ({
   modelProgress: 0,
   modelMessage: '',
   model: null,
+  shippedModels: [],
   system: null,
   systemName: '',
   systemError: null,

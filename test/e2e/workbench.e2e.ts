@@ -290,6 +290,36 @@ describe('workbench', () => {
   });
 });
 
+describe('default model from public/models/index.json', () => {
+  test('loads on first open with its card and accuracy, and drives the water box', async () => {
+    // Serve the committed fixture model as if training/export.py had shipped it (index + dir with card and metrics),
+    // so this path is tested whatever public/models holds.
+    const ctx = await e.browser.newContext({ viewport: { width: 1200, height: 800 } });
+    const files: Record<string, { body: Buffer | string; type: string }> = {
+      'models/index.json': { body: JSON.stringify({ default: 'fixture-water', models: [{ dir: 'fixture-water', name: 'fixture', description: 'test' }] }), type: 'application/json' },
+      'models/fixture-water/model.json': { body: readFileSync(`${FIXTURE_MODEL}/model.json`), type: 'application/json' },
+      'models/fixture-water/weights.safetensors': { body: readFileSync(`${FIXTURE_MODEL}/weights.safetensors`), type: 'application/octet-stream' },
+      'models/fixture-water/card.md': { body: '# fixture\n\n**What it is.** Random weights for tests.\n\n## More\n', type: 'text/markdown' },
+      'models/fixture-water/metrics.json': { body: JSON.stringify({ energy_mae_meV_per_atom: 1.5, force_mae_meV_per_A: 42, n_test_frames: 12 }), type: 'application/json' },
+    };
+    await ctx.route(/\/models\//, (route) => {
+      const path = new URL(route.request().url()).pathname.replace(/^\//, '');
+      const f = files[path];
+      return f ? route.fulfill({ status: 200, body: f.body, contentType: f.type }) : route.fulfill({ status: 404, body: 'not found' });
+    });
+    const p = await ctx.newPage();
+    await p.goto(e.url);
+    await p.getByTestId('model-name').waitFor({ timeout: 60_000 });
+    expect(await p.getByTestId('model-name').textContent()).toBe('molecule-released-flags');
+    expect(await p.getByTestId('model-accuracy').textContent()).toBe('held-out MAE: energy 1.50 meV/atom, forces 42.0 meV/Å (12 frames)');
+    expect(await p.getByTestId('model-card-details').textContent()).toContain('What it is. Random weights for tests.');
+    await p.waitForFunction(() => window.__scaip!.store.getState().engineDetail.includes('AllScAIP'), null, { timeout: 120_000 });
+    expect(await p.getByTestId('system-atoms').textContent()).toBe('192');
+    await p.waitForFunction(() => window.__scaip!.store.getState().thermo.step.length >= 1, null, { timeout: 120_000 });
+    await ctx.close();
+  });
+});
+
 describe('without WebGPU', () => {
   test('the page says so, runs on the CPU, and still simulates', async () => {
     const ctx = await e.browser.newContext({ viewport: { width: 1200, height: 800 } });

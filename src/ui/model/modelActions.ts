@@ -8,16 +8,51 @@ import { sendModel, sendParams } from '../engine/client';
 import { notify, setParams, useWorkbench } from '../store';
 import { summarizeModel } from './summary';
 
-/** public/models/index.json: `{ "default": "dir-or-model.json", "models": [{ "name", "path", "description"? }] }`. */
+/**
+ * public/models/index.json as training/export.py writes it:
+ * `{ "default": dir, "models": [{ "dir", "name", "description" }] }`; each dir holds model.json,
+ * weights.safetensors and optionally card.md and metrics.json.
+ */
+export interface ModelIndexEntry {
+  dir: string;
+  name: string;
+  description?: string;
+}
 export interface ModelIndex {
-  default?: string;
-  models?: { name: string; path: string; description?: string }[];
+  default: string | null;
+  models: ModelIndexEntry[];
 }
 
 export const MODEL_INDEX_URL = 'models/index.json';
 
-function accept(model: LoadedModel, source: string): void {
-  const summary = summarizeModel(model, source);
+/** The shipped models, or null (with the reason in the store) when there is no usable index. */
+export async function fetchModelIndex(): Promise<ModelIndex | null> {
+  try {
+    const res = await fetch(MODEL_INDEX_URL);
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    const text = await res.text();
+    // Vite's dev server answers unknown paths with index.html: that is "no index", not a parse error.
+    if (text.trimStart().startsWith('<')) throw new Error('not found');
+    const raw = JSON.parse(text) as Partial<ModelIndex>;
+    const models = Array.isArray(raw.models) ? raw.models.filter((m) => m && typeof m.dir === 'string') : [];
+    const index = { default: typeof raw.default === 'string' ? raw.default : null, models };
+    useWorkbench.setState({ shippedModels: models });
+    return index;
+  } catch (e) {
+    useWorkbench.setState({
+      modelPhase: 'missing',
+      modelMessage: `No bundled default model (public/${MODEL_INDEX_URL}: ${(e as Error).message}). Drop a model.json + .safetensors, or run with Lennard-Jones.`,
+    });
+    return null;
+  }
+}
+
+export function modelDirUrl(dir: string): string {
+  return new URL(`${dir.replace(/\/+$/, '')}/`, new URL(MODEL_INDEX_URL, location.href)).href;
+}
+
+function accept(model: LoadedModel, source: string, extras: { card: string | null; metrics: Record<string, unknown> | null } = { card: null, metrics: null }): void {
+  const summary = summarizeModel(model, source, extras);
   sendModel(model);
   useWorkbench.setState({ model: summary, modelPhase: 'ready', modelProgress: 1, modelMessage: '' });
   if (useWorkbench.getState().params.provider !== 'allscaip') {
@@ -34,30 +69,37 @@ function fail(e: unknown, source: string): void {
   notify('error', `Could not load the model from ${source}: ${msg}`);
 }
 
-/** Resolves the default model's URL from the index, or null (with the reason set in the store). */
+/** Resolves the default model's directory URL from the index, or null (with the reason set in the store). */
 export async function defaultModelUrl(): Promise<string | null> {
-  let index: ModelIndex;
+  const index = await fetchModelIndex();
+  if (!index) return null;
+  const dir = index.default ?? index.models[0]?.dir;
+  if (!dir) {
+    useWorkbench.setState({ modelPhase: 'missing', modelMessage: `public/${MODEL_INDEX_URL} lists no model yet.` });
+    return null;
+  }
+  return modelDirUrl(dir);
+}
+
+/** card.md and metrics.json beside a shipped model, when present (both optional). */
+async function fetchExtras(dirUrl: string): Promise<{ card: string | null; metrics: Record<string, unknown> | null }> {
+  const get = async (name: string) => {
+    try {
+      const res = await fetch(new URL(name, dirUrl));
+      const text = res.ok ? await res.text() : null;
+      return text && !text.trimStart().startsWith('<!') ? text : null;
+    } catch {
+      return null;
+    }
+  };
+  const [card, metrics] = await Promise.all([get('card.md'), get('metrics.json')]);
+  let parsed: Record<string, unknown> | null = null;
   try {
-    const res = await fetch(MODEL_INDEX_URL);
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    const text = await res.text();
-    // Vite's dev server answers unknown paths with index.html: that is "no index", not a parse error.
-    if (text.trimStart().startsWith('<')) throw new Error('not found');
-    index = JSON.parse(text) as ModelIndex;
-  } catch (e) {
-    useWorkbench.setState({
-      modelPhase: 'missing',
-      modelMessage: `No bundled default model (public/${MODEL_INDEX_URL}: ${(e as Error).message}). Drop a model.json + .safetensors, or run with Lennard-Jones.`,
-    });
-    return null;
+    parsed = metrics ? (JSON.parse(metrics) as Record<string, unknown>) : null;
+  } catch {
+    parsed = null;
   }
-  const path = index.default ?? index.models?.[0]?.path;
-  if (!path) {
-    useWorkbench.setState({ modelPhase: 'missing', modelMessage: `public/${MODEL_INDEX_URL} names no default model.` });
-    return null;
-  }
-  const entry = index.models?.find((m) => m.name === path || m.path === path);
-  return new URL(entry?.path ?? path, new URL(MODEL_INDEX_URL, location.href)).href;
+  return { card, metrics: parsed };
 }
 
 export async function loadDefaultModel(): Promise<boolean> {
@@ -82,7 +124,8 @@ export async function loadModelUrl(url: string): Promise<boolean> {
       onProgress: (loaded, total) =>
         useWorkbench.setState({ modelProgress: total ? loaded / total : 0, modelMessage: `downloading weights: ${(loaded / 1e6).toFixed(1)} MB` }),
     });
-    accept(model, url);
+    const dirUrl = url.endsWith('/') ? url : new URL('.', url).href;
+    accept(model, url, await fetchExtras(dirUrl));
     return true;
   } catch (e) {
     fail(e, url);
@@ -95,7 +138,16 @@ export async function loadModelFiles(files: File[]): Promise<boolean> {
   const before = useWorkbench.getState().modelPhase;
   useWorkbench.setState({ modelPhase: 'loading', modelProgress: 0.5, modelMessage: `reading ${source}` });
   try {
-    accept(await loadModelFromFiles(files), source);
+    const model = await loadModelFromFiles(files);
+    const card = files.find((f) => /\.md$/i.test(f.name));
+    const metrics = files.find((f) => /metrics\.json$/i.test(f.name));
+    let parsed: Record<string, unknown> | null = null;
+    try {
+      parsed = metrics ? (JSON.parse(await metrics.text()) as Record<string, unknown>) : null;
+    } catch {
+      parsed = null;
+    }
+    accept(model, source, { card: card ? await card.text() : null, metrics: parsed });
     return true;
   } catch (e) {
     if (before === 'missing') useWorkbench.setState({ modelPhase: 'missing' });

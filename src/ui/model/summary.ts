@@ -17,6 +17,10 @@ export interface ModelSummary {
   flags: string[];
   /** "key: value" lines from provenance (teacher, training data, source...). */
   card: string[];
+  /** The model card's opening paragraphs (card.md), plain text. */
+  cardText: string | null;
+  /** Held-out accuracy from metrics.json, when shipped with the model. */
+  accuracy: string | null;
   /** Where it was loaded from (URL or file names). */
   source: string;
 }
@@ -49,7 +53,30 @@ function cardLines(prov: Record<string, unknown>): string[] {
   return lines;
 }
 
-export function summarizeModel(model: LoadedModel, source: string): ModelSummary {
+/** The first two paragraphs of a markdown card, with the markup that would show as noise stripped. */
+export function cardSummary(markdown: string): string {
+  const paragraphs = markdown
+    .split(/\n\s*\n/)
+    .map((p) => p.trim())
+    .filter((p) => p && !p.startsWith('#'));
+  return paragraphs
+    .slice(0, 2)
+    .map((p) => p.replace(/\*\*(.+?)\*\*/g, '$1').replace(/`([^`]+)`/g, '$1').replace(/\s*\n\s*/g, ' '))
+    .join('\n\n');
+}
+
+export function accuracyLine(metrics: Record<string, unknown> | null): string | null {
+  if (!metrics) return null;
+  const e = metrics.energy_mae_meV_per_atom, f = metrics.force_mae_meV_per_A, n = metrics.n_test_frames;
+  if (typeof e !== 'number' || typeof f !== 'number') return null;
+  return `held-out MAE: energy ${e.toFixed(2)} meV/atom, forces ${f.toFixed(1)} meV/Å${typeof n === 'number' ? ` (${n} frames)` : ''}`;
+}
+
+export function summarizeModel(
+  model: LoadedModel,
+  source: string,
+  extras: { card: string | null; metrics: Record<string, unknown> | null } = { card: null, metrics: null },
+): ModelSummary {
   const c = model.config;
   const a = c.architecture;
   return {
@@ -64,6 +91,8 @@ export function summarizeModel(model: LoadedModel, source: string): ModelSummary
     heads: a.num_heads,
     flags: modelFlags(c),
     card: cardLines(c.provenance ?? {}),
+    cardText: extras.card ? cardSummary(extras.card) : null,
+    accuracy: accuracyLine(extras.metrics),
     source,
   };
 }

@@ -3,7 +3,7 @@
 
 import { useRef } from 'react';
 import { formatCount } from '../model/summary';
-import { loadDefaultModel, loadModelFiles } from '../model/modelActions';
+import { loadDefaultModel, loadModelFiles, loadModelUrl, modelDirUrl } from '../model/modelActions';
 import { useWorkbench } from '../store';
 
 export function ModelPanel() {
@@ -12,6 +12,7 @@ export function ModelPanel() {
   const progress = useWorkbench((s) => s.modelProgress);
   const message = useWorkbench((s) => s.modelMessage);
   const input = useRef<HTMLInputElement>(null);
+  const shipped = useWorkbench((s) => s.shippedModels);
 
   return (
     <section className="panel" data-testid="model-panel">
@@ -27,6 +28,7 @@ export function ModelPanel() {
             <strong data-testid="model-name">{model.name}</strong> <span className="muted">v{model.version}</span>
           </p>
           <p className="muted">{model.description}</p>
+          {model.accuracy && <p data-testid="model-accuracy">{model.accuracy}</p>}
           <table className="kv">
             <tbody>
               <tr><td>parameters</td><td data-testid="model-params">{formatCount(model.parameterCount)} ({model.parameterCount.toLocaleString('en-US')})</td></tr>
@@ -35,9 +37,10 @@ export function ModelPanel() {
               <tr><td>flags</td><td data-testid="model-flags">{model.flags.join(', ')}</td></tr>
             </tbody>
           </table>
-          {model.card.length > 0 && (
-            <details>
+          {(model.cardText || model.card.length > 0) && (
+            <details data-testid="model-card-details">
               <summary>model card</summary>
+              {model.cardText && <p className="card-text">{model.cardText}</p>}
               <ul className="card-lines">{model.card.map((l) => <li key={l}>{l}</li>)}</ul>
             </details>
           )}
@@ -47,6 +50,15 @@ export function ModelPanel() {
         phase !== 'loading' && <p className="muted">No model loaded.</p>
       )}
       {message && <p className={phase === 'error' || phase === 'missing' ? 'error-text' : 'muted'} data-testid="model-message">{message}</p>}
+      {shipped.length > 1 && (
+        <label className="field">
+          <span>shipped</span>
+          <select value="" onChange={(e) => e.target.value && void loadModelUrl(modelDirUrl(e.target.value))}>
+            <option value="">switch model…</option>
+            {shipped.map((m) => <option key={m.dir} value={m.dir} title={m.description}>{m.name}</option>)}
+          </select>
+        </label>
+      )}
       <div className="buttons">
         <button onClick={() => input.current?.click()}>Load model files…</button>
         <button onClick={() => void loadDefaultModel()}>Default model</button>
@@ -55,7 +67,7 @@ export function ModelPanel() {
         ref={input}
         type="file"
         multiple
-        accept=".json,.safetensors"
+        accept=".json,.safetensors,.md"
         hidden
         data-testid="model-input"
         onChange={(e) => {
@@ -64,7 +76,7 @@ export function ModelPanel() {
           if (files.length) void loadModelFiles(files);
         }}
       />
-      <p className="muted small">Pick or drop model.json together with its .safetensors file.</p>
+      <p className="muted small">Pick or drop model.json together with its .safetensors file (and card.md / metrics.json if you have them).</p>
     </section>
   );
 }
