@@ -1,73 +1,124 @@
+// Neighborhood attention kernel (source and destination layouts, envelope key bias, LAE) vs the
+// float64 CPU attention core, on a padded slot layout with empty slots and K not a multiple of anything.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { neighborhoodAttentionCore, neighborhoodAttentionCoreBackward, type EdgeLayout } from '../../src/cpu/neighborhoodAttention';
 import {
-  neighborhoodAttentionBackward, neighborhoodAttentionForward, packEdgeRows,
-} from '../../src/gpu/ops/neighborhoodAttention';
+  laeChannelDegrees, neighborhoodAttentionCore, neighborhoodAttentionCoreBackward, type EdgeLayout,
+} from '../../src/cpu/neighborhoodAttention';
+import { SphericalHarmonics } from '../../src/cpu/sphericalHarmonics';
+import { neighborhoodAttentionBackward, neighborhoodAttentionForward } from '../../src/gpu/ops/neighborhoodAttention';
 import { f32, poisoned, randomArray, relErr, setupGpu, teardownGpu, upload, type TestGpu } from './helpers';
+import { rng } from '../helpers/systems';
 
-let g: TestGpu;
-beforeAll(async () => { g = await setupGpu(); });
-afterAll(() => teardownGpu(g));
+let gpu: TestGpu | undefined;
+beforeAll(async () => { gpu = await setupGpu(); });
+afterAll(() => teardownGpu(gpu));
 
-// 37 rows of 1..7 slots (K = 7), H = 32 in 2 heads of 16.
-const rows = 37, H = 32, nh = 2, d = H / nh;
-const counts = Array.from({ length: rows }, (_, r) => 1 + ((r * 5) % 7));
-const rowStart = Int32Array.from([0, ...counts.map((_, r) => counts.slice(0, r + 1).reduce((a, b) => a + b, 0))]);
-const E = rowStart[rows];
-const q = f32(randomArray(E * H, 41, 1.2)), k = f32(randomArray(E * H, 42, 1.2)), v = f32(randomArray(E * H, 43));
-// Envelope biases −x²/(1−x²) are ≤ 0; include strongly suppressed keys.
-const keyBias = f32(randomArray(E, 44, 1).map((u) => -4 * u * u));
-const dO = f32(randomArray(E * H, 45));
+const nh = 2, d = 16, H = nh * d;
+const shSize = 25;
 
-function packQkv(): Float64Array {
-  const out = new Float64Array(E * 3 * H);
-  for (let e = 0; e < E; e++) {
-    out.set(q.subarray(e * H, (e + 1) * H), e * 3 * H);
-    out.set(k.subarray(e * H, (e + 1) * H), e * 3 * H + H);
-    out.set(v.subarray(e * H, (e + 1) * H), e * 3 * H + 2 * H);
+/** A random symmetric graph in the padded layout: self-loop in slot 0, rev(a,r) = slot of b→a in row b. */
+function randomGraph(n: number, seed: number) {
+  const r = rng(seed);
+  const nbrs: number[][] = Array.from({ length: n }, () => []);
+  for (let a = 0; a < n; a++) for (let b = a + 1; b < n; b++) if (r() < 0.55) { nbrs[a].push(b); nbrs[b].push(a); }
+  for (const l of nbrs) l.sort(() => r() - 0.5);
+  const K = Math.max(...nbrs.map((l) => l.length)) + 2; // spare empty slots in every row
+  const E = n * K;
+  const meta = new Int32Array(E * 4).fill(-1);
+  const bias = new Float32Array(E).fill(-Infinity);
+  const slotOf = (a: number, b: number) => a * K + 1 + nbrs[a].indexOf(b);
+  for (let a = 0; a < n; a++) {
+    meta.set([a, a, 0, a * K], 4 * a * K);
+    bias[a * K] = 0;
+    nbrs[a].forEach((b, i) => {
+      const e = a * K + 1 + i;
+      meta.set([e, b, 0, slotOf(b, a)], 4 * e);
+      const x = r() * 0.9;
+      bias[e] = (-x * x) / (1 - x * x);
+    });
+    for (let s = nbrs[a].length + 1; s < K; s++) meta.set([-1, a, 0, a * K + s], 4 * (a * K + s));
   }
-  return out;
+  const srcLayout: EdgeLayout = { rowStart: new Int32Array(n + 1), edges: new Int32Array(E) };
+  const dstLayout: EdgeLayout = { rowStart: new Int32Array(n + 1), edges: new Int32Array(E) };
+  let fill = 0;
+  for (let a = 0; a < n; a++) {
+    for (let s = 0; s <= nbrs[a].length; s++) srcLayout.edges![fill++] = a * K + s;
+    srcLayout.rowStart[a + 1] = fill;
+  }
+  fill = 0;
+  for (let b = 0; b < n; b++) {
+    for (let s = 0; s <= nbrs[b].length; s++) dstLayout.edges![fill++] = meta[4 * (b * K + s) + 3];
+    dstLayout.rowStart[b + 1] = fill;
+  }
+  // unit directions per slot (the self-loop has none) and their SH up to l = 4
+  const sh = new Float64Array(E * shSize);
+  const table = new SphericalHarmonics(4);
+  const y = new Float64Array(shSize);
+  for (let e = 0; e < E; e++) {
+    const u = [r() - 0.5, r() - 0.5, r() - 0.5];
+    const len = Math.hypot(u[0], u[1], u[2]);
+    if (e % K === 0) table.evaluate(0, 0, 0, y); else table.evaluate(u[0] / len, u[1] / len, u[2] / len, y);
+    sh.set(y, e * shSize);
+  }
+  return { n, K, E, meta, bias, srcLayout, dstLayout, sh: f32(sh), valid: Array.from({ length: E }, (_, e) => bias[e] > -Infinity) };
 }
 
-// Source layout = contiguous rows; destination-like layout = the same edges shuffled across rows.
-const shuffled = Int32Array.from({ length: E }, (_, p) => (p * 31 + 7) % E);
-const layouts: [string, EdgeLayout][] = [
-  ['source (identity) layout', { rowStart, edges: null }],
-  ['permuted layout', { rowStart, edges: shuffled }],
-];
+const pick = (a: ArrayLike<number>, valid: boolean[], width: number) =>
+  Float64Array.from(valid.flatMap((v, e) => (v ? Array.from({ length: width }, (_, c) => a[e * width + c]) : [])));
 
-describe('neighborhood attention kernels vs float64 reference', () => {
-  for (const [name, layout] of layouts) {
-    it(`forward and backward, ${name}`, async () => {
-      const { rt } = g;
-      const shape = { slots: E, rows, heads: nh, headDim: d };
-      const bufs = {
-        shape, qkv: upload(rt, 'qkv', packQkv()), keyBias: upload(rt, 'kb', keyBias),
-        layout: rt.upload('layout', packEdgeRows(layout)), o: poisoned(rt, 'o', E * H), stats: poisoned(rt, 'stats', 2 * E * nh),
-      };
-      const rec = rt.recorder();
-      neighborhoodAttentionForward(rt, rec, bufs);
-      const dq = poisoned(rt, 'dq', E * H), dkv = poisoned(rt, 'dkv', E * 2 * H);
-      const kbg = poisoned(rt, 'kbg', E);
-      neighborhoodAttentionBackward(rt, rec, {
-        ...bufs, dO: upload(rt, 'dO', dO), dq, dkv, biasGradHeads: poisoned(rt, 'bgh', E * nh), keyBiasGrad: kbg,
+for (const layout of ['src', 'dst'] as const) {
+  for (const withLae of [false, true]) {
+    describe(`neighborhood attention kernel, ${layout} layout, LAE ${withLae ? 'on' : 'off'}`, () => {
+      it('forward and backward (dq, dk, dv, key-bias and SH gradients) match float64', async () => {
+        const { rt } = gpu!;
+        const g = randomGraph(9, layout === 'src' ? 3 : 4);
+        const { E } = g;
+        const qkv = f32(randomArray(E * 3 * H, 21));
+        const dO = f32(randomArray(E * H, 22));
+        const split = (part: number) => Float64Array.from({ length: E * H }, (_, i) => qkv[Math.floor(i / H) * 3 * H + part * H + (i % H)]);
+        const q = split(0), k = split(1), v = split(2);
+        const freq = [6, 4, 2, 2, 2];
+        const cpuLae = withLae ? { channelDegree: laeChannelDegrees(freq), maxDegree: 4, sh: g.sh, shSize } : null;
+        const cpuLayout = layout === 'src' ? g.srcLayout : g.dstLayout;
+        const bias64 = Float64Array.from(g.bias);
+        const wantO = neighborhoodAttentionCore(q, k, v, E, nh, cpuLayout, bias64, cpuLae);
+        const wantBias = new Float64Array(E);
+        const wantSh = new Float64Array(E * shSize);
+        const { dq, dk, dv } = neighborhoodAttentionCoreBackward(q, k, v, dO, E, nh, cpuLayout, bias64, cpuLae, wantBias, wantSh);
+
+        const args = {
+          rows: g.n, slots: g.K, numHeads: nh, headDim: d, layout,
+          qkv: upload(rt, 'na.qkv', qkv), slotMeta: rt.upload('na.meta', g.meta), slotBias: rt.upload('na.bias', g.bias),
+          lae: withLae ? { sh: upload(rt, 'na.sh', g.sh), shSize, channelDegree: laeChannelDegrees(freq) } : null,
+        };
+        const o = poisoned(rt, 'na.o', E * H);
+        const dQkv = poisoned(rt, 'na.dqkv', E * 3 * H);
+        // accumulators start from a known non-zero value: the kernel must add, not overwrite
+        const gradBias = rt.upload('na.gbias', new Float32Array(E).fill(0.25));
+        const gradSh = rt.upload('na.gsh', new Float32Array(E * shSize).fill(0.5));
+        const rec = rt.recorder('nbhd-test');
+        neighborhoodAttentionForward(rt, rec, { ...args, o });
+        neighborhoodAttentionBackward(rt, rec, { ...args, dO: upload(rt, 'na.dO', dO), dQkv, gradBias, gradSh });
+        await rec.submit();
+        const gotO = await rt.read(o, E * H);
+        const gotD = await rt.read(dQkv, E * 3 * H);
+        const gotBias = await rt.read(gradBias, E);
+        const gotSh = await rt.read(gradSh, E * shSize);
+
+        const valid = g.valid;
+        expect(relErr(pick(gotO, valid, H), pick(wantO, valid, H))).toBeLessThan(1e-5);
+        const wantD = new Float64Array(E * 3 * H);
+        for (let e = 0; e < E; e++)
+          for (let c = 0; c < H; c++) {
+            wantD[e * 3 * H + c] = dq[e * H + c]; wantD[e * 3 * H + H + c] = dk[e * H + c]; wantD[e * 3 * H + 2 * H + c] = dv[e * H + c];
+          }
+        expect(relErr(pick(gotD, valid, 3 * H), pick(wantD, valid, 3 * H))).toBeLessThan(1e-5);
+        expect(relErr(pick(gotBias, valid, 1).map((x) => x - 0.25), pick(wantBias, valid, 1))).toBeLessThan(1e-5);
+        if (withLae) expect(relErr(pick(gotSh, valid, shSize).map((x) => x - 0.5), pick(wantSh, valid, shSize))).toBeLessThan(1e-5);
+        else expect(Array.from(gotSh).every((x) => x === 0.5)).toBe(true);
+        // empty slots give zero output
+        expect(gotO.filter((_, i) => !valid[Math.floor(i / H)]).every((x) => x === 0)).toBe(true);
       });
-      rec.submit();
-
-      const wantO = neighborhoodAttentionCore(q, k, v, E, nh, layout, keyBias, null);
-      const wantKbg = new Float64Array(E);
-      const want = neighborhoodAttentionCoreBackward(q, k, v, dO, E, nh, layout, keyBias, null, wantKbg, null);
-      expect(relErr(await rt.read(bufs.o, E * H), wantO)).toBeLessThan(1e-5);
-      expect(relErr(await rt.read(dq, E * H), want.dq)).toBeLessThan(1e-5);
-      const gotKv = await rt.read(dkv, E * 2 * H);
-      const gotDk = new Float64Array(E * H), gotDv = new Float64Array(E * H);
-      for (let e = 0; e < E; e++) {
-        gotDk.set(gotKv.subarray(e * 2 * H, e * 2 * H + H), e * H);
-        gotDv.set(gotKv.subarray(e * 2 * H + H, (e + 1) * 2 * H), e * H);
-      }
-      expect(relErr(gotDk, want.dk)).toBeLessThan(1e-5);
-      expect(relErr(gotDv, want.dv)).toBeLessThan(1e-5);
-      expect(relErr(await rt.read(kbg, E), wantKbg)).toBeLessThan(1e-5);
     });
   }
-});
+}

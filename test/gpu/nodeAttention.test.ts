@@ -1,91 +1,102 @@
+// Tiled node attention (forward, backward, ERoPE position gradient) vs the float64 CPU oracle,
+// on a batch of two systems (a molecule and a periodic triclinic cell), N not a multiple of the tile.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PairGeometry } from '../../src/cpu/features';
+import { nodeAttentionCore, nodeAttentionCoreBackward } from '../../src/cpu/nodeAttention';
+import { eropeFrequencies } from '../../src/cpu/features';
+import { enumerateImages, imageRepeats, wrapPositions } from '../../src/cpu/graph';
 import { GeometryGradient } from '../../src/cpu/geometryGradient';
-import { nodeAttentionCore, nodeAttentionCoreBackward, type Erope } from '../../src/cpu/nodeAttention';
-import { nodeAttentionBackward, nodeAttentionForward, packGeometry, packSystems } from '../../src/gpu/ops/nodeAttention';
+import { nodeAttentionBackward, nodeAttentionForward, nodeAttentionGradSizes, packAtoms, packImages } from '../../src/gpu/ops/nodeAttention';
 import { f32, poisoned, randomArray, relErr, setupGpu, teardownGpu, upload, type TestGpu } from './helpers';
 
-let g: TestGpu;
-beforeAll(async () => { g = await setupGpu(); });
-afterAll(() => teardownGpu(g));
+let gpu: TestGpu | undefined;
+beforeAll(async () => { gpu = await setupGpu(); });
+afterAll(() => teardownGpu(gpu));
 
-// Two systems, 50 + 47 = 97 atoms: two 64-query tiles, the first straddling the system boundary,
-// key tiles of 16 that do not divide either system. H = 32 in 2 heads.
-const sizes = [50, 47];
-const sysStart = [0, 50, 97];
-const N = 97, H = 32, nh = 2, d = 16, nf = 8;
-// System 0 periodic in a 7 Å cube (27 images), system 1 a molecule (the zero image only).
-const L = 7;
-const images: number[] = [];
-for (let a = -1; a <= 1; a++) for (let b = -1; b <= 1; b++) for (let c = -1; c <= 1; c++) images.push(a * L, b * L, c * L);
-images.push(0, 0, 0);
-const imageStart = [0, 27, 28];
-const positions = f32(randomArray(N * 3, 51, 1).map((u) => (u + 1) * 0.5 * L));
-const omega = f32(Array.from({ length: nf }, (_, f) => (Math.PI / 120) * Math.pow(12.566 / (Math.PI / 120), f / (nf - 1))));
-const radialWeight = f32(randomArray(nh * nf, 52, 0.8));
-const qkv = f32(randomArray(N * 3 * H, 53, 1.5));
-const dO = f32(randomArray(N * H, 54));
+const nh = 2, d = 16, H = nh * d;
+const sizes = [20, 17];
+const n = sizes[0] + sizes[1];
+const cell = Float64Array.from([6.1, 0, 0, 0.7, 5.8, 0, -0.5, 0.4, 6.4]);
 
-/** Columns [from, from+H) of the packed [q|k|v] rows of atoms lo..hi. */
-function part(lo: number, hi: number, from: number): Float64Array {
-  const out = new Float64Array((hi - lo) * H);
-  for (let i = lo; i < hi; i++) out.set(qkv.subarray(i * 3 * H + from, i * 3 * H + from + H), (i - lo) * H);
-  return out;
+function systems() {
+  const pos0 = randomArray(3 * sizes[0], 11, 4);
+  const pos1 = wrapPositions(f32(randomArray(3 * sizes[1], 12, 3).map((x) => x + 3)), { vectors: cell, pbc: [true, true, true] });
+  const shifts = enumerateImages(imageRepeats({ vectors: cell, pbc: [true, true, true] }, 6.0));
+  const T = new Float64Array(shifts.length);
+  for (let m = 0; m < shifts.length / 3; m++)
+    for (let k = 0; k < 3; k++) T[3 * m + k] = shifts[3 * m] * cell[k] + shifts[3 * m + 1] * cell[3 + k] + shifts[3 * m + 2] * cell[6 + k];
+  return [
+    { numAtoms: sizes[0], positions: f32(pos0), imageTranslations: new Float64Array(3), numImages: 1 },
+    { numAtoms: sizes[1], positions: f32(pos1), imageTranslations: f32(T), numImages: T.length / 3 },
+  ];
 }
 
-describe('tiled node attention kernels vs float64 reference', () => {
-  for (const useErope of [false, true]) {
-    it(`forward and backward ${useErope ? 'with ERoPE (periodic + molecule)' : 'without ERoPE'}`, async () => {
-      const { rt } = g;
-      const shape = { atoms: N, systems: 2, heads: nh, headDim: d, numFreq: useErope ? nf : 0 };
-      const geomPacked = packGeometry(positions, images, omega, radialWeight);
-      const bufs = {
-        shape, offsets: geomPacked.offsets, qkv: upload(rt, 'qkv', qkv),
-        systems: rt.upload('systems', packSystems(sysStart, imageStart)), geom: rt.upload('geom', geomPacked.data),
-        o: poisoned(rt, 'o', N * H), stats: poisoned(rt, 'stats', 2 * N * nh),
-      };
-      const dq = poisoned(rt, 'dq', N * H), dkv = poisoned(rt, 'dkv', N * 2 * H), geomGrad = poisoned(rt, 'gg', N * 12);
-      const rec = rt.recorder();
-      nodeAttentionForward(rt, rec, bufs);
-      nodeAttentionBackward(rt, rec, {
-        ...bufs, dO: upload(rt, 'dO', dO), dq, dkv, geomGradHeads: poisoned(rt, 'ggh', N * nh * 12), geomGrad,
-      });
-      rec.submit();
-      const gotO = await rt.read(bufs.o, N * H), gotDq = await rt.read(dq, N * H);
-      const gotDkv = await rt.read(dkv, N * 2 * H), gotGeom = await rt.read(geomGrad, N * 12);
+for (const withErope of [false, true]) {
+  describe(`node attention kernel, ERoPE ${withErope ? 'on' : 'off'}`, () => {
+    it('forward, backward and the ERoPE position/virial gradient match float64', async () => {
+      const { rt } = gpu!;
+      const sys = systems();
+      const q = f32(randomArray(n * H, 1)), k = f32(randomArray(n * H, 2)), v = f32(randomArray(n * H, 3));
+      const dO = f32(randomArray(n * H, 4));
+      const omega = eropeFrequencies(32);
+      const radialWeight = f32(randomArray(nh * 32, 5, 0.3).map((x) => x + 1 / 32));
+      const erope = withErope ? { omega, radialWeight } : null;
 
-      const erope: Erope | null = useErope ? { omega, radialWeight } : null;
-      for (let b = 0; b < 2; b++) {
-        const lo = sysStart[b], hi = sysStart[b + 1], n = sizes[b];
-        const geometry: PairGeometry = {
-          numAtoms: n, positions: positions.slice(3 * lo, 3 * hi),
-          imageTranslations: Float64Array.from(images.slice(3 * imageStart[b], 3 * imageStart[b + 1])),
-          numImages: imageStart[b + 1] - imageStart[b],
-        };
-        const q = part(lo, hi, 0), k = part(lo, hi, H), v = part(lo, hi, 2 * H);
-        const dOb = dO.slice(lo * H, hi * H);
-        const wantO = nodeAttentionCore(q, k, v, n, nh, geometry, erope);
-        const gg = new GeometryGradient(n);
-        const want = nodeAttentionCoreBackward(q, k, v, dOb, n, nh, geometry, erope, gg);
-        expect(relErr(gotO.subarray(lo * H, hi * H), wantO), `o, system ${b}`).toBeLessThan(1e-5);
-        expect(relErr(gotDq.subarray(lo * H, hi * H), want.dq), `dq, system ${b}`).toBeLessThan(1e-5);
-        const gotDk = new Float64Array(n * H), gotDv = new Float64Array(n * H);
-        for (let i = 0; i < n; i++) {
-          gotDk.set(gotDkv.subarray((lo + i) * 2 * H, (lo + i) * 2 * H + H), i * H);
-          gotDv.set(gotDkv.subarray((lo + i) * 2 * H + H, (lo + i + 1) * 2 * H), i * H);
-        }
-        expect(relErr(gotDk, want.dk), `dk, system ${b}`).toBeLessThan(1e-5);
-        expect(relErr(gotDv, want.dv), `dv, system ${b}`).toBeLessThan(1e-5);
-        if (useErope) {
-          const gotPos = new Float64Array(n * 3), gotStrain = new Float64Array(9);
-          for (let i = 0; i < n; i++) {
-            for (let c = 0; c < 3; c++) gotPos[3 * i + c] = gotGeom[(lo + i) * 12 + c];
-            for (let c = 0; c < 9; c++) gotStrain[c] += gotGeom[(lo + i) * 12 + 3 + c];
-          }
-          expect(relErr(gotPos, gg.gradPositions), `∂E/∂pos, system ${b}`).toBeLessThan(1e-4);
-          expect(relErr(gotStrain, gg.strain), `strain, system ${b}`).toBeLessThan(1e-4);
-        }
+      // float64 reference, one system at a time
+      const wantO = new Float64Array(n * H), wantDq = new Float64Array(n * H), wantDk = new Float64Array(n * H), wantDv = new Float64Array(n * H);
+      const wantGrad = new Float64Array(n * 3);
+      const wantVirial = new Float64Array(9);
+      let off = 0;
+      for (const g of sys) {
+        const sl = (a: Float64Array) => a.subarray(off * H, (off + g.numAtoms) * H);
+        wantO.set(nodeAttentionCore(sl(q), sl(k), sl(v), g.numAtoms, nh, g, erope), off * H);
+        const geo = new GeometryGradient(g.numAtoms);
+        const r = nodeAttentionCoreBackward(sl(q), sl(k), sl(v), sl(dO), g.numAtoms, nh, g, erope, geo);
+        wantDq.set(r.dq, off * H); wantDk.set(r.dk, off * H); wantDv.set(r.dv, off * H);
+        wantGrad.set(geo.gradPositions, off * 3);
+        for (let c = 0; c < 9; c++) wantVirial[c] += geo.strain[c];
+        off += g.numAtoms;
+      }
+
+      const shape = { n, numHeads: nh, headDim: d };
+      const positions = new Float64Array(n * 3);
+      positions.set(sys[0].positions, 0); positions.set(sys[1].positions, 3 * sizes[0]);
+      const systemOfAtom = Array.from({ length: n }, (_, i) => (i < sizes[0] ? 0 : 1));
+      const packed = packImages([sys[0].imageTranslations, sys[1].imageTranslations]);
+      const geometry = {
+        atoms: rt.upload('t.atoms', packAtoms(positions, systemOfAtom)),
+        aux: rt.upload('t.aux', packed.aux), imagesOffset: packed.imagesOffset,
+      };
+      const sz = nodeAttentionGradSizes(shape);
+      const bufs = {
+        q: upload(rt, 't.q', q), k: upload(rt, 't.k', k), v: upload(rt, 't.v', v), dO: upload(rt, 't.dO', dO),
+        o: poisoned(rt, 't.o', n * H), stats: poisoned(rt, 't.stats', sz.stats),
+        queryGrads: poisoned(rt, 't.qg', sz.queryGrads), keyGrads: poisoned(rt, 't.kg', sz.keyGrads),
+        geometryGrad: rt.upload('t.geo', new Float32Array(n * 12).fill(0.5)), // accumulated into
+      };
+      const rec = rt.recorder('node-attention-test');
+      nodeAttentionForward(rt, rec, { shape, q: bufs.q, k: bufs.k, v: bufs.v, geometry, erope, o: bufs.o, stats: bufs.stats });
+      nodeAttentionBackward(rt, rec, { shape, ...bufs, geometry, erope });
+      await rec.submit();
+      const o = await rt.read(bufs.o, n * H);
+      const qg = await rt.read(bufs.queryGrads, n * H);
+      const kg = await rt.read(bufs.keyGrads, 2 * n * H);
+      const geo = await rt.read(bufs.geometryGrad, n * 12);
+
+      expect(relErr(o, wantO)).toBeLessThan(1e-5);
+      expect(relErr(qg, wantDq)).toBeLessThan(1e-5);
+      expect(relErr(kg.subarray(0, n * H), wantDk)).toBeLessThan(1e-5);
+      expect(relErr(kg.subarray(n * H), wantDv)).toBeLessThan(1e-5);
+      const grad = new Float64Array(n * 3), virial = new Float64Array(9);
+      for (let i = 0; i < n; i++) {
+        for (let c = 0; c < 3; c++) grad[3 * i + c] = geo[12 * i + c] - 0.5;
+        for (let c = 0; c < 9; c++) virial[c] += geo[12 * i + 3 + c] - 0.5;
+      }
+      if (withErope) {
+        expect(relErr(grad, wantGrad)).toBeLessThan(1e-4);
+        expect(relErr(virial, wantVirial)).toBeLessThan(1e-4);
+      } else {
+        expect(Array.from(geo).every((x) => x === 0.5)).toBe(true);
       }
     });
-  }
-});
+  });
+}

@@ -1,75 +1,76 @@
-// kNN neighborhood attention (source or destination layout) forward and backward on the GPU.
-import wgsl from '../../../shaders/attention/neighborhood.wgsl?raw';
-import type { GpuRuntime, Recorder } from '../runtime';
+// Neighborhood attention on the GPU (shaders/neighborhood_attention/): per-row attention over the
+// K edge slots in the source or destination layout, key bias from the envelope, optional LAE.
+import commonWgsl from '../../../shaders/neighborhood_attention/common.wgsl?raw';
+import forwardWgsl from '../../../shaders/neighborhood_attention/forward.wgsl?raw';
+import backwardWgsl from '../../../shaders/neighborhood_attention/backward.wgsl?raw';
+import type { Binding, GpuRuntime, Recorder } from '../runtime';
 
-/** A grouping of edges into rows, as in the CPU runtime (src/cpu/neighborhoodAttention.ts EdgeLayout). */
-export interface EdgeRows {
-  rowStart: ArrayLike<number>;
-  /** Edge ids in row order; null = identity (rows are contiguous edge ranges). */
-  edges: ArrayLike<number> | null;
-}
+const MAX_SLOTS = 64;
+const MAX_HEAD_DIM = 64;
 
-export const MAX_HEAD_DIM = 64;
-
-/** [row_start | slot_edge | slot_row] as the kernel reads it. */
-export function packEdgeRows(layout: EdgeRows): Uint32Array {
-  const rows = layout.rowStart.length - 1;
-  const E = layout.rowStart[rows];
-  const out = new Uint32Array(rows + 1 + 2 * E);
-  for (let r = 0; r <= rows; r++) out[r] = layout.rowStart[r];
-  for (let r = 0; r < rows; r++) {
-    for (let p = layout.rowStart[r]; p < layout.rowStart[r + 1]; p++) {
-      out[rows + 1 + p] = layout.edges ? layout.edges[p] : p;
-      out[rows + 1 + E + p] = r;
-    }
-  }
-  return out;
-}
-
-export interface NeighborhoodShape {
-  /** Number of edges E (each in exactly one row of the layout). */
-  slots: number;
+export interface NeighborhoodAttentionArgs {
+  /** Rows (atoms) and slot budget K per row. */
   rows: number;
-  heads: number;
+  slots: number;
+  numHeads: number;
   headDim: number;
+  /** 'dst': the slots of row b are rev(b·K + r) (incoming edges of b). */
+  layout: 'src' | 'dst';
+  /** E×3H, per element [q | k | v]. */
+  qkv: Binding;
+  /** (N·K)×vec4<i32> (candidate, neighbor, image, rev slot); candidate −1 = empty. */
+  slotMeta: GPUBuffer;
+  /** (N·K) key bias, −inf on empty slots. */
+  slotBias: GPUBuffer;
+  /** LAE: per-slot SH table (E×shSize, degrees ≥ 4) and the degree of each head channel. */
+  lae: { sh: GPUBuffer; shSize: number; channelDegree: ArrayLike<number> } | null;
 }
 
-function params(s: NeighborhoodShape) {
-  if (s.headDim > MAX_HEAD_DIM) throw new Error(`neighborhood attention: head dim ${s.headDim} exceeds ${MAX_HEAD_DIM}`);
-  return { slots: s.slots, rows: s.rows, heads: s.heads, head_dim: s.headDim, scale: 1 / Math.sqrt(s.headDim) };
+function check(a: NeighborhoodAttentionArgs): void {
+  if (a.slots > MAX_SLOTS) throw new RangeError(`neighborhood attention supports up to ${MAX_SLOTS} slots per atom, the graph has ${a.slots}`);
+  if (a.headDim > MAX_HEAD_DIM) throw new RangeError(`neighborhood attention supports head dimensions up to ${MAX_HEAD_DIM}, got ${a.headDim}`);
+  if (a.lae && a.lae.channelDegree.length !== a.headDim) throw new RangeError('LAE needs one degree per head channel');
+  if (a.lae && a.lae.shSize < 25) throw new RangeError('LAE needs SH of degrees 0..4 per slot');
+}
+
+function params(a: NeighborhoodAttentionArgs) {
+  const degrees = new Array<number>(64).fill(0);
+  if (a.lae) for (let c = 0; c < a.headDim; c++) degrees[c] = a.lae.channelDegree[c];
+  return {
+    rows: a.rows, slots: a.slots, num_heads: a.numHeads, hidden: a.numHeads * a.headDim,
+    sh_size: a.lae ? a.lae.shSize : 0, dst_layout: a.layout === 'dst' ? 1 : 0, scale: 1 / Math.sqrt(a.headDim),
+    channel_degree: degrees,
+  };
+}
+
+function kernel(rt: GpuRuntime, which: 'forward' | 'backward', a: NeighborhoodAttentionArgs) {
+  return rt.kernel({
+    label: `neighborhood_attention.${which}`,
+    code: `${commonWgsl}\n${which === 'forward' ? forwardWgsl : backwardWgsl}`,
+    entryPoint: which,
+    constants: { D: a.headDim, LAE: a.lae ? 1 : 0 },
+  });
+}
+
+/** o (E×H) of every element; zero on empty slots. */
+export function neighborhoodAttentionForward(rt: GpuRuntime, rec: Recorder, a: NeighborhoodAttentionArgs & { o: Binding }): void {
+  check(a);
+  rec.dispatch(kernel(rt, 'forward', a), {
+    qkv: a.qkv, slot_meta: a.slotMeta, slot_bias: a.slotBias, sh: a.lae?.sh ?? rt.buffer('dummy', 16), o: a.o,
+  }, params(a), a.rows);
 }
 
 /**
- * o = softmax(q·kᵀ/√d + key bias)·v within each row. `qkv` is E × 3H ([q|k|v] per edge);
- * `stats` (E × heads × 2 floats) receives each query's logsumexp for the backward pass.
- */
-export function neighborhoodAttentionForward(
-  rt: GpuRuntime, rec: Recorder,
-  a: { shape: NeighborhoodShape; qkv: GPUBuffer; keyBias: GPUBuffer; layout: GPUBuffer; o: GPUBuffer; stats: GPUBuffer },
-): void {
-  const k = rt.kernel({ label: 'neighborhood-attention', code: wgsl, entryPoint: 'forward' });
-  rec.dispatch(k, { qkv: a.qkv, key_bias: a.keyBias, slot_layout: a.layout, o: a.o, stats: a.stats },
-    params(a.shape), Math.ceil((a.shape.slots * a.shape.heads) / 64));
-}
-
-/**
- * Backward from dO: dq (E × H), dkv (E × 2H, [dk|dv] per edge), per-head key-bias gradients
- * (E × heads, scratch) and their sum per edge, keyBiasGrad (E).
+ * Backward: writes d_qkv (E×3H) and ADDS ∂E/∂(key bias) into gradBias (E) and, with LAE, ∂E/∂Y into
+ * gradSh (E×shSize), so the source and destination attentions of every layer can share one accumulator.
  */
 export function neighborhoodAttentionBackward(
   rt: GpuRuntime, rec: Recorder,
-  a: {
-    shape: NeighborhoodShape; qkv: GPUBuffer; keyBias: GPUBuffer; layout: GPUBuffer; o: GPUBuffer; stats: GPUBuffer;
-    dO: GPUBuffer; dq: GPUBuffer; dkv: GPUBuffer; biasGradHeads: GPUBuffer; keyBiasGrad: GPUBuffer;
-  },
+  a: NeighborhoodAttentionArgs & { dO: Binding; dQkv: Binding; gradBias: GPUBuffer; gradSh: GPUBuffer | null },
 ): void {
-  const p = params(a.shape);
-  const n = Math.ceil((a.shape.slots * a.shape.heads) / 64);
-  const common = { qkv: a.qkv, key_bias: a.keyBias, slot_layout: a.layout, stats: a.stats, d_o: a.dO };
-  rec.dispatch(rt.kernel({ label: 'neighborhood-attention', code: wgsl, entryPoint: 'backward_query' }),
-    { ...common, o: a.o, grad: a.dq }, p, n);
-  rec.dispatch(rt.kernel({ label: 'neighborhood-attention', code: wgsl, entryPoint: 'backward_key' }),
-    { ...common, grad: a.dkv, bias_grad: a.biasGradHeads }, p, n);
-  rec.dispatch(rt.kernel({ label: 'neighborhood-attention', code: wgsl, entryPoint: 'reduce_bias_grad' }),
-    { bias_grad: a.biasGradHeads, o: a.keyBiasGrad }, p, Math.ceil(a.shape.slots / 64));
+  check(a);
+  rec.dispatch(kernel(rt, 'backward', a), {
+    qkv: a.qkv, slot_meta: a.slotMeta, slot_bias: a.slotBias, sh: a.lae?.sh ?? rt.buffer('dummy', 16),
+    d_o: a.dO, d_qkv: a.dQkv, grad_bias: a.gradBias, grad_sh: a.gradSh ?? rt.buffer('dummy.grad_sh', 16),
+  }, params(a), a.rows);
 }

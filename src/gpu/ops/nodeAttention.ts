@@ -1,93 +1,138 @@
-// Tiled all-to-all node attention (flash-attention style, optional ERoPE) forward and backward.
-import wgsl from '../../../shaders/attention/node.wgsl?raw';
-import type { GpuRuntime, Recorder } from '../runtime';
-import { MAX_HEAD_DIM } from './neighborhoodAttention';
+// All-to-all node attention on the GPU (shaders/node_attention/): tiled forward with
+// online softmax, recompute-based backward, optional ERoPE bias with its position gradient.
+import commonWgsl from '../../../shaders/node_attention/common.wgsl?raw';
+import keyTileWgsl from '../../../shaders/node_attention/key_tile.wgsl?raw';
+import forwardWgsl from '../../../shaders/node_attention/forward.wgsl?raw';
+import rowStatsWgsl from '../../../shaders/node_attention/row_stats.wgsl?raw';
+import backwardQueryWgsl from '../../../shaders/node_attention/backward_query.wgsl?raw';
+import backwardKeyWgsl from '../../../shaders/node_attention/backward_key.wgsl?raw';
+import reduceWgsl from '../../../shaders/node_attention/reduce.wgsl?raw';
+import type { Binding, GpuRuntime, Recorder } from '../runtime';
 
-export interface NodeShape {
-  atoms: number;
-  systems: number;
-  heads: number;
+const BLOCK = 32;
+const MAX_HEAD_DIM = 64;
+const MAX_RADIAL = 1024; // num_heads × num_freq packed in the uniform
+const MAX_FREQ = 64;
+
+export interface NodeAttentionShape {
+  /** Atoms over all systems in the batch. */
+  n: number;
+  numHeads: number;
   headDim: number;
-  /** ERoPE frequencies; 0 = no ERoPE. */
-  numFreq: number;
 }
 
-/**
- * Atoms must be ordered by system (system b owns atoms sysStart[b] .. sysStart[b+1]); its
- * periodic image translations are images[imageStart[b] .. imageStart[b+1]) (one zero image
- * for a molecule).
- */
-export function packSystems(sysStart: ArrayLike<number>, imageStart: ArrayLike<number>): Uint32Array {
-  const B = sysStart.length - 1;
-  const N = sysStart[B];
-  const out = new Uint32Array(N + 2 * (B + 1));
-  for (let b = 0; b < B; b++) {
-    if (!(sysStart[b + 1] > sysStart[b])) throw new Error(`packSystems: system ${b} has no atoms`);
-    if (!(imageStart[b + 1] > imageStart[b])) throw new Error(`packSystems: system ${b} has no image (molecules need the zero image)`);
-    for (let i = sysStart[b]; i < sysStart[b + 1]; i++) out[i] = b;
-  }
-  for (let b = 0; b <= B; b++) {
-    out[N + b] = sysStart[b];
-    out[N + B + 1 + b] = imageStart[b];
+/** ERoPE of one layer: ω (Å⁻¹, float32 values) and W (num_heads × num_freq). */
+export interface EropeWeights { omega: ArrayLike<number>; radialWeight: ArrayLike<number> }
+
+export interface NodeAttentionGeometry {
+  /** N × vec4: x, y, z (Å, wrapped into the cell) and the atom's system index. */
+  atoms: GPUBuffer;
+  /** Per system (first image, image count), then image translations (x, y, z) from `imagesOffset`. */
+  aux: GPUBuffer;
+  imagesOffset: number;
+}
+
+/** Pack per-system image translations (each M×3, Å; a molecule has one zero image). */
+export function packImages(imagesPerSystem: ArrayLike<number>[]): { aux: Float32Array; imagesOffset: number } {
+  const S = imagesPerSystem.length;
+  const total = imagesPerSystem.reduce((s, t) => s + t.length / 3, 0);
+  const aux = new Float32Array(2 * S + 3 * total);
+  let first = 0;
+  imagesPerSystem.forEach((t, s) => {
+    aux[2 * s] = first;
+    aux[2 * s + 1] = t.length / 3;
+    aux.set(Array.from(t), 2 * S + 3 * first);
+    first += t.length / 3;
+  });
+  return { aux, imagesOffset: 2 * S };
+}
+
+/** Pack positions (N×3) and system index per atom into vec4s. */
+export function packAtoms(positions: ArrayLike<number>, systemOfAtom: ArrayLike<number>): Float32Array {
+  const n = systemOfAtom.length;
+  const out = new Float32Array(4 * n);
+  for (let i = 0; i < n; i++) {
+    out[4 * i] = positions[3 * i]; out[4 * i + 1] = positions[3 * i + 1]; out[4 * i + 2] = positions[3 * i + 2];
+    out[4 * i + 3] = systemOfAtom[i];
   }
   return out;
 }
 
-export interface GeometryOffsets { imagesOffset: number; omegaOffset: number; weightOffset: number }
-
-/** [positions (N×3) | images (M×3) | ω | W (heads × numFreq)] in one float buffer. */
-export function packGeometry(
-  positions: ArrayLike<number>, images: ArrayLike<number>, omega: ArrayLike<number>, radialWeight: ArrayLike<number>,
-): { data: Float32Array; offsets: GeometryOffsets } {
-  const imagesOffset = positions.length;
-  const omegaOffset = imagesOffset + images.length;
-  const weightOffset = omegaOffset + omega.length;
-  const data = new Float32Array(weightOffset + radialWeight.length);
-  data.set(Array.from(positions), 0);
-  data.set(Array.from(images), imagesOffset);
-  data.set(Array.from(omega), omegaOffset);
-  data.set(Array.from(radialWeight), weightOffset);
-  return { data, offsets: { imagesOffset, omegaOffset, weightOffset } };
+function checkShape(s: NodeAttentionShape, erope: EropeWeights | null): void {
+  if (s.headDim > MAX_HEAD_DIM) throw new RangeError(`node attention supports head dimensions up to ${MAX_HEAD_DIM}, got ${s.headDim}`);
+  if (erope) {
+    if (erope.omega.length > MAX_FREQ) throw new RangeError(`ERoPE supports up to ${MAX_FREQ} frequencies, got ${erope.omega.length}`);
+    if (erope.radialWeight.length > MAX_RADIAL) throw new RangeError(`ERoPE weights exceed ${MAX_RADIAL} values (heads × frequencies)`);
+    if (erope.radialWeight.length !== s.numHeads * erope.omega.length) throw new RangeError('ERoPE weights must be num_heads × num_freq');
+  }
 }
 
-function setup(rt: GpuRuntime, s: NodeShape, offsets: GeometryOffsets, entryPoint: string) {
-  if (s.headDim > MAX_HEAD_DIM) throw new Error(`node attention: head dim ${s.headDim} exceeds ${MAX_HEAD_DIM}`);
-  const kernel = rt.kernel({ label: 'node-attention', code: wgsl, entryPoint, constants: { EROPE: s.numFreq > 0 ? 1 : 0 } });
-  const params = {
-    atoms: s.atoms, systems: s.systems, heads: s.heads, head_dim: s.headDim, scale: 1 / Math.sqrt(s.headDim),
-    num_freq: s.numFreq, images_offset: offsets.imagesOffset, omega_offset: offsets.omegaOffset, weight_offset: offsets.weightOffset,
+function params(s: NodeAttentionShape, g: NodeAttentionGeometry, erope: EropeWeights | null) {
+  const radial = new Array<number>(MAX_RADIAL).fill(0);
+  const omega = new Array<number>(MAX_FREQ).fill(0);
+  if (erope) {
+    for (let i = 0; i < erope.radialWeight.length; i++) radial[i] = erope.radialWeight[i];
+    for (let i = 0; i < erope.omega.length; i++) omega[i] = erope.omega[i];
+  }
+  return {
+    n: s.n, num_heads: s.numHeads, hidden: s.numHeads * s.headDim, num_freq: erope ? erope.omega.length : 0,
+    images_offset: g.imagesOffset, q_tiles: Math.ceil(s.n / BLOCK), scale: 1 / Math.sqrt(s.headDim),
+    radial_weight: radial, omega,
   };
-  return { kernel, params, workgroups: Math.ceil(s.atoms / 64) * s.heads };
 }
 
-/** o = softmax(q·kᵀ/√d [+ ERoPE bias])·v within each system; `stats` (2·N·heads) receives the logsumexp. */
+// One module per entry point (see common.wgsl).
+const SOURCES: Record<string, string> = {
+  forward: `${commonWgsl}\n${keyTileWgsl}\n${forwardWgsl}`,
+  row_stats: `${commonWgsl}\n${rowStatsWgsl}`,
+  backward_query: `${commonWgsl}\n${keyTileWgsl}\n${backwardQueryWgsl}`,
+  backward_key: `${commonWgsl}\n${backwardKeyWgsl}`,
+};
+
+function kernel(rt: GpuRuntime, entryPoint: keyof typeof SOURCES, s: NodeAttentionShape, erope: boolean) {
+  return rt.kernel({ label: `node_attention.${entryPoint}`, code: SOURCES[entryPoint], entryPoint, constants: { D: s.headDim, EROPE: erope ? 1 : 0 } });
+}
+
+/** o = softmax(q·kᵀ/√d + ERoPE bias, same system only)·v; stats receives the row log-sum-exp. */
 export function nodeAttentionForward(
   rt: GpuRuntime, rec: Recorder,
-  a: { shape: NodeShape; offsets: GeometryOffsets; qkv: GPUBuffer; systems: GPUBuffer; geom: GPUBuffer; o: GPUBuffer; stats: GPUBuffer },
+  a: { shape: NodeAttentionShape; q: Binding; k: Binding; v: Binding; geometry: NodeAttentionGeometry; erope: EropeWeights | null; o: Binding; stats: GPUBuffer },
 ): void {
-  const { kernel, params, workgroups } = setup(rt, a.shape, a.offsets, 'forward');
-  rec.dispatch(kernel, { qkv: a.qkv, systems: a.systems, geom: a.geom, o: a.o, stats: a.stats }, params, workgroups);
+  checkShape(a.shape, a.erope);
+  const k = kernel(rt, 'forward', a.shape, !!a.erope);
+  rec.dispatch(k, { q: a.q, k: a.k, v: a.v, atoms: a.geometry.atoms, aux: a.geometry.aux, out: a.o, stats: a.stats },
+    params(a.shape, a.geometry, a.erope), Math.ceil(a.shape.n / BLOCK) * a.shape.numHeads);
+}
+
+/** Words needed by the backward outputs. */
+export function nodeAttentionGradSizes(s: NodeAttentionShape): { queryGrads: number; keyGrads: number; stats: number } {
+  const nH = s.n * s.numHeads * s.headDim;
+  return { queryGrads: nH + s.numHeads * s.n * 12, keyGrads: 2 * nH + s.numHeads * s.n * 3, stats: 2 * s.numHeads * s.n };
 }
 
 /**
- * Backward from dO: dq (N×H), dkv (N×2H, [dk|dv]); with ERoPE also geomGrad (N×12 per atom:
- * ∂E/∂pos (3) and the strain term Σ disp⊗∂E/∂disp (9, row-major) of the pairs it is the query of),
- * using geomGradHeads (N·heads·12) as scratch.
+ * Backward. Inputs: q, k, v, the forward output o and its stats, dO. Outputs: queryGrads = [dq | partials],
+ * keyGrads = [dk | dv | partials] (offsets from nodeAttentionGradSizes: dq at 0, dk at 0, dv at N·H),
+ * and ADDS to geometryGrad (N×12: ∂E/∂position xyz, then the per-atom virial row-major) the ERoPE share.
  */
 export function nodeAttentionBackward(
   rt: GpuRuntime, rec: Recorder,
   a: {
-    shape: NodeShape; offsets: GeometryOffsets; qkv: GPUBuffer; systems: GPUBuffer; geom: GPUBuffer; o: GPUBuffer; stats: GPUBuffer;
-    dO: GPUBuffer; dq: GPUBuffer; dkv: GPUBuffer; geomGradHeads: GPUBuffer; geomGrad: GPUBuffer;
+    shape: NodeAttentionShape; q: Binding; k: Binding; v: Binding; o: Binding; dO: Binding; stats: GPUBuffer;
+    geometry: NodeAttentionGeometry; erope: EropeWeights | null;
+    queryGrads: GPUBuffer; keyGrads: GPUBuffer; geometryGrad: GPUBuffer;
   },
 ): void {
-  const common = { qkv: a.qkv, systems: a.systems, geom: a.geom, stats: a.stats, d_o: a.dO, geom_grad: a.geomGradHeads };
-  const A = setup(rt, a.shape, a.offsets, 'backward_query');
-  rec.dispatch(A.kernel, { ...common, o: a.o, grad: a.dq }, A.params, A.workgroups);
-  const B = setup(rt, a.shape, a.offsets, 'backward_key');
-  rec.dispatch(B.kernel, { ...common, grad: a.dkv }, B.params, B.workgroups);
-  if (a.shape.numFreq > 0) {
-    const R = setup(rt, a.shape, a.offsets, 'reduce_geometry');
-    rec.dispatch(R.kernel, { geom_grad: a.geomGradHeads, geom_out: a.geomGrad }, R.params, Math.ceil((a.shape.atoms * 12) / 64));
-  }
+  const s = a.shape;
+  checkShape(s, a.erope);
+  const p = params(s, a.geometry, a.erope);
+  rec.dispatch(kernel(rt, 'row_stats', s, !!a.erope), { o_in: a.o, out: a.dO, stats: a.stats }, p, Math.ceil((s.n * s.numHeads) / 64));
+  const common = { q: a.q, k: a.k, v: a.v, atoms: a.geometry.atoms, aux: a.geometry.aux, o_in: a.dO, stats: a.stats };
+  const tiles = Math.ceil(s.n / BLOCK) * s.numHeads;
+  rec.dispatch(kernel(rt, 'backward_query', s, !!a.erope), { ...common, out: a.queryGrads }, p, tiles);
+  rec.dispatch(kernel(rt, 'backward_key', s, !!a.erope), { ...common, out: a.keyGrads }, p, tiles);
+  const nH = s.n * s.numHeads * s.headDim;
+  const reduce = rt.kernel({ label: 'node_attention_reduce', code: reduceWgsl, entryPoint: 'main' });
+  rec.dispatch(reduce, { query_part: a.queryGrads, key_part: a.keyGrads, geometry: a.geometryGrad },
+    { n: s.n, num_heads: s.numHeads, query_offset: nH, key_offset: 2 * nH }, Math.ceil(s.n / 64));
 }
