@@ -40,7 +40,8 @@ export const MD_USAGE = `usage: npm run md -- --system <file> (--model <dir> | -
   --traj <file.extxyz>   trajectory every --every steps
   --checkpoint <file>    write a checkpoint at the end (and every --checkpoint-every steps)
   --checkpoint-every <n>
-  --resume <file>        continue from a checkpoint (same system and model; bit-for-bit continuation)
+  --resume <file>        continue from a checkpoint (same system and model; bit for bit unless --ensemble,
+                         --temperature, --pressure, --dt, --friction, --tau or --barostat-every change it)
   --json <file>          summary: settings, averages, energy drift, speed, RDF/MSD, stop reason
   --rdf <Å>              accumulate g(r) per element pair up to this radius into the summary
   --backend <name>       webgpu (default; falls back to cpu when WebGPU is missing) or cpu
@@ -59,6 +60,8 @@ export interface MdArgs {
   friction: number; tau: number; barostatEvery: number; every: number;
   log: string | null; traj: string | null; checkpoint: string | null; checkpointEvery: number | null; resume: string | null;
   json: string | null; rdf: number; backend: 'webgpu' | 'cpu'; maxForce: number; maxTemperature: number | null;
+  /** Options given on the command line (on --resume they override the checkpoint's settings). */
+  given: string[];
 }
 
 const FLAGS = new Set(['lj-no-shift', 'lj-tail']);
@@ -112,6 +115,7 @@ export function parseMdArgs(argv: string[]): MdArgs | null {
     resume: v.resume ?? null, json: v.json ?? null, rdf: num('rdf', 0), backend,
     maxForce: num('max-force', 100, { positive: true }),
     maxTemperature: v['max-temperature'] !== undefined ? num('max-temperature', 0, { positive: true }) : null,
+    given: Object.keys(v),
   };
 }
 
@@ -146,6 +150,21 @@ async function gpuDevice(): Promise<{ device: GPUDevice; description: string; de
   return { device: ctx.device, description: ctx.adapterDescription, destroy: () => ctx.destroy() };
 }
 
+/** A checkpoint's settings with the options given on this command line (changing them ends bit-for-bit continuation). */
+function resumeSettings(old: MdSettings, a: MdArgs): MdSettings {
+  const s = { ...old };
+  const g = new Set(a.given);
+  if (g.has('ensemble')) s.ensemble = a.ensemble;
+  if (g.has('temperature')) s.temperature = a.temperature;
+  if (g.has('pressure')) s.pressure = a.pressure;
+  if (g.has('dt') && a.dt !== null) s.dt = a.dt;
+  if (g.has('friction')) s.friction = a.friction;
+  if (g.has('tau')) s.tauT = a.tau;
+  if (g.has('barostat-every')) s.barostatInterval = a.barostatEvery;
+  if (g.has('max-force')) s.maxForce = a.maxForce;
+  return s;
+}
+
 export async function runMd(argv: string[], io: MdIo = defaultIo): Promise<number> {
   let args: MdArgs | null;
   try { args = parseMdArgs(argv); } catch (e) {
@@ -159,7 +178,7 @@ export async function runMd(argv: string[], io: MdIo = defaultIo): Promise<numbe
     const resume = args.resume ? parseCheckpoint(readFileSync(args.resume, 'utf8'), args.resume) : null;
     const structure = args.system ? readSystem(args.system) : null;
     const numbers = resume ? Int32Array.from(resume.numbers) : Int32Array.from(structure!.numbers);
-    const settings: MdSettings = resume ? { ...resume.settings } : {
+    const settings: MdSettings = resume ? resumeSettings(resume.settings, args) : {
       ...DEFAULT_SETTINGS, ensemble: args.ensemble, dt: args.dt ?? defaultTimeStep(numbers), temperature: args.temperature,
       pressure: args.pressure, seed: args.seed, friction: args.friction, tauT: args.tau, barostatInterval: args.barostatEvery,
       maxForce: args.maxForce,
