@@ -1,5 +1,6 @@
 // Sums node attention's per-head ERoPE partials (from backward_query and backward_key) into
-// ∂E/∂positions and the per-atom virial Σ_j disp_ij ⊗ ∂E/∂disp_ij: geometry[i] = 12 floats.
+// ∂E/∂positions and the per-atom virial Σ_j disp_ij ⊗ ∂E/∂disp_ij, ADDED to geometry[i] (12 floats)
+// so every layer's share collects in one buffer that the caller zeroes once per step.
 // One invocation per atom owns its sums (no float atomics).
 
 struct Params { n: u32, num_heads: u32, query_offset: u32, key_offset: u32 }
@@ -20,5 +21,5 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     let ko = params.key_offset + (h * params.n + i) * 3u;
     for (var c = 0u; c < 3u; c++) { acc[c] += key_part[ko + c]; }
   }
-  for (var c = 0u; c < 12u; c++) { geometry[i * 12u + c] = acc[c]; }
+  for (var c = 0u; c < 12u; c++) { geometry[i * 12u + c] += acc[c]; }
 }

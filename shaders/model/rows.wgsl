@@ -1,0 +1,131 @@
+// Row glue between the model's stages, one invocation per output element (index folded over a 2-D
+// grid of 64-wide workgroups). Entry points:
+//   scale_add    out = alpha·a + beta·b                    (residual x + s·u; backward s·dy)
+//   copy_cols    out[r, out_off + c] = a[r, in_off + c]    (concat and its backward: column slices)
+//   add_cols     out[r, out_off + c] += a[r, in_off + c]
+//   gather_self  out[a, c] = a[a·K, c]                     (node state = self-loop slot)
+//   merge_self   out[e, c] = e % K == 0 ? b[e / K, c] : a[e, c]
+//   add_self     out[a·K, c] += b[a, c]
+//   mask_self    out[e, c] = e % K == 0 ? 0 : a[e, c]
+//   sum_slots    out[a, c] = Σ_r a[a·K + r, in_off + c]    (backward of broadcasting the center's state to its slots)
+//   bcast_rows   out[e, out_off + c] = a[e / K, c]         (the center's state into each of its slots)
+//   embed        out[a, c] = a[Z_a·H + c]                  (table lookup; Z in `index`)
+//   add_vec      out[r, c] += a[c]
+//   pack_atoms   out[4i..4i+4] = (a[3i], a[3i+1], a[3i+2], 0)  (positions → node attention's atoms)
+
+struct Params {
+  rows: u32,          // output rows
+  cols: u32,          // columns touched per row
+  in_stride: u32,
+  out_stride: u32,
+  in_off: u32,
+  out_off: u32,
+  slots: u32,         // K
+  alpha: f32,
+  beta: f32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(4) var<storage, read> index: array<u32>;
+
+fn flat(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * 64u; }
+
+@compute @workgroup_size(64)
+fn scale_add(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat(gid, nwg);
+  if (i >= params.rows * params.cols) { return; }
+  out[i] = params.alpha * a[i] + params.beta * b[i];
+}
+
+@compute @workgroup_size(64)
+fn copy_cols(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat(gid, nwg);
+  if (i >= params.rows * params.cols) { return; }
+  let r = i / params.cols; let c = i % params.cols;
+  out[r * params.out_stride + params.out_off + c] = a[r * params.in_stride + params.in_off + c];
+}
+
+@compute @workgroup_size(64)
+fn add_cols(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat(gid, nwg);
+  if (i >= params.rows * params.cols) { return; }
+  let r = i / params.cols; let c = i % params.cols;
+  let o = r * params.out_stride + params.out_off + c;
+  out[o] = out[o] + a[r * params.in_stride + params.in_off + c];
+}
+
+@compute @workgroup_size(64)
+fn gather_self(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat(gid, nwg);
+  if (i >= params.rows * params.cols) { return; }
+  let r = i / params.cols; let c = i % params.cols;
+  out[i] = a[r * params.slots * params.cols + c];
+}
+
+@compute @workgroup_size(64)
+fn merge_self(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat(gid, nwg);
+  if (i >= params.rows * params.cols) { return; }
+  let e = i / params.cols; let c = i % params.cols;
+  out[i] = select(a[i], b[(e / params.slots) * params.cols + c], e % params.slots == 0u);
+}
+
+@compute @workgroup_size(64)
+fn add_self(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat(gid, nwg);
+  if (i >= params.rows * params.cols) { return; }
+  let r = i / params.cols; let c = i % params.cols;
+  let o = r * params.slots * params.cols + c;
+  out[o] = out[o] + b[i];
+}
+
+@compute @workgroup_size(64)
+fn mask_self(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat(gid, nwg);
+  if (i >= params.rows * params.cols) { return; }
+  let e = i / params.cols;
+  out[i] = select(a[i], 0.0, e % params.slots == 0u);
+}
+
+@compute @workgroup_size(64)
+fn sum_slots(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat(gid, nwg);
+  if (i >= params.rows * params.cols) { return; }
+  let r = i / params.cols; let c = i % params.cols;
+  var s = 0.0;
+  for (var k = 0u; k < params.slots; k++) { s += a[(r * params.slots + k) * params.in_stride + params.in_off + c]; }
+  out[i] = s;
+}
+
+@compute @workgroup_size(64)
+fn bcast_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat(gid, nwg);
+  if (i >= params.rows * params.cols) { return; }
+  let e = i / params.cols; let c = i % params.cols;
+  out[e * params.out_stride + params.out_off + c] = a[(e / params.slots) * params.cols + c];
+}
+
+@compute @workgroup_size(64)
+fn embed(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat(gid, nwg);
+  if (i >= params.rows * params.cols) { return; }
+  let r = i / params.cols; let c = i % params.cols;
+  out[r * params.out_stride + params.out_off + c] = a[index[r] * params.cols + c];
+}
+
+@compute @workgroup_size(64)
+fn add_vec(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat(gid, nwg);
+  if (i >= params.rows * params.cols) { return; }
+  out[i] = out[i] + a[i % params.cols];
+}
+
+@compute @workgroup_size(64)
+fn pack_atoms(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat(gid, nwg);
+  if (i >= params.rows) { return; }
+  out[4u * i] = a[3u * i]; out[4u * i + 1u] = a[3u * i + 1u]; out[4u * i + 2u] = a[3u * i + 2u]; out[4u * i + 3u] = 0.0;
+}

@@ -1,0 +1,106 @@
+// Row glue of the model (shaders/model/rows.wgsl), RMSNorm (shaders/model/rmsnorm.wgsl) and the
+// energy sum (shaders/model/reduce.wgsl).
+import rowsWgsl from '../../../shaders/model/rows.wgsl?raw';
+import rmsnormWgsl from '../../../shaders/model/rmsnorm.wgsl?raw';
+import reduceWgsl from '../../../shaders/model/reduce.wgsl?raw';
+import type { GpuRuntime, Recorder } from '../runtime';
+
+const WG = 64;
+
+type RowsEntry =
+  | 'scale_add' | 'copy_cols' | 'add_cols' | 'gather_self' | 'merge_self' | 'add_self' | 'mask_self'
+  | 'sum_slots' | 'bcast_rows' | 'embed' | 'add_vec' | 'pack_atoms';
+
+interface RowsArgs {
+  rows: number;
+  cols: number;
+  a: GPUBuffer;
+  b?: GPUBuffer;
+  out: GPUBuffer;
+  index?: GPUBuffer;
+  inStride?: number;
+  outStride?: number;
+  inOff?: number;
+  outOff?: number;
+  slots?: number;
+  alpha?: number;
+  beta?: number;
+}
+
+function rows(rt: GpuRuntime, rec: Recorder, entry: RowsEntry, a: RowsArgs): void {
+  const k = rt.kernel({ label: `rows.${entry}`, code: rowsWgsl, entryPoint: entry });
+  const dummy = rt.buffer('dummy', 16);
+  const bindings: Record<string, GPUBuffer> = { a: a.a, b: a.b ?? dummy, out: a.out, index: a.index ?? dummy };
+  rec.dispatch(k, bindings, {
+    rows: a.rows, cols: a.cols, in_stride: a.inStride ?? a.cols, out_stride: a.outStride ?? a.cols,
+    in_off: a.inOff ?? 0, out_off: a.outOff ?? 0, slots: a.slots ?? 1, alpha: a.alpha ?? 1, beta: a.beta ?? 1,
+  }, Math.ceil((a.rows * (entry === 'pack_atoms' ? 1 : a.cols)) / WG));
+}
+
+/** out = alpha·a + beta·b, elementwise over n values. */
+export const scaleAdd = (rt: GpuRuntime, rec: Recorder, n: number, a: GPUBuffer, b: GPUBuffer, out: GPUBuffer, alpha: number, beta: number) =>
+  rows(rt, rec, 'scale_add', { rows: n, cols: 1, a, b, out, alpha, beta });
+
+/** out[r, outOff + c] = a[r, inOff + c] for c < cols. */
+export const copyCols = (rt: GpuRuntime, rec: Recorder, r: number, cols: number, a: GPUBuffer, inStride: number, inOff: number, out: GPUBuffer, outStride: number, outOff: number) =>
+  rows(rt, rec, 'copy_cols', { rows: r, cols, a, out, inStride, inOff, outStride, outOff });
+
+/** out[r, outOff + c] += a[r, inOff + c]. */
+export const addCols = (rt: GpuRuntime, rec: Recorder, r: number, cols: number, a: GPUBuffer, inStride: number, inOff: number, out: GPUBuffer, outStride: number, outOff: number) =>
+  rows(rt, rec, 'add_cols', { rows: r, cols, a, out, inStride, inOff, outStride, outOff });
+
+/** Node states: out[a] = x[a·K]. */
+export const gatherSelf = (rt: GpuRuntime, rec: Recorder, n: number, H: number, K: number, x: GPUBuffer, out: GPUBuffer) =>
+  rows(rt, rec, 'gather_self', { rows: n, cols: H, a: x, out, slots: K });
+
+/** out[e] = slot 0 ? node[e / K] : edge[e]. */
+export const mergeSelf = (rt: GpuRuntime, rec: Recorder, E: number, H: number, K: number, edge: GPUBuffer, node: GPUBuffer, out: GPUBuffer) =>
+  rows(rt, rec, 'merge_self', { rows: E, cols: H, a: edge, b: node, out, slots: K });
+
+/** x[a·K] += node[a]. */
+export const addSelf = (rt: GpuRuntime, rec: Recorder, n: number, H: number, K: number, node: GPUBuffer, x: GPUBuffer) =>
+  rows(rt, rec, 'add_self', { rows: n, cols: H, a: node, b: node, out: x, slots: K });
+
+/** out[e] = slot 0 ? 0 : x[e]. */
+export const maskSelf = (rt: GpuRuntime, rec: Recorder, E: number, H: number, K: number, x: GPUBuffer, out: GPUBuffer) =>
+  rows(rt, rec, 'mask_self', { rows: E, cols: H, a: x, out, slots: K });
+
+/** out[a, c] = Σ_r x[a·K + r, inOff + c]. */
+export const sumSlots = (rt: GpuRuntime, rec: Recorder, n: number, cols: number, K: number, x: GPUBuffer, inStride: number, inOff: number, out: GPUBuffer) =>
+  rows(rt, rec, 'sum_slots', { rows: n, cols, a: x, out, slots: K, inStride, inOff });
+
+/** out[e, outOff + c] = node[e / K, c]. */
+export const broadcastRows = (rt: GpuRuntime, rec: Recorder, E: number, cols: number, K: number, node: GPUBuffer, out: GPUBuffer, outStride: number, outOff: number) =>
+  rows(rt, rec, 'bcast_rows', { rows: E, cols, a: node, out, slots: K, outStride, outOff });
+
+/** out[r, outOff + c] = table[index[r], c]. */
+export const embed = (rt: GpuRuntime, rec: Recorder, r: number, cols: number, table: GPUBuffer, index: GPUBuffer, out: GPUBuffer, outStride: number, outOff: number) =>
+  rows(rt, rec, 'embed', { rows: r, cols, a: table, index, out, outStride, outOff });
+
+/** out[r, c] += v[c]. */
+export const addVector = (rt: GpuRuntime, rec: Recorder, r: number, cols: number, v: GPUBuffer, out: GPUBuffer) =>
+  rows(rt, rec, 'add_vec', { rows: r, cols, a: v, out });
+
+/** atoms[i] = (x, y, z, 0) from N×3 positions. */
+export const packAtomsGpu = (rt: GpuRuntime, rec: Recorder, n: number, positions: GPUBuffer, atoms: GPUBuffer) =>
+  rows(rt, rec, 'pack_atoms', { rows: n, cols: 4, a: positions, out: atoms });
+
+/** y = RMSNorm(x)·w per row; invRms (rows) kept for the backward pass. */
+export function rmsNormForward(rt: GpuRuntime, rec: Recorder, r: number, dim: number, eps: number, x: GPUBuffer, w: GPUBuffer, y: GPUBuffer, invRms: GPUBuffer): void {
+  const k = rt.kernel({ label: 'rmsnorm', code: rmsnormWgsl, entryPoint: 'forward' });
+  rec.dispatch(k, { x, w, y, inv_rms: invRms }, { rows: r, dim, eps, has_res: 0 }, Math.ceil(r / WG));
+}
+
+/** dx = RMSNorm'ᵀ·g (+ dres). */
+export function rmsNormBackward(
+  rt: GpuRuntime, rec: Recorder, r: number, dim: number, x: GPUBuffer, w: GPUBuffer, invRms: GPUBuffer, g: GPUBuffer, dx: GPUBuffer, dres: GPUBuffer | null,
+): void {
+  const k = rt.kernel({ label: 'rmsnorm', code: rmsnormWgsl, entryPoint: 'backward' });
+  rec.dispatch(k, { x, w, y: dx, inv_rms: invRms, g, dres: dres ?? rt.buffer('dummy', 16) }, { rows: r, dim, eps: 0, has_res: dres ? 1 : 0 }, Math.ceil(r / WG));
+}
+
+/** out[0] = Σ_i a[i], i < n. */
+export function sumRows(rt: GpuRuntime, rec: Recorder, n: number, a: GPUBuffer, out: GPUBuffer): void {
+  const k = rt.kernel({ label: 'reduce.sum_rows', code: reduceWgsl, entryPoint: 'sum_rows' });
+  rec.dispatch(k, { a, out }, { n }, 1);
+}
