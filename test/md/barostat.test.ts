@@ -48,3 +48,42 @@ describe('Monte Carlo barostat (WebGPU)', () => {
     expect(last.accepted / last.attempts).toBeLessThan(0.8);
   });
 });
+
+describe('Monte Carlo barostat moves molecules rigidly', () => {
+  let gpu: GpuContext;
+  beforeAll(async () => { gpu = await mdDevice(); });
+  afterAll(() => gpu?.destroy());
+
+  it('scales molecule centres and keeps bond lengths (N2 dimers, volume moves only)', async () => {
+    // 27 N2 molecules on a grid, one per 4 Å cell; soft LJ so only the volume moves matter.
+    const pos: number[] = [];
+    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) for (let k = 0; k < 3; k++) {
+      const c = [4 * i + 2, 4 * j + 2, 4 * k + 2], u = [Math.cos(i + j), Math.sin(i + j) * Math.cos(k), Math.sin(i + j) * Math.sin(k)];
+      pos.push(...c.map((x, d) => x - 0.55 * u[d]), ...c.map((x, d) => x + 0.55 * u[d]));
+    }
+    const s = { numbers: new Int32Array(54).fill(7), positions: Float64Array.from(pos), cell: Float64Array.of(12, 0, 0, 0, 12, 0, 0, 0, 12),
+      pbc: [true, true, true] as [boolean, boolean, boolean], charge: 0, spin: 1 };
+    const sys = systemFromStructure(s, { temperature: 0, seed: 1 });
+    expect(new Set(sys.molecules).size).toBe(27);
+    const lj = { species: { 7: { epsilon: 0.002, sigma: 1.0 } }, cutoff: 5.5, shift: true, tailCorrection: false };
+    // dt so small that atoms do not move: every change of geometry comes from the barostat.
+    const settings = { ...DEFAULT_SETTINGS, ensemble: 'npt' as const, dt: 1e-9, temperature: 300, pressure: 5000, barostatInterval: 1, seed: 8 };
+    const e = await GpuMdEngine.create(gpu.device, sys, new LennardJonesGpu(sys.numbers, lj), settings);
+    await e.run(40, { sampleEvery: 40, onSample: () => {} });
+    const end = await e.sample();
+    e.destroy();
+    expect(end.barostatAccepted).toBeGreaterThan(5);
+    expect(Math.abs(end.volume / 1728 - 1)).toBeGreaterThan(1e-3);
+    const lambda = Math.cbrt(end.volume / 1728);
+    for (let m = 0; m < 27; m++) {
+      const a = 2 * m, b = 2 * m + 1;
+      const bond = Math.hypot(...[0, 1, 2].map((d) => end.positions[3 * a + d] - end.positions[3 * b + d]));
+      expect(bond).toBeCloseTo(1.1, 4);
+      for (let d = 0; d < 3; d++) {
+        const c0 = 0.5 * (sys.positions[3 * a + d] + sys.positions[3 * b + d]);
+        const c1 = 0.5 * (end.positions[3 * a + d] + end.positions[3 * b + d]);
+        expect(c1).toBeCloseTo(lambda * c0, 3);
+      }
+    }
+  });
+});
