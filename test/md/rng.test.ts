@@ -49,3 +49,23 @@ describe('Maxwell–Boltzmann velocities', () => {
     expect((2 * kineticEnergy(masses, exact)) / ((3 * n - 3) * KB)).toBeCloseTo(300, 8);
   });
 });
+
+describe('system set-up', () => {
+  it('default time step by element, molecules from bonds, velocities read from ASE units', async () => {
+    const { defaultTimeStep, systemFromStructure, ASE_TIME_FS } = await import('../../src/md/setup');
+    expect(defaultTimeStep(Int32Array.of(8, 1, 1))).toBe(0.5);
+    expect(defaultTimeStep(Int32Array.of(6, 8))).toBe(1);
+    expect(defaultTimeStep(Int32Array.of(18, 18))).toBe(2);
+    // Water split across the periodic boundary: one molecule, made whole.
+    const s = {
+      numbers: Int32Array.of(8, 1, 1, 18), positions: Float64Array.of(0.1, 5, 5, 9.4, 5, 5, 0.4, 5.9, 5, 5, 1, 1),
+      cell: Float64Array.of(10, 0, 0, 0, 10, 0, 0, 0, 10), pbc: [true, true, true] as [boolean, boolean, boolean], charge: 0, spin: 1,
+      arrays: { velocities: Float64Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0) },
+    };
+    const sys = systemFromStructure(s);
+    expect(Array.from(sys.molecules)).toEqual([0, 0, 0, 1]);
+    expect(sys.positions[3]).toBeCloseTo(-0.6, 12);
+    expect(sys.velocities[0]).toBeCloseTo(1 / ASE_TIME_FS, 15);
+    expect(ASE_TIME_FS).toBeCloseTo(10.1805, 4);
+  });
+});
