@@ -9,12 +9,13 @@ import { StructureParseError } from '../io/errors';
 import { readStructures } from '../io/read';
 import type { Structure } from '../io/structure';
 import { loadModelFromPath } from '../model/loadNode';
+import type { LoadedModel } from '../model/config';
 
 export const CALC_USAGE = `usage: npm run calc -- --model <dir or model.json> --system <file> [options]
 
   --model <path>     model directory (with model.json) or a model.json file
   --system <file>    structure file: .xyz, .extxyz or .pdb
-  --backend <name>   cpu (float64 reference, default) or webgpu
+  --backend <name>   cpu (float64 reference, default) or webgpu (float32 WGSL kernels via Dawn)
   --json <file>      also write {"energy", "forces" (N×3), "stress" (3×3, periodic only)} to this file
   --frame <i>        frame of a multi-frame file (default 0; -1 = last)
   --charge <q>       total charge in e (overrides the file; default from the file, else 0)
@@ -137,6 +138,24 @@ interface Io {
   error: (line: string) => void;
 }
 
+let gpuAdapter = '';
+
+/** The WebGPU runtime (Dawn in Node): float32 kernels; the device is released afterwards. */
+async function computeWebGpu(model: LoadedModel, structure: Structure, periodic: boolean) {
+  const { acquireDevice } = await import('../gpu/device');
+  const { GpuRuntime } = await import('../gpu/runtime');
+  const { GpuModel } = await import('../gpu/model');
+  const ctx = await acquireDevice();
+  gpuAdapter = ctx.adapterDescription;
+  const rt = new GpuRuntime(ctx.device);
+  try {
+    return await new GpuModel(rt, model).compute(structure, { stress: periodic });
+  } finally {
+    rt.destroy();
+    ctx.destroy();
+  }
+}
+
 const defaultIo: Io = { log: (l) => console.log(l), error: (l) => console.error(l) };
 
 /** Runs the command; returns the process exit code (0 ok, 1 bad input or failure, 2 usage). */
@@ -155,10 +174,6 @@ export async function runCalc(argv: string[], io: Io = defaultIo): Promise<numbe
     io.log(CALC_USAGE);
     return 0;
   }
-  if (args.backend === 'webgpu') {
-    io.error('error: the WebGPU backend is not available in the calc command yet; use --backend cpu');
-    return 1;
-  }
   try {
     let text: string;
     try {
@@ -173,7 +188,9 @@ export async function runCalc(argv: string[], io: Io = defaultIo): Promise<numbe
     if (args.spin !== null) structure.spin = args.spin;
     const model = await loadModelFromPath(args.model);
     const periodic = isPeriodic(structure);
-    const result = computeCpu(model, structure, { stress: periodic });
+    const result = args.backend === 'webgpu'
+      ? await computeWebGpu(model, structure, periodic)
+      : computeCpu(model, structure, { stress: periodic });
 
     const n = structure.numbers.length;
     const c = model.config;
@@ -183,7 +200,7 @@ export async function runCalc(argv: string[], io: Io = defaultIo): Promise<numbe
         `${periodic ? `periodic (pbc ${structure.pbc.map((p) => (p ? 'T' : 'F')).join('')})` : 'non-periodic'}, ` +
         `charge ${structure.charge}, spin ${structure.spin}`,
     );
-    io.log(`backend  ${args.backend} (float64)`);
+    io.log(`backend  ${args.backend === 'webgpu' ? `webgpu (float32, ${gpuAdapter})` : 'cpu (float64)'}`);
     io.log('');
     io.log(`energy   ${result.energy.toFixed(10)} eV`);
     io.log('');

@@ -115,7 +115,6 @@ describe('calc command (in-process)', () => {
       [['--model', modelDir, '--system', join(dir, 'none.xyz')], `error: ${join(dir, 'none.xyz')}: no such file`],
       [['--model', dir, '--system', WATER], `error: ${dir}: the directory has no model.json`],
       [['--model', modelDir, '--system', tin], 'error: atom 0 has atomic number 50; this model knows Z = 1..19'],
-      [['--model', modelDir, '--system', WATER, '--backend', 'webgpu'], 'error: the WebGPU backend is not available in the calc command yet; use --backend cpu'],
     ];
     for (const [argv, message] of cases) {
       const { code, err } = await run(argv);
@@ -125,6 +124,32 @@ describe('calc command (in-process)', () => {
     const usage = await run(['--model', modelDir, '--system', WATER, '--frame', '3']);
     expect(usage.err).toBe(`error: --frame 3: ${WATER} has 1 frame`);
     expect(usage.code).toBe(2);
+  });
+});
+
+describe('calc --backend webgpu', () => {
+  it('gives the float64 CPU backend\'s energy, forces and stress to float32 accuracy (triclinic periodic fixture)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'calc-gpu-'));
+    const cpuJson = join(dir, 'cpu.json'), gpuJson = join(dir, 'gpu.json');
+    const file = join(dir, 'triclinic.extxyz');
+    const fixture = join(ROOT, 'test/fixtures/triclinic-pbc');
+    const c = JSON.parse(readFileSync(join(fixture, 'case.json'), 'utf8'));
+    const { writeExtXyz } = await import('../../src/io/xyz');
+    writeFileSync(file, writeExtXyz([{
+      numbers: Int32Array.from(c.inputs.numbers), positions: Float64Array.from(c.inputs.positions.flat()),
+      cell: Float64Array.from(c.inputs.cell.flat()), pbc: c.inputs.pbc, charge: c.inputs.charge, spin: c.inputs.spin,
+    }]));
+    const gpu = await run(['--model', fixture, '--system', file, '--backend', 'webgpu', '--json', gpuJson]);
+    expect(gpu.err).toBe('');
+    expect(gpu.code).toBe(0);
+    expect(gpu.out).toMatch(/backend {2}webgpu \(float32, /);
+    expect((await run(['--model', fixture, '--system', file, '--json', cpuJson])).code).toBe(0);
+    const a = JSON.parse(readFileSync(cpuJson, 'utf8')), b = JSON.parse(readFileSync(gpuJson, 'utf8'));
+    expect(Math.abs(b.energy - a.energy) / Math.abs(a.energy)).toBeLessThan(1e-5);
+    const norm = (x: number[][]) => Math.hypot(...x.flat());
+    const diff = (x: number[][], y: number[][]) => Math.hypot(...x.flat().map((v, i) => v - y.flat()[i]));
+    expect(diff(b.forces, a.forces) / norm(a.forces)).toBeLessThan(1e-4);
+    expect(diff(b.stress, a.stress) / norm(a.stress)).toBeLessThan(1e-4);
   });
 });
 
