@@ -51,6 +51,7 @@ function handle(msg: FromWorker): void {
       break;
     case 'ready':
       if (msg.what === 'system') useWorkbench.setState({ busy: null, engineDetail: msg.detail });
+      else useWorkbench.setState({ engineDetail: msg.detail });
       break;
     case 'frame':
       onFrame(msg.frame, msg.stepsPerSecond);

@@ -45,7 +45,7 @@ export interface FramePayload {
 
 export type FromWorker =
   | { kind: 'backend'; backend: 'webgpu' | 'cpu'; detail: string; notice: string | null }
-  | { kind: 'ready'; what: 'model' | 'system'; detail: string }
+  | { kind: 'ready'; what: 'engine' | 'system'; detail: string }
   | { kind: 'frame'; frame: FramePayload; stepsPerSecond: number }
   | { kind: 'state'; running: boolean; busy: string | null }
   /** The run restarted from `fromStep` (device loss); frames after it will be produced again. */

@@ -126,6 +126,7 @@ async function rebuild(resume: EngineCheckpoint | null, settings?: MdSettings): 
   engine = await buildEngine(request(resume, settings));
   checkpoint = await engine.checkpoint();
   checkpointTime = performance.now();
+  send({ kind: 'ready', what: 'engine', detail: engineDetail() });
 }
 
 async function setSystem(st: PlainStructure, p: SimParams): Promise<void> {
@@ -174,7 +175,11 @@ async function setParams(p: SimParams): Promise<void> {
   running = false;
   await waitIdle();
   try {
-    if (engineChanged) await rebuild(null);
+    if (engineChanged) {
+      state('switching forces');
+      await rebuild(null);
+      postSample(await engine!.sample());
+    }
     else {
       // Settings are fixed per engine: continue the same trajectory under the new settings.
       const cp = await engine.checkpoint();
