@@ -71,6 +71,17 @@ describe('npm run md', () => {
     expect(summary.stopped.atoms.length).toBe(1);
   });
 
+  it('runs on the float64 CPU engine with --backend cpu', async () => {
+    const io = capture();
+    expect(await runMd([...base, '--steps', '100', '--backend', 'cpu', '--ensemble', 'nvt-nhc', '--json', join(dir, 'cpu.json'),
+      '--rdf', '5'], io)).toBe(0);
+    const summary = JSON.parse(readFileSync(join(dir, 'cpu.json'), 'utf8'));
+    expect(summary.backend).toBe('cpu');
+    expect(summary.settings.ensemble).toBe('nvt-nhc');
+    expect(summary.rdf.pairs['Ar-Ar'].length).toBe(200);
+    expect(summary.msd_final_A2.Ar).toBeGreaterThan(0);
+  });
+
   it('explains bad command lines', async () => {
     const io = capture();
     expect(await runMd(['--system', system, '--potential', 'lj', '--ensemble', 'npt-foo'], io)).toBe(2);
