@@ -82,6 +82,20 @@ describe('npm run md', () => {
     expect(summary.msd_final_A2.Ar).toBeGreaterThan(0);
   });
 
+  it('runs an AllScAIP model (fixture weights) through the host round trip', async () => {
+    const c = JSON.parse(readFileSync('test/fixtures/molecule-released-flags/case.json', 'utf8')).inputs;
+    const water = join(dir, 'w6.xyz');
+    writeFileSync(water, writeExtXyz({ numbers: Int32Array.from(c.numbers), positions: Float64Array.from(c.positions.flat()),
+      cell: null, pbc: [false, false, false], charge: 0, spin: 1 }));
+    const io = capture();
+    expect(await runMd(['--system', water, '--model', 'test/fixtures/molecule-released-flags', '--steps', '20', '--every', '5',
+      '--temperature', '300', '--json', join(dir, 'w6.json')], io)).toBe(0);
+    const summary = JSON.parse(readFileSync(join(dir, 'w6.json'), 'utf8'));
+    expect(summary.force_provider).toBe('allscaip');
+    expect(summary.settings.dt).toBe(0.5); // hydrogen present
+    expect(summary.steps_done).toBe(20);
+  });
+
   it('explains bad command lines', async () => {
     const io = capture();
     expect(await runMd(['--system', system, '--potential', 'lj', '--ensemble', 'npt-foo'], io)).toBe(2);
