@@ -7,6 +7,8 @@
 @group(0) @binding(3) var<storage, read_write> frc: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> inv_mass: array<f32>;
 @group(0) @binding(5) var<storage, read_write> ctl: Control;
+// Watchdog as in verlet.wgsl: [0] faults seen, [1] step and [2] atom of the first one.
+@group(0) @binding(6) var<storage, read_write> watch: array<atomic<u32>, 4>;
 
 var<workgroup> part: array<vec3<f32>, 256>;
 
@@ -54,5 +56,13 @@ fn fire_move(@builtin(global_invocation_id) gid: vec3<u32>) {
   let d = length(dx);
   if (d > P.fire_max_step) { dx = dx * (P.fire_max_step / d); }
   vel[i] = vec4<f32>(v, vel[i].w);
-  pos[i] = vec4<f32>(pos[i].xyz + dx, 0.0);
+  let x = pos[i].xyz + dx;
+  pos[i] = vec4<f32>(x, 0.0);
+  // Forces here are those of the previous step's positions: a fault is reported one step late.
+  if (!all(abs(x) <= vec3<f32>(3.0e38)) || !all(abs(f) <= vec3<f32>(3.0e38)) || !(dot(f, f) <= P.max_force * P.max_force)) {
+    if (atomicAdd(&watch[0], 1u) == 0u) {
+      atomicStore(&watch[1], ctl.step);
+      atomicStore(&watch[2], i);
+    }
+  }
 }
