@@ -6,7 +6,7 @@ import { computeEdgeFeatures } from '../../src/cpu/features';
 import { planGraph, recordGraphBuild } from '../../src/gpu/ops/graph';
 import { MAX_SH_DEGREE, recordEdgeFeatures } from '../../src/gpu/ops/features';
 import { f32, setupGpu, teardownGpu, upload, type TestGpu } from './helpers';
-import { archWith, cpuGraph, graphCases, maxEdgesPerRow, type GraphCase } from './graphSystems';
+import { archWith, cpuGraph, goldenGraphCases, graphCases, maxEdgesPerRow, type GraphCase } from './graphSystems';
 
 let g: TestGpu;
 beforeAll(async () => { g = await setupGpu(); });
@@ -25,7 +25,7 @@ function axisCase(): GraphCase {
 }
 
 describe('slot feature kernels vs float64 CPU features', () => {
-  for (const c of [...graphCases(), axisCase()]) {
+  for (const c of [...graphCases(), ...goldenGraphCases(), axisCase()]) {
     it(c.name, async () => {
       const { rt } = g;
       const cg = cpuGraph(c);

@@ -6,7 +6,7 @@ import { envelopeBias, type NeighborGraph } from '../../src/cpu/graph';
 import { checkGraphStatus, planGraph, readGraphStatus, recordGraphBuild, SlotBudgetError, type GpuGraph } from '../../src/gpu/ops/graph';
 import { OverlappingAtomsError } from '../../src/cpu/graph';
 import { setupGpu, teardownGpu, upload, type TestGpu } from './helpers';
-import { cpuGraph, graphCases, maxEdgesPerRow, type GraphCase } from './graphSystems';
+import { cpuGraph, goldenGraphCases, graphCases, maxEdgesPerRow, type GraphCase } from './graphSystems';
 
 let g: TestGpu;
 beforeAll(async () => { g = await setupGpu(); });
@@ -41,7 +41,7 @@ function reverseSlot(cg: NeighborGraph, e: number, K: number): number {
 }
 
 describe('neighbor graph kernels vs float64 CPU graph', () => {
-  for (const c of graphCases()) {
+  for (const c of [...graphCases(), ...goldenGraphCases()]) {
     it(c.name, async () => {
       const cg = cpuGraph(c);
       const n = cg.numAtoms;

@@ -10,7 +10,7 @@ import { GeometryGradient } from '../../src/cpu/geometryGradient';
 import { planGraph, recordGraphBackward, recordGraphBuild } from '../../src/gpu/ops/graph';
 import { recordEdgeFeatures, recordFeaturesBackward } from '../../src/gpu/ops/features';
 import { f32, randomArray, relErr, setupGpu, teardownGpu, upload, type TestGpu } from './helpers';
-import { cpuGraph, graphCases, maxEdgesPerRow } from './graphSystems';
+import { cpuGraph, goldenGraphCases, graphCases, maxEdgesPerRow } from './graphSystems';
 
 let g: TestGpu;
 beforeAll(async () => { g = await setupGpu(); });
@@ -21,7 +21,7 @@ function poison(b: GPUBuffer): void {
 }
 
 describe('geometry backward kernels vs float64 CPU backward', () => {
-  graphCases().forEach((c, ci) => {
+  [...graphCases(), ...goldenGraphCases()].forEach((c, ci) => {
     for (const withExtra of ci === 1 ? [false, true] : [false]) {
       it(`${c.name}${withExtra ? ', plus per-atom extra gradients' : ''}`, async () => {
         const { rt } = g;

@@ -4,6 +4,7 @@
 import type { ArchitectureConfig } from '../../src/model/config';
 import { buildNeighborGraph, type Cell, type NeighborGraph } from '../../src/cpu/graph';
 import { randomCluster } from '../helpers/systems';
+import { goldenModel, goldenStructure, readGolden } from '../helpers/golden';
 import type { GpuCellInput } from '../../src/gpu/ops/graph';
 import { f32 } from './helpers';
 
@@ -55,4 +56,19 @@ export function maxEdgesPerRow(g: NeighborGraph): number {
   let m = 0;
   for (let a = 0; a < g.numAtoms; a++) m = Math.max(m, g.edgeRowStart[a + 1] - g.edgeRowStart[a]);
   return m;
+}
+
+/** The periodic water box and the dense truncation case of the public-code golden data, with their real settings. */
+export function goldenGraphCases(): GraphCase[] {
+  return (['case3_waterbox12_pbc_allflags', 'case4_dense70_truncation'] as const).map((name) => {
+    const gj = readGolden(name);
+    const arch = goldenModel(gj).config.architecture;
+    const s = goldenStructure(gj);
+    const periodic = !!s.cell && s.pbc.some(Boolean);
+    return {
+      name: `golden ${name} (${s.numbers.length} atoms)`, arch, positions: f32(s.positions),
+      cell: periodic ? { vectors: s.cell!, pbc: s.pbc } : null,
+      gpuCell: { vectors: periodic ? s.cell : null, pbc: s.pbc },
+    };
+  });
 }
