@@ -288,6 +288,19 @@ describe('workbench', () => {
     const shown = await state<number[]>('Array.from(s.frame.positions)');
     expect(shown.every(Number.isFinite)).toBe(true);
   });
+
+  test('minimize (FIRE) lowers the potential energy', async () => {
+    await page.getByLabel('by element').check();
+    await waitFor('automatic dt', () => state<boolean>('s.params.timestepAuto'), (a) => a);
+    await waitFor('idle', () => state<string | null>('s.busy'), (b) => b === null);
+    const before = await state<number>('s.thermo.epot[s.thermo.epot.length - 1]');
+    const rows = await state<number>('s.thermo.step.length');
+    await page.getByTestId('minimize').click();
+    await waitFor('minimization to start', () => state<number>('s.thermo.step.length'), (n) => n > rows);
+    await waitFor('minimization to end', () => state<string | null>('s.busy'), (b) => b === null, 120_000);
+    const after = await state<number>('s.thermo.epot[s.thermo.epot.length - 1]');
+    expect(after).toBeLessThan(before);
+  });
 });
 
 describe('default model from public/models/index.json', () => {

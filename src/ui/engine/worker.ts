@@ -11,7 +11,7 @@ import type { LoadedModel, Tensor } from '../../model/config';
 import type { EngineCheckpoint, MdEngine, MdSettings, Sample } from '../../md/types';
 import { degreesOfFreedom } from '../../md/types';
 import { thermoRow, type ThermoRow } from '../../md/observables';
-import { checkSample, defaultLimits } from '../../md/safety';
+import { checkSample, defaultLimits, MdSafetyError } from '../../md/safety';
 import { defaultTimeStep } from '../../md/setup';
 import type { SimParams } from '../store';
 import { buildEngine, type EngineRequest } from './factory';
@@ -86,9 +86,10 @@ function watchDevice(ctx: GpuContext): void {
 }
 
 /** After a GPU call failed: was it because the device went away? (device.lost resolves a moment later.) */
-async function failedFromDeviceLoss(): Promise<boolean> {
-  if (!gpu) return false;
-  for (let t = 0; t < 50 && !deviceLost; t++) await new Promise((r) => setTimeout(r, 10));
+async function failedFromDeviceLoss(e: unknown): Promise<boolean> {
+  if (!gpu || e instanceof MdSafetyError) return false;
+  // A busy machine can take a while to deliver device.lost; a genuine bug just reports a few seconds later.
+  for (let t = 0; t < 500 && !deviceLost; t++) await new Promise((r) => setTimeout(r, 10));
   return deviceLost;
 }
 
@@ -291,7 +292,7 @@ async function loop(): Promise<void> {
         if (failure) throw failure;
       } catch (e) {
         // The device went away mid-run: recovery (started by device.lost) takes over and this loop goes on.
-        if (recovering || eng !== engine || (await failedFromDeviceLoss())) continue;
+        if (recovering || eng !== engine || (await failedFromDeviceLoss(e))) continue;
         stop = true;
         await onRunFailure(e);
       }
