@@ -251,6 +251,15 @@ export async function runMd(argv: string[], io: MdIo = defaultIo): Promise<numbe
           `  T ${row.temperature_K.toFixed(1)} K  E ${row.etot_eV.toFixed(4)} eV  ${row.steps_per_s.toFixed(0)} steps/s `);
       }
     }, args.rdf);
+    if (ljParams && settings.ensemble === 'npt') {
+      // The barostat may shrink the box below twice the cutoff, where the minimum image breaks down.
+      const rc = ljParams.cutoff;
+      monitor.extraCheck = (s) => {
+        if (!s.cell) return null;
+        const half = 0.5 * Math.min(s.cell[0], s.cell[4], s.cell[8]);
+        return rc > half ? `the box shrank to a half-length of ${half.toFixed(3)} Å, below the LJ cutoff ${rc} Å; use a larger system or a shorter --lj-cutoff` : null;
+      };
+    }
     const initial = await eng.sample();
     monitor.accept(initial);
     const chunk = args.checkpointEvery ?? args.steps;

@@ -1,6 +1,6 @@
 // Watches a run through its samples: safety checks (keeping the last good sample), thermo rows with speed,
 // energy drift, RDF and MSD. The engine delivers samples asynchronously; the monitor never blocks it.
-import { checkSample, type MdSafetyError, type SafetyLimits } from './safety';
+import { checkSample, MdSafetyError, type SafetyLimits } from './safety';
 import { DriftTracker, Msd, Rdf, thermoRow, type ThermoRow } from './observables';
 import type { Sample } from './types';
 
@@ -25,6 +25,9 @@ export class RunMonitor {
   private lastStep: number;
   private readonly totalMass: number;
 
+  /** Extra per-sample check (e.g. the force field's own limits); returns a message to stop with, or null. */
+  extraCheck: ((s: Sample) => string | null) | null = null;
+
   constructor(readonly info: MdSystemInfo, readonly limits: SafetyLimits, startStep: number,
     readonly onRow: (r: ThermoRow, s: Sample) => void = () => {}, rdfMax = 0) {
     this.drift = new DriftTracker(info.numbers.length);
@@ -36,7 +39,9 @@ export class RunMonitor {
 
   /** Engine callback: returns 'stop' on the first bad sample. */
   accept = (s: Sample): 'stop' | void => {
-    const bad = checkSample(s, this.info.numbers, this.info.masses, this.info.dof, this.limits);
+    let bad = checkSample(s, this.info.numbers, this.info.masses, this.info.dof, this.limits);
+    const extra = bad ? null : this.extraCheck?.(s);
+    if (extra) bad = new MdSafetyError(`step ${s.step}: ${extra}`, s.step, []);
     if (bad) {
       const keep = this.lastGood ? `; the last good frame is step ${this.lastGood.step}` : '';
       bad.message = `MD stopped at ${bad.message}${keep}`;

@@ -96,6 +96,14 @@ describe('npm run md', () => {
     expect(summary.steps_done).toBe(20);
   });
 
+  it('stops an NPT run whose box shrinks below twice the LJ cutoff', async () => {
+    const io = capture();
+    expect(await runMd(['--system', system, '--potential', 'lj', '--lj-cutoff', '5.75', '--ensemble', 'npt', '--pressure', '20000',
+      '--temperature', '100', '--dt', '10', '--steps', '2000', '--every', '20', '--barostat-every', '2',
+      '--traj', join(dir, 'shrink.extxyz')], io)).toBe(3);
+    expect(io.err.join('\n')).toMatch(/MD stopped at step \d+: the box shrank to a half-length of 5\.\d+ Å, below the LJ cutoff 5.75 Å/);
+  });
+
   it('explains bad command lines', async () => {
     const io = capture();
     expect(await runMd(['--system', system, '--potential', 'lj', '--ensemble', 'npt-foo'], io)).toBe(2);
