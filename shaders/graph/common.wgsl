@@ -21,6 +21,12 @@ struct Params {
   rec0: vec3f,        // columns of the inverse cell: frac_k = dot(pos, rec_k)
   rec1: vec3f,
   rec2: vec3f,
+  // cell list (cell_list.wgsl): per lattice axis
+  rep: vec3u,         // image repeats (0 on open axes): shifts beyond ±rep are never candidates
+  grid_n: vec3u,      // periodic axis: cells; open axis: most cells allowed
+  cell_frac: vec3f,   // smallest cell edge in fractional units, reach/(perpendicular width)
+  reach_cells: vec3u, // periodic axis: neighbouring cells to scan either side
+  max_cells: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;

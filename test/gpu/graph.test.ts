@@ -3,10 +3,10 @@
 // cell and a dense cluster where truncation is active. Outputs are poisoned with NaN first.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { envelopeBias, type NeighborGraph } from '../../src/cpu/graph';
-import { checkGraphStatus, planGraph, readGraphStatus, recordGraphBuild, SlotBudgetError, type GpuGraph } from '../../src/gpu/ops/graph';
+import { checkGraphStatus, planGraph, type NeighborSearch, readGraphStatus, recordGraphBuild, SlotBudgetError, type GpuGraph } from '../../src/gpu/ops/graph';
 import { OverlappingAtomsError } from '../../src/cpu/graph';
 import { setupGpu, teardownGpu, upload, type TestGpu } from './helpers';
-import { cpuGraph, goldenGraphCases, graphCases, maxEdgesPerRow, type GraphCase } from './graphSystems';
+import { cellListCases, cpuGraph, goldenGraphCases, graphCases, maxEdgesPerRow, type GraphCase } from './graphSystems';
 
 let g: TestGpu;
 beforeAll(async () => { g = await setupGpu(); });
@@ -16,9 +16,9 @@ function poison(buffers: GPUBuffer[]): void {
   for (const b of buffers) g.rt.device.queue.writeBuffer(b, 0, new Float32Array(b.size / 4).fill(NaN));
 }
 
-async function build(c: GraphCase, slots: number): Promise<GpuGraph> {
+async function build(c: GraphCase, slots: number, search: NeighborSearch = 'cells'): Promise<GpuGraph> {
   const n = c.positions.length / 3;
-  const gg = planGraph(g.rt, c.arch, n, c.gpuCell, slots);
+  const gg = planGraph(g.rt, c.arch, n, c.gpuCell, slots, search);
   poison([gg.positions, gg.candMeta, gg.candGeom, gg.candRank, gg.candEnv, gg.candRev, gg.candSlot, gg.counts,
     gg.slotMeta, gg.slotGeom, gg.slotEnv, gg.slotBias, gg.status, gg.inverse]);
   const rec = g.rt.recorder('graph-test');
@@ -41,12 +41,12 @@ function reverseSlot(cg: NeighborGraph, e: number, K: number): number {
 }
 
 describe('neighbor graph kernels vs float64 CPU graph', () => {
-  for (const c of [...graphCases(), ...goldenGraphCases()]) {
-    it(c.name, async () => {
+  for (const c of [...graphCases(), ...goldenGraphCases(), ...cellListCases()]) for (const search of ['cells', 'all-pairs'] as const) {
+    it(`${c.name}, ${search}`, async () => {
       const cg = cpuGraph(c);
       const n = cg.numAtoms;
       const K = maxEdgesPerRow(cg) + 2; // two spare slots exercise the empty-slot fill
-      const gg = await build(c, K);
+      const gg = await build(c, K, search);
       expect(gg.numImages).toBe(cg.numImages);
 
       const status = await readGraphStatus(g.rt, gg);
@@ -111,7 +111,7 @@ describe('neighbor graph kernels vs float64 CPU graph', () => {
           biasErr = Math.max(biasErr, Math.abs(bias[s] - cpuBias[e]) / (1e-5 * (1 + Math.abs(cpuBias[e])) + 3e-6 * Math.abs(dBiasDx[e])));
         }
       }
-      console.log(`${c.name}: edges ${cg.edgeEnv.length}, K ${K}, images ${gg.numImages}, max|Δd| ${distErr.toExponential(2)}, ` +
+      console.log(`${c.name}, ${search}: cells ${gg.maxCells}, edges ${cg.edgeEnv.length}, K ${K}, images ${gg.numImages}, max|Δd| ${distErr.toExponential(2)}, ` +
         `rank ${rankErr.toExponential(2)}, x ${xErr.toExponential(2)}, w ${wErr.toExponential(2)}, bias err/allowance ${biasErr.toFixed(3)}`);
       expect(dispErr).toBeLessThan(2e-5);
       expect(xErr).toBeLessThan(1e-5);

@@ -72,3 +72,16 @@ export function goldenGraphCases(): GraphCase[] {
     };
   });
 }
+
+/** Cells big enough for a 3×3×3 (and 3×1×3) grid, so the cell list wraps cells across the boundary. */
+export function cellListCases(): GraphCase[] {
+  const s = randomCluster(150, 13.0, 1.15, 14);
+  const vectors = f32([12.5, 0, 0, 2.1, 11.8, 0, -1.4, 1.7, 12.2]);
+  const arch = archWith({ cutoff: 3.0, knn_k: 6, knn_candidates: 12 });
+  const bulk: [boolean, boolean, boolean] = [true, true, true];
+  const slab: [boolean, boolean, boolean] = [true, false, true];
+  return [
+    { name: 'triclinic 3×3×3 cells (150 atoms)', arch, positions: f32(s.positions), cell: { vectors, pbc: bulk }, gpuCell: { vectors, pbc: bulk } },
+    { name: 'slab, periodic a and c only (150 atoms)', arch, positions: f32(s.positions), cell: { vectors, pbc: slab }, gpuCell: { vectors, pbc: slab } },
+  ];
+}

@@ -15,6 +15,7 @@ import candidatesWgsl from '../../../shaders/graph/candidates.wgsl?raw';
 import envelopeWgsl from '../../../shaders/graph/envelope.wgsl?raw';
 import inverseIndexWgsl from '../../../shaders/graph/inverse_index.wgsl?raw';
 import graphBackwardWgsl from '../../../shaders/graph/graph_backward.wgsl?raw';
+import cellListWgsl from '../../../shaders/graph/cell_list.wgsl?raw';
 import type { ArchitectureConfig } from '../../model/config';
 import { cellVolume, enumerateImages, imageRepeats, OverlappingAtomsError } from '../../cpu/graph';
 import type { GpuRuntime, Recorder } from '../runtime';
@@ -22,6 +23,7 @@ import type { GpuRuntime, Recorder } from '../runtime';
 const WG = 64;
 const code = {
   candidates: `${commonWgsl}\n${candidatesWgsl}`,
+  cells: `${commonWgsl}\n${cellListWgsl}`,
   envelope: `${commonWgsl}\n${envelopeWgsl}`,
   inverse: `${commonWgsl}\n${inverseIndexWgsl}`,
   backward: `${commonWgsl}\n${graphBackwardWgsl}`,
@@ -69,6 +71,10 @@ export interface GpuGraph {
   /** Integer image shifts, M×3, in the CPU runtime's order. */
   imageShifts: Int32Array;
   params: Record<string, number | number[]>;
+  /** 'cells': cell list (linear in N); 'all-pairs': every atom and image per row (reference). */
+  search: NeighborSearch;
+  /** Cells the grid may use (the cell-list buffers are sized for it). */
+  maxCells: number;
   /** Image translations T_m, M×vec4 (xyz used). */
   images: GPUBuffer;
   /** Positions wrapped into the cell, N×3. */
@@ -89,7 +95,14 @@ export interface GpuGraph {
   /** Candidates grouped by neighbor: N+1 starts, then candidate indices. */
   inverse: GPUBuffer;
   inverseWork: GPUBuffer;
+  grid: GPUBuffer;
+  atomCell: GPUBuffer;
+  cellWork: GPUBuffer;
+  /** Cell list: max_cells + 1 starts, then the atoms of each cell. */
+  cellIndex: GPUBuffer;
 }
+
+export type NeighborSearch = 'cells' | 'all-pairs';
 
 /** A slot budget that can never overflow: x < 1 needs rank_src < k, and the j-th nearest has rank ≥ (j+1)/2. */
 export function safeSlotBudget(arch: GraphSettings): number {
@@ -115,6 +128,7 @@ function invert3(m: ArrayLike<number>): Float64Array {
  */
 export function planGraph(
   rt: GpuRuntime, arch: GraphSettings, numAtoms: number, cell: GpuCellInput, slotBudget: number = safeSlotBudget(arch),
+  search: NeighborSearch = 'cells',
 ): GpuGraph {
   if (!arch.knn_soft) throw new Error('only the soft bi-kNN graph (knn_soft: true) is implemented');
   if (!(numAtoms > 0)) throw new RangeError(`the graph needs at least one atom (got ${numAtoms})`);
@@ -138,7 +152,30 @@ export function planGraph(
   const reach = arch.cutoff + 4 * arch.knn_sigmoid_scale;
   const row = (i: number) => [vectors[3 * i], vectors[3 * i + 1], vectors[3 * i + 2]];
   const col = (k: number) => [inv[k], inv[3 + k], inv[6 + k]];
+  // Cell list: per axis the width perpendicular to the other two lattice vectors; cells at least
+  // `reach` wide (a hair more, so float rounding of fractional coordinates cannot lose a pair).
+  const reps = imageRepeats(cpuCell, arch.cutoff);
+  const V = Math.abs(cellVolume(vectors));
+  const slack = reach * (1 + 1e-4);
+  const width = [0, 1, 2].map((k) => {
+    const a = row((k + 1) % 3), b = row((k + 2) % 3);
+    return V / Math.hypot(a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]);
+  });
+  const isPeriodic = [0, 1, 2].map((k) => periodic && cell.pbc[k]);
+  const gridN = [1, 1, 1], reachCells = [1, 1, 1];
+  let periodicCells = 1, openAxes = 0;
+  for (let k = 0; k < 3; k++) {
+    if (!isPeriodic[k]) { openAxes++; continue; }
+    gridN[k] = Math.max(1, Math.floor(width[k] / slack));
+    reachCells[k] = gridN[k] > 1 ? 1 : Math.max(1, Math.ceil(slack / width[k]));
+    periodicCells *= gridN[k];
+  }
+  const budget = Math.max(periodicCells, 2 * numAtoms + 27);
+  const cap = openAxes ? Math.max(1, Math.floor((budget / periodicCells) ** (1 / openAxes) + 1e-9)) : 1;
+  for (let k = 0; k < 3; k++) if (!isPeriodic[k]) gridN[k] = cap;
+  const maxCells = periodicCells * cap ** openAxes;
   const params = {
+    rep: reps, grid_n: gridN, cell_frac: width.map((w) => slack / w), reach_cells: reachCells, max_cells: maxCells,
     n_atoms: numAtoms, kc, k_slots: K, n_images: M,
     pbc: periodic ? (cell.pbc[0] ? 1 : 0) | (cell.pbc[1] ? 2 : 0) | (cell.pbc[2] ? 4 : 0) : 0,
     cutoff: arch.cutoff, reach2: reach * reach, sigmoid_scale: arch.knn_sigmoid_scale,
@@ -148,7 +185,7 @@ export function planGraph(
   const C = numAtoms * kc, S = numAtoms * K;
   const b = (name: string, bytes: number) => rt.buffer(`graph.${name}`, bytes);
   return {
-    numAtoms, kc, slots: K, numImages: M, imageShifts, params,
+    numAtoms, kc, slots: K, numImages: M, imageShifts, params, search, maxCells,
     images: rt.upload('graph.images', T),
     positions: b('positions', numAtoms * 12),
     candMeta: b('candMeta', C * 8),
@@ -165,6 +202,10 @@ export function planGraph(
     status: b('status', 32),
     inverse: b('inverse', (numAtoms + 1 + C) * 4),
     inverseWork: b('inverseWork', 2 * numAtoms * 4),
+    grid: b('grid', 64),
+    atomCell: b('atomCell', numAtoms * 4),
+    cellWork: b('cellWork', 2 * maxCells * 4),
+    cellIndex: b('cellIndex', (maxCells + 1 + numAtoms) * 4),
   };
 }
 
@@ -179,9 +220,20 @@ export function recordGraphBuild(rt: GpuRuntime, rec: Recorder, g: GpuGraph, pos
   const k = (file: keyof typeof code, entryPoint: string) => rt.kernel({ label: `graph.${file}`, code: code[file], entryPoint });
   const p = g.params;
   rec.dispatch(k('candidates', 'wrap_positions'), { positions_in: positionsIn, positions: g.positions }, p, groups(n));
-  rec.dispatch(k('candidates', 'candidates'), {
-    positions: g.positions, images: g.images, cand_meta: g.candMeta, cand_geom: g.candGeom, counts: g.counts,
-  }, p, groups(n));
+  const candidateOut = { positions: g.positions, images: g.images, cand_meta: g.candMeta, cand_geom: g.candGeom, counts: g.counts };
+  if (g.search === 'cells') {
+    const cl = { positions: g.positions, grid: g.grid, atom_cell: g.atomCell, cell_work: g.cellWork, cell_index: g.cellIndex };
+    rec.dispatch(k('cells', 'cell_bounds'), { positions: cl.positions, grid: cl.grid }, p, 1);
+    rec.dispatch(k('cells', 'cell_zero'), { cell_work: cl.cell_work }, p, groups(2 * g.maxCells));
+    rec.dispatch(k('cells', 'cell_count'), { positions: cl.positions, grid_in: g.grid, atom_cell: cl.atom_cell, cell_work: cl.cell_work }, p, groups(n));
+    rec.dispatch(k('cells', 'cell_scan'), { grid_in: g.grid, cell_work: cl.cell_work, cell_index: cl.cell_index }, p, 1);
+    rec.dispatch(k('cells', 'cell_fill'), { atom_cell: cl.atom_cell, cell_work: cl.cell_work, cell_index: cl.cell_index }, p, groups(n));
+    rec.dispatch(k('candidates', 'candidates_cells'), {
+      ...candidateOut, grid: g.grid, atom_cell: g.atomCell, cell_index: g.cellIndex,
+    }, p, groups(n));
+  } else {
+    rec.dispatch(k('candidates', 'candidates'), candidateOut, p, groups(n));
+  }
   rec.dispatch(k('candidates', 'soft_rank'), { cand_geom_in: g.candGeom, counts_in: g.counts, cand_rank: g.candRank }, p, groups(C));
   rec.dispatch(k('envelope', 'envelope'), {
     cand_meta: g.candMeta, cand_geom: g.candGeom, cand_rank: g.candRank, cand_env: g.candEnv, cand_rev: g.candRev, counts: g.counts,
