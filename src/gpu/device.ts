@@ -105,6 +105,9 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<GpuCo
   const required = checkLimits(adapter.limits, [...RUNTIME_LIMITS, ...(options.limits ?? [])]);
   // Large bindings are the usual bottleneck for big systems: take all the adapter offers.
   required.maxStorageBufferBindingSize = adapter.limits.maxStorageBufferBindingSize;
+  // Browsers grant 8 storage buffers per stage unless asked; the cell-list kernel binds 9, so take
+  // what the adapter offers (RUNTIME_LIMITS above still refuses adapters with fewer than 8).
+  required.maxStorageBuffersPerShaderStage = adapter.limits.maxStorageBuffersPerShaderStage;
   required.maxBufferSize = adapter.limits.maxBufferSize;
   let device: GPUDevice;
   try {
