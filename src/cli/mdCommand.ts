@@ -214,7 +214,6 @@ export async function runMd(argv: string[], io: MdIo = defaultIo): Promise<numbe
       if (resume) engine = await GpuMdEngine.fromCheckpoint(gpu!.device, resume, provider);
       else {
         const system = systemFromStructure(structure!, { temperature: args.temperature, seed: args.seed });
-        if (provider instanceof LennardJonesGpu) provider.checkBox(system.cell, system.pbc);
         engine = await GpuMdEngine.create(gpu!.device, system, provider, settings);
       }
     } else {

@@ -46,6 +46,8 @@ export interface GpuForceProvider {
   readonly resident: boolean;
   /** Bind to the engine's buffers (once, before the first step). */
   attach(target: GpuForceTarget): Promise<void>;
+  /** Optional: refuse a starting cell the kernels cannot handle, with a clear message (called before attach). */
+  checkSystem?(cell: Float64Array | null, pbc: Pbc): void;
   /** Record the force computation (resident providers). */
   encode(encoder: GPUCommandEncoder): void;
   /** Optional: record it inside the engine's open compute pass instead (saves two pass switches per step). */

@@ -120,6 +120,7 @@ export class GpuMdEngine implements MdEngine {
       q.writeBuffer(b.ctl, 0, new Uint8Array(ctl));
     }
     await this.buildKernels();
+    if (!restore) this.provider.checkSystem?.(sys.cell, sys.pbc);
     await this.provider.attach({
       device: d, numAtoms: n, numbers: sys.numbers, pbc: sys.pbc, positions: b.pos, forces: b.frc, box: b.box, output: b.out,
     });

@@ -56,7 +56,12 @@ export class LennardJonesGpu implements GpuForceProvider {
   }
 
   /** Host-side check the kernel cannot make: the cutoff must fit the (possibly barostat-scaled) box. */
+  /** Same as checkSystem (kept for callers that check before creating the engine). */
   checkBox(cell: Float64Array | null, pbc: [boolean, boolean, boolean]): void {
+    this.checkSystem(cell, pbc);
+  }
+
+  checkSystem(cell: Float64Array | null, pbc: [boolean, boolean, boolean]): void {
     const L = orthorhombicLengths(cell, pbc, 'Lennard-Jones');
     if (L) for (let k = 0; k < 3; k++) if (this.params.cutoff > L[k] / 2) {
       throw new Error(`Lennard-Jones: cutoff ${this.params.cutoff} Å exceeds half the box length, ${(L[k] / 2).toFixed(3)} Å (minimum image)`);

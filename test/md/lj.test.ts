@@ -129,3 +129,21 @@ describe('Lennard-Jones (WebGPU) against float64', () => {
     }
   });
 });
+
+describe('GPU engine refuses what the LJ kernel cannot do', () => {
+  it('a tilted cell or a cutoff beyond half the box, before any step', async () => {
+    const { GpuMdEngine } = await import('../../src/md/gpuEngine');
+    const { systemFromStructure } = await import('../../src/md/setup');
+    const { DEFAULT_SETTINGS } = await import('../../src/md/types');
+    const gpu = await mdDevice();
+    try {
+      const s = fccLattice(18, 2, 5.8);
+      const sys = systemFromStructure(s, { temperature: 50 });
+      await expect(GpuMdEngine.create(gpu.device, sys, new LennardJonesGpu(sys.numbers, { ...params, cutoff: 6 }), DEFAULT_SETTINGS))
+        .rejects.toThrow(/cutoff 6 Å exceeds half the box length, 5.800 Å/);
+      sys.cell![3] = 2;
+      await expect(GpuMdEngine.create(gpu.device, sys, new LennardJonesGpu(sys.numbers, { ...params, cutoff: 5 }), DEFAULT_SETTINGS))
+        .rejects.toThrow(/orthorhombic/);
+    } finally { gpu.destroy(); }
+  });
+});
