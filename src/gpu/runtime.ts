@@ -84,6 +84,12 @@ export class GpuRuntime {
     }
     const ep = defs.entryPoints[src.entryPoint];
     if (!ep) throw new Error(`${src.label}: WGSL has no entry point "${src.entryPoint}"`);
+    // Name the kernel and the limit instead of failing later with a bind-group validation error.
+    const storage = ep.resources.filter((r) => r.entry.buffer?.type === 'storage' || r.entry.buffer?.type === 'read-only-storage').length;
+    const maxStorage = this.device.limits.maxStorageBuffersPerShaderStage;
+    if (storage > maxStorage) {
+      throw new DeviceLimitError('maxStorageBuffersPerShaderStage', storage, maxStorage, `kernel ${src.label}:${src.entryPoint}`);
+    }
     const module = this.device.createShaderModule({ label: src.label, code: src.code });
     const pipeline = this.device.createComputePipeline({
       label: `${src.label}:${src.entryPoint}`,

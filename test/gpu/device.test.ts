@@ -49,3 +49,25 @@ describe('device acquisition and runtime errors', () => {
     expect(() => foldGrid(65535 * 65535 + 1, 65535)).toThrow(DeviceLimitError);
   });
 });
+
+describe('per-kernel limits', () => {
+  it('a kernel binding more storage buffers than the device grants fails with DeviceLimitError naming it', async () => {
+    const ctx = await acquireDevice();
+    const rt = new GpuRuntime(ctx.device);
+    const n = ctx.device.limits.maxStorageBuffersPerShaderStage + 1;
+    const decls = Array.from({ length: n }, (_, i) => `@group(0) @binding(${i}) var<storage, read_write> b${i}: array<f32>;`).join('\n');
+    const body = Array.from({ length: n }, (_, i) => `b${i}[0] = 1.0;`).join(' ');
+    const err = (() => {
+      try {
+        rt.kernel({ label: 'too-wide', entryPoint: 'main', code: `${decls}\n@compute @workgroup_size(1) fn main() { ${body} }` });
+      } catch (e) {
+        return e;
+      }
+      return null;
+    })();
+    expect(err).toBeInstanceOf(DeviceLimitError);
+    expect((err as Error).message).toMatch(/maxStorageBuffersPerShaderStage.*too-wide:main/);
+    rt.destroy();
+    ctx.destroy();
+  });
+});
