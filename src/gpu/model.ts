@@ -96,15 +96,18 @@ export class GpuModel {
     return Float32Array.from(gelu(linear(inp, 1, 2 * H, p.chargeSpinLinear.W, p.chargeSpinLinear.b, H)));
   }
 
-  /** Energy, forces and (periodic) stress of one structure. Reads back the results. */
-  async compute(structure: Structure, options: { stress?: boolean } = {}): Promise<GpuResult> {
+  /**
+   * Energy, forces and (periodic) stress of one structure. Reads back the results. `slots` fixes the
+   * slot budget K (default: sized from the graph's actual maximum edge count after a first build).
+   */
+  async compute(structure: Structure, options: { stress?: boolean; slots?: number } = {}): Promise<GpuResult> {
     const { rt } = this;
     const { architecture: arch, heads, normalization } = this.model.config;
     const n = structure.numbers.length;
     checkChargeSpin(structure.numbers, structure, arch);
     const periodic = !!structure.cell && structure.pbc.some(Boolean);
     const H = arch.hidden_size, nh = arch.num_heads, d = H / nh, eps = arch.rmsnorm_eps;
-    let K = safeSlotBudget(arch);
+    let K = options.slots ?? safeSlotBudget(arch);
     const cell = { vectors: periodic ? structure.cell : null, pbc: structure.pbc };
 
     // ---- graph, with a first pass that sizes K from the actual maximum edge count
@@ -116,7 +119,7 @@ export class GpuModel {
       await rec.submit();
       const status = await readGraphStatus(rt, g);
       checkGraphStatus(status, g);
-      if (status.maxEdges < K) {
+      if (options.slots === undefined && status.maxEdges < K) {
         K = status.maxEdges;
         g = planGraph(rt, arch, n, cell, K);
       }
@@ -252,7 +255,8 @@ export class GpuModel {
     const eropeGeometry = rt.upload('model.eropeGeometry', new Float32Array(n * 12));
     const tmp = (name: string, words: number) => buf(`bwd.${name}`, words);
     const ffnBwd = (fp: GpuFfn, c: ReturnType<typeof ffnForward>, xin: GPUBuffer, dy: GPUBuffer, rows: number, dxOut: GPUBuffer) => {
-      const du = tmp(`ffn.du.${rows}`, rows * H), dh = tmp(`ffn.dh.${rows}`, rows * fp.lin1.outDim), dxn = tmp(`ffn.dxn.${rows}`, rows * H);
+      const tag = rows === E ? 'edge' : 'node';
+      const du = tmp(`ffn.du.${tag}`, rows * H), dh = tmp(`ffn.dh.${tag}`, rows * fp.lin1.outDim), dxn = tmp(`ffn.dxn.${tag}`, rows * H);
       scaleAdd(rt, rec, rows * H, dy, dy, du, fp.resScale, 0);
       linearBackwardInput(rt, rec, { dy: du, rows, layer: fp.lin2, dx: dh });
       linearBackwardInput(rt, rec, { dy: dh, rows, layer: fp.lin1, dx: dxn, gelu: true, pre: c.pre });
