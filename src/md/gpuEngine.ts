@@ -26,6 +26,7 @@ const WATCH_BYTES = 16;
 /** Steps recorded per submission, and submissions allowed in flight before the host waits. */
 const BATCH_STEPS = 50;
 const MAX_IN_FLIGHT = 2;
+const MAX_SAMPLES_PER_BATCH = 16;
 
 type Kernel = { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup };
 
@@ -305,7 +306,8 @@ export class GpuMdEngine implements MdEngine {
     let failure: unknown = null;
     while (this.hostStep < end && !stopped) {
       const pending: PendingSample[] = [];
-      const batchEnd = Math.min(end, this.hostStep + BATCH_STEPS);
+      // At most MAX_SAMPLES_PER_BATCH staging copies per submission bounds host memory for large systems.
+      const batchEnd = Math.min(end, this.hostStep + Math.min(BATCH_STEPS, MAX_SAMPLES_PER_BATCH * opts.sampleEvery));
       while (this.hostStep < batchEnd) {
         await this.encodeStep();
         if (this.hostStep % opts.sampleEvery === 0 || this.hostStep === end) {
