@@ -53,9 +53,11 @@ fn backward_key(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
       for (var c = 0u; c < D; c++) { s += tile_a[il * D + c] * kj[c]; }
       s *= params.scale;
       var pd = vec4f(0.0);
+      var bias = vec2f(0.0);   // (bias, ∂bias/∂r)
       if (EROPE) {
         pd = pair_disp(ai, aj);
-        s += log(softplus(erope_z(h, pd.w)) + 1e-6);
+        bias = erope_bias_grad(erope_terms(h, pd.w));
+        s += bias.x;
       }
       let p = exp(s - tile_stats[il].x);
       var dp = 0.0;
@@ -65,7 +67,7 @@ fn backward_key(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
         dvj[c] += p * tile_b[il * D + c];
         dkj[c] += ds * params.scale * tile_a[il * D + c];
       }
-      if (EROPE) { if (pd.w > 0.0) { gpos += erope_dr(h, pd.w, ds) * pd.xyz / pd.w; } }
+      if (EROPE) { if (pd.w > 0.0) { gpos += ds * bias.y * pd.xyz / pd.w; } }
     }
     workgroupBarrier();
   }

@@ -31,16 +31,21 @@ fn backward_query(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
       var s = 0.0;
       for (var c = 0u; c < D; c++) { s += qi[c] * tile_a[jl * D + c]; }
       s *= params.scale;
-      if (EROPE) { s += erope_bias(h, ai, tile_atoms[jl]); }
+      var pd = vec4f(0.0);
+      var bias = vec2f(0.0);   // (bias, ∂bias/∂r)
+      if (EROPE) {
+        pd = pair_disp(ai, tile_atoms[jl]);
+        bias = erope_bias_grad(erope_terms(h, pd.w));
+        s += bias.x;
+      }
       let p = exp(s - lse);
       var dp = 0.0;
       for (var c = 0u; c < D; c++) { dp += doi[c] * tile_b[jl * D + c]; }
       let ds = p * (dp - di);
       for (var c = 0u; c < D; c++) { dqi[c] += ds * params.scale * tile_a[jl * D + c]; }
       if (EROPE) {
-        let pd = pair_disp(ai, tile_atoms[jl]);
         if (pd.w > 0.0) {
-          let g = erope_dr(h, pd.w, ds) * pd.xyz / pd.w;   // ∂E/∂disp, disp = a_j − a_i
+          let g = ds * bias.y * pd.xyz / pd.w;   // ∂E/∂disp, disp = a_j − a_i
           gpos -= g;
           vir0 += pd.x * g; vir1 += pd.y * g; vir2 += pd.z * g;
         }

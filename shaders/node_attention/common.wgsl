@@ -82,11 +82,6 @@ fn sinc(x: f32) -> f32 {
   if (abs(x) < 1e-4) { let x2 = x * x; return 1.0 - x2 / 6.0 + x2 * x2 / 120.0; }
   return sin_cos(x).x / x;
 }
-fn sinc_grad(x: f32) -> f32 {
-  if (abs(x) < 1e-4) { return -x / 3.0 + x * x * x / 30.0; }
-  let sc = sin_cos(x);
-  return (x * sc.y - sc.x) / (x * x);
-}
 /** log(1 + x) without the cancellation of log(1 + x) for small x (Goldberg's trick). */
 fn log1p(x: f32) -> f32 {
   let u = 1.0 + x;
@@ -122,13 +117,30 @@ fn erope_z(h: u32, r: f32) -> f32 {
   return z;
 }
 
-/** ∂E/∂r for the pair, given ∂E/∂(logit) = ds. */
-fn erope_dr(h: u32, r: f32, ds: f32) -> f32 {
-  let z = erope_z(h, r);
-  let dz = ds * softplus_grad(z) / (softplus(z) + 1e-6);
-  var dr = 0.0;
-  for (var f = 0u; f < params.num_freq; f++) { dr += weight(h, f) * omega(f) * sinc_grad(omega(f) * r); }
-  return dz * dr;
+/** (z, dz/dr) = (Σ_f W_hf sinc(ω_f r), Σ_f W_hf ω_f sinc'(ω_f r)), one sin/cos per frequency. */
+fn erope_terms(h: u32, r: f32) -> vec2f {
+  var z = 0.0;
+  var dz = 0.0;
+  for (var f = 0u; f < params.num_freq; f++) {
+    let w = weight(h, f);
+    let x = omega(f) * r;
+    if (abs(x) < 1e-4) {
+      let x2 = x * x;
+      z += w * (1.0 - x2 / 6.0 + x2 * x2 / 120.0);
+      dz += w * omega(f) * (-x / 3.0 + x * x2 / 30.0);
+    } else {
+      let sc = sin_cos(x);
+      z += w * sc.x / x;
+      dz += w * omega(f) * (x * sc.y - sc.x) / (x * x);
+    }
+  }
+  return vec2f(z, dz);
+}
+
+/** Logit bias log(softplus(z) + 1e-6) and ∂bias/∂r from erope_terms. */
+fn erope_bias_grad(t: vec2f) -> vec2f {
+  let sp = softplus(t.x) + 1e-6;
+  return vec2f(log(sp), softplus_grad(t.x) / sp * t.y);
 }
 
 /** ERoPE logit bias log(softplus(z) + 1e-6) of the pair (i, j). */
