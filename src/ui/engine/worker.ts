@@ -31,7 +31,9 @@ let engine: MdEngine | null = null;
 let checkpoint: EngineCheckpoint | null = null;
 let checkpointTime = 0;
 let running = false;
-let loopActive = false;
+/** Id of the step loop that owns the engine (0 = none); a loop that is no longer the owner stops quietly. */
+let activeLoop = 0;
+let loopSeq = 0;
 let pendingSteps = 0;
 let recovering: Promise<void> | null = null;
 let generation = 0; // bumps on every new system/model so stale loops stop
@@ -74,23 +76,23 @@ async function init(wantGpu: boolean): Promise<void> {
   send({ kind: 'backend', backend: 'cpu', detail: 'CPU', notice: null });
 }
 
-let deviceLost = false;
+/** Counts device losses, so a failed call can tell whether a loss happened since it started. */
+let deviceLosses = 0;
 
 function watchDevice(ctx: GpuContext): void {
-  deviceLost = false;
   void ctx.lost.then((err) => {
     if (gpu !== ctx) return; // a device we already replaced
-    deviceLost = true;
+    deviceLosses++;
     recovering = recover(err.message.replace(/\.+$/, ''));
   });
 }
 
 /** After a GPU call failed: was it because the device went away? (device.lost resolves a moment later.) */
-async function failedFromDeviceLoss(e: unknown): Promise<boolean> {
+async function failedFromDeviceLoss(e: unknown, lossesBefore: number): Promise<boolean> {
   if (!gpu || e instanceof MdSafetyError) return false;
   // A busy machine can take a while to deliver device.lost; a genuine bug just reports a few seconds later.
-  for (let t = 0; t < 500 && !deviceLost; t++) await new Promise((r) => setTimeout(r, 10));
-  return deviceLost;
+  for (let t = 0; t < 500 && deviceLosses === lossesBefore; t++) await new Promise((r) => setTimeout(r, 10));
+  return deviceLosses !== lossesBefore;
 }
 
 function settingsFrom(p: SimParams, numbers: Int32Array): MdSettings {
@@ -197,7 +199,7 @@ async function setParams(p: SimParams): Promise<void> {
 
 function waitIdle(): Promise<void> {
   return new Promise((resolve) => {
-    const check = () => (loopActive || recovering ? setTimeout(check, 10) : resolve());
+    const check = () => (activeLoop || recovering ? setTimeout(check, 10) : resolve());
     check();
   });
 }
@@ -263,16 +265,18 @@ function start(): void {
 
 /** The step loop: chunks of `stepsPerFrame` steps, one sample each, until paused or out of steps. */
 async function loop(): Promise<void> {
-  if (loopActive) return;
-  loopActive = true;
+  if (activeLoop) return;
+  const id = ++loopSeq;
+  activeLoop = id;
   const gen = generation;
   try {
-    while ((running || pendingSteps > 0) && (engine || recovering) && gen === generation) {
+    while ((running || pendingSteps > 0) && (engine || recovering) && gen === generation && activeLoop === id) {
       if (recovering) await recovering;
-      if (!engine || gen !== generation) break;
+      if (!engine || gen !== generation || activeLoop !== id) break;
       const perFrame = Math.max(1, params!.stepsPerFrame);
       const chunk = running ? perFrame : Math.min(perFrame, pendingSteps);
       const eng = engine;
+      const lossesBefore = deviceLosses;
       let stop = false;
       let failure: Error | null = null;
       try {
@@ -291,8 +295,9 @@ async function loop(): Promise<void> {
         await yieldToEvents();
         if (failure) throw failure;
       } catch (e) {
+        if (activeLoop !== id) break; // orphaned by a recovery that started a fresh loop
         // The device went away mid-run: recovery (started by device.lost) takes over and this loop goes on.
-        if (recovering || eng !== engine || (await failedFromDeviceLoss(e))) continue;
+        if (recovering || eng !== engine || (await failedFromDeviceLoss(e, lossesBefore))) continue;
         stop = true;
         await onRunFailure(e);
       }
@@ -304,12 +309,14 @@ async function loop(): Promise<void> {
       }
     }
   } finally {
-    flushSamples();
-    loopActive = false;
-    pendingSteps = 0;
-    if (gen === generation) {
-      running = false;
-      state();
+    if (activeLoop === id) {
+      flushSamples();
+      activeLoop = 0;
+      pendingSteps = 0;
+      if (gen === generation) {
+        running = false;
+        state();
+      }
     }
   }
 }
@@ -355,8 +362,11 @@ async function recover(reason: string): Promise<void> {
   } finally {
     recovering = null;
   }
-  // A run in progress carries on: its loop waits for this recovery; restart it only if it had ended.
-  if (running && engine && !loopActive) void loop();
+  // A run in progress carries on in a fresh loop; the old one (maybe still stuck on the dead device) is orphaned.
+  if (running && engine) {
+    activeLoop = 0;
+    void loop();
+  }
   state();
 }
 
@@ -376,7 +386,7 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
     running = false;
     pendingSteps = 0;
     // With a loop in progress, "paused" is reported when it has stopped and sent its last frame.
-    if (!loopActive) state();
+    if (!activeLoop) state();
     return;
   }
   queue = queue.then(() => handle(msg));
