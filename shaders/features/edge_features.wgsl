@@ -4,6 +4,10 @@
 // BOO_l = sqrt(max(Σ_m (mean over the row's slots of Y_lm/√(2l+1))², 1e-6)), self slot included.
 // The SH table also serves the input block and the LAE angle kernel (Ŷ_l = Y_l/√(2l+1)).
 
+// false: the RBF table is not materialised (a consumer evaluates exp(coeff·(d − μ_i)²) from
+// slot_geom itself; N·K·rbf_size floats get large for 512 RBFs).
+override WRITE_RBF: bool = true;
+
 @group(0) @binding(1) var<storage, read> slot_meta: array<vec4i>;
 @group(0) @binding(2) var<storage, read> slot_geom: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> rbf: array<f32>;      // (N·K)×rbf_size
@@ -20,14 +24,16 @@ fn edge_features(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
   let R = params.rbf_size;
   let S = params.sh_size;
   if (slot_meta[s].x < 0) {
-    for (var i = 0u; i < R; i++) { rbf[s * R + i] = 0.0; }
+    if (WRITE_RBF) { for (var i = 0u; i < R; i++) { rbf[s * R + i] = 0.0; } }
     for (var c = 0u; c < S; c++) { sh[s * S + c] = 0.0; }
     return;
   }
   let g = slot_geom[s];
-  for (var i = 0u; i < R; i++) {
-    let t = g.w - rbf_center(i);
-    rbf[s * R + i] = exp(params.rbf_coeff * t * t);
+  if (WRITE_RBF) {
+    for (var i = 0u; i < R; i++) {
+      let t = g.w - rbf_center(i);
+      rbf[s * R + i] = exp(params.rbf_coeff * t * t);
+    }
   }
   let u = select(vec3f(0.0), g.xyz / g.w, g.w > 0.0);
   sh_eval(u, params.sh_lmax);

@@ -13,7 +13,10 @@
 @group(0) @binding(6) var<storage, read> slot_geom: array<vec4f>;
 @group(0) @binding(7) var<storage, read> slot_env: array<vec4f>;
 @group(0) @binding(8) var<storage, read> grad_bias: array<f32>;     // N·K
-@group(0) @binding(9) var<storage, read> grad_rbf: array<f32>;      // (N·K)×rbf_size
+@group(0) @binding(9) var<storage, read> grad_rbf: array<f32>;      // (N·K)×rbf_size, or N·K ∂E/∂d with GRAD_IS_DIST
+
+// true: the upstream gave ∂E/∂d per slot (its RBF backward fused) instead of ∂E/∂RBF.
+override GRAD_IS_DIST: bool = false;
 @group(0) @binding(10) var<storage, read> grad_sh_in: array<f32>;
 @group(0) @binding(11) var<storage, read_write> slot_grad: array<vec4f>;
 @group(0) @binding(12) var<storage, read_write> slot_gunit: array<vec4f>;
@@ -64,9 +67,13 @@ fn slot_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
   }
   let R = params.rbf_size;
   var gd = gx * env.w / params.cutoff;
-  for (var i = 0u; i < R; i++) {
-    let t = g.w - rbf_center(i);
-    gd += grad_rbf[s * R + i] * 2.0 * params.rbf_coeff * t * exp(params.rbf_coeff * t * t);
+  if (GRAD_IS_DIST) {
+    gd += grad_rbf[s];
+  } else {
+    for (var i = 0u; i < R; i++) {
+      let t = g.w - rbf_center(i);
+      gd += grad_rbf[s * R + i] * 2.0 * params.rbf_coeff * t * exp(params.rbf_coeff * t * t);
+    }
   }
   let S = params.sh_size;
   for (var c = 0u; c < S; c++) { sh_gin[c] = grad_sh_in[s * S + c]; }

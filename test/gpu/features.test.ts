@@ -38,12 +38,14 @@ describe('slot feature kernels vs float64 CPU features', () => {
       await rec.submit();
       const rec2 = rt.recorder('features-test');
       const f = recordEdgeFeatures(rt, rec2, gg, c.arch);
-      for (const b of [f.rbf, f.sh, f.boo, f.booCache]) rt.device.queue.writeBuffer(b, 0, new Float32Array(b.size / 4).fill(NaN));
+      expect(f.rbf).not.toBeNull();
+      const rbfBuf = f.rbf!;
+      for (const b of [rbfBuf, f.sh, f.boo, f.booCache]) rt.device.queue.writeBuffer(b, 0, new Float32Array(b.size / 4).fill(NaN));
       await rec2.submit();
       expect(f.shSize).toBe(cf.shSize);
 
       const R = f.rbfSize, S = f.shSize, L1 = c.arch.boo_lmax + 1;
-      const rbf = await rt.read(f.rbf, n * K * R);
+      const rbf = await rt.read(rbfBuf, n * K * R);
       const sh = await rt.read(f.sh, n * K * S);
       const boo = await rt.read(f.boo, n * L1);
       let rbfErr = 0, shErr = 0, booErr = 0;

@@ -22,8 +22,10 @@ function poison(b: GPUBuffer): void {
 
 describe('geometry backward kernels vs float64 CPU backward', () => {
   [...graphCases(), ...goldenGraphCases()].forEach((c, ci) => {
-    for (const withExtra of ci === 1 ? [false, true] : [false]) {
-      it(`${c.name}${withExtra ? ', plus per-atom extra gradients' : ''}`, async () => {
+    const variants = ci === 1 ? [{ extra: true, dist: false }, { extra: false, dist: false }]
+      : ci === 3 ? [{ extra: false, dist: false }, { extra: false, dist: true }] : [{ extra: false, dist: false }];
+    for (const { extra: withExtra, dist: fusedRbf } of variants) {
+      it(`${c.name}${withExtra ? ', plus per-atom extra gradients' : ''}${fusedRbf ? ', ∂E/∂d given instead of ∂E/∂RBF (no RBF table)' : ''}`, async () => {
         const { rt } = g;
         const arch = c.arch;
         const cg = cpuGraph(c);
@@ -72,25 +74,28 @@ describe('geometry backward kernels vs float64 CPU backward', () => {
         const slot = (a: number, r: number) => a * K + r;
         const gBiasS = new Float64Array(n * K).fill(NaN);
         const gRbfS = new Float64Array(n * K * R).fill(NaN);
+        const gDistS = new Float64Array(n * K).fill(NaN);
         const gShS = new Float64Array(n * K * S).fill(NaN);
         for (let a = 0; a < n; a++)
           for (let e = cg.edgeRowStart[a]; e < cg.edgeRowStart[a + 1]; e++) {
             const s = slot(a, e - cg.edgeRowStart[a]);
             gBiasS[s] = gBiasE[e];
             gRbfS.set(gRbfE.subarray(e * R, e * R + R), s * R);
+            gDistS[s] = gradDist[e];
             gShS.set(gShE.subarray(e * S, e * S + S), s * S);
           }
 
         const gg = planGraph(rt, arch, n, c.gpuCell, K);
         const rec = rt.recorder('backward-test');
         recordGraphBuild(rt, rec, gg, upload(rt, 'test.positions', c.positions));
-        const f = recordEdgeFeatures(rt, rec, gg, arch);
+        const f = recordEdgeFeatures(rt, rec, gg, arch, { rbf: !fusedRbf });
+        if (fusedRbf) expect(f.rbf).toBeNull();
         await rec.submit();
         for (const b of ['features.slotGrad', 'features.slotGunit', 'graph.candGdisp', 'graph.gradPositions', 'graph.strainPart', 'graph.strain'])
           poison(rt.buffer(b, 16));
         const rec2 = rt.recorder('backward-test');
         const { slotGrad, slotGunit } = recordFeaturesBackward(rt, rec2, gg, f, {
-          gradBias: upload(rt, 'test.gBias', gBiasS), gradRbf: upload(rt, 'test.gRbf', gRbfS),
+          gradBias: upload(rt, 'test.gBias', gBiasS), gradRbf: upload(rt, 'test.gRbf', fusedRbf ? gDistS : gRbfS), gradIsDistance: fusedRbf,
           gradSh: upload(rt, 'test.gSh', gShS), gradBoo: upload(rt, 'test.gBoo', gBoo),
         });
         const out = recordGraphBackward(rt, rec2, gg, { slotGrad, slotGunit, extra: withExtra ? upload(rt, 'test.extra', extra) : undefined });
@@ -99,14 +104,14 @@ describe('geometry backward kernels vs float64 CPU backward', () => {
         const gotPos = await rt.read(out.gradPositions, 3 * n);
         const gotStrain = await rt.read(out.strain, 9);
         const ePos = relErr(gotPos, wantPos), eStrain = relErr(gotStrain, wantStrain);
-        console.log(`${c.name}${withExtra ? ' +extra' : ''}: ‖Δ∂E/∂pos‖/‖∂E/∂pos‖ ${ePos.toExponential(2)}, strain ${eStrain.toExponential(2)}`);
+        console.log(`${c.name}${withExtra ? ' +extra' : ''}${fusedRbf ? ' ∂E/∂d' : ''}: ‖Δ∂E/∂pos‖/‖∂E/∂pos‖ ${ePos.toExponential(2)}, strain ${eStrain.toExponential(2)}`);
         expect(ePos).toBeLessThan(1e-5);
         expect(eStrain).toBeLessThan(1e-5);
 
         // deterministic: a second run gives identical bits
         const rec3 = rt.recorder('backward-test');
         const again = recordFeaturesBackward(rt, rec3, gg, f, {
-          gradBias: upload(rt, 'test.gBias', gBiasS), gradRbf: upload(rt, 'test.gRbf', gRbfS),
+          gradBias: upload(rt, 'test.gBias', gBiasS), gradRbf: upload(rt, 'test.gRbf', fusedRbf ? gDistS : gRbfS), gradIsDistance: fusedRbf,
           gradSh: upload(rt, 'test.gSh', gShS), gradBoo: upload(rt, 'test.gBoo', gBoo),
         });
         recordGraphBackward(rt, rec3, gg, { ...again, extra: withExtra ? upload(rt, 'test.extra', extra) : undefined });

@@ -33,8 +33,8 @@ export interface GpuFeatures {
   shSize: number;
   rbfSize: number;
   booLmax: number;
-  /** (N·K)×rbf_size. */
-  rbf: GPUBuffer;
+  /** (N·K)×rbf_size; null when not materialised (options.rbf = false). */
+  rbf: GPUBuffer | null;
   /** (N·K)×shSize, Y_lm of the slot direction (self-loop (1, 0, …), empty slots 0). */
   sh: GPUBuffer;
   /** N×(boo_lmax+1). */
@@ -57,20 +57,38 @@ export function featureParams(g: GpuGraph, arch: FeatureSettings): Record<string
 
 const groups = (n: number) => Math.ceil(n / WG);
 
+/** Bytes of the pooled feature buffers (forward and backward) for N atoms and K slots per row. */
+export function featureBytes(numAtoms: number, slots: number, arch: FeatureSettings): Record<string, number> {
+  const lmax = featureShDegree(arch as ArchitectureConfig);
+  const S = numAtoms * slots, L = arch.boo_lmax;
+  return {
+    rbf: S * arch.rbf_size * 4, // only when materialised (recordEdgeFeatures options.rbf)
+    sh: S * (lmax + 1) ** 2 * 4,
+    boo: numAtoms * (L + 1) * 4, booCache: numAtoms * ((L + 1) ** 2 + L + 1) * 4,
+    slotGrad: S * 16, slotGunit: S * 16,
+  };
+}
+
 /** Queue RBF + SH per slot and BOO per atom (after recordGraphBuild). */
-export function recordEdgeFeatures(rt: GpuRuntime, rec: Recorder, g: GpuGraph, arch: FeatureSettings): GpuFeatures {
+export function recordEdgeFeatures(
+  rt: GpuRuntime, rec: Recorder, g: GpuGraph, arch: FeatureSettings, options: { rbf?: boolean } = {},
+): GpuFeatures {
+  const writeRbf = options.rbf ?? true;
   const p = featureParams(g, arch);
   const S = g.numAtoms * g.slots;
   const L = arch.boo_lmax;
+  const bytes = featureBytes(g.numAtoms, g.slots, arch);
   const f: GpuFeatures = {
     lmax: p.sh_lmax, shSize: p.sh_size, rbfSize: arch.rbf_size, booLmax: L, params: p,
-    rbf: rt.buffer('features.rbf', S * arch.rbf_size * 4),
-    sh: rt.buffer('features.sh', S * p.sh_size * 4),
-    boo: rt.buffer('features.boo', g.numAtoms * (L + 1) * 4),
-    booCache: rt.buffer('features.booCache', g.numAtoms * ((L + 1) ** 2 + L + 1) * 4),
+    rbf: writeRbf ? rt.buffer('features.rbf', bytes.rbf) : null,
+    sh: rt.buffer('features.sh', bytes.sh),
+    boo: rt.buffer('features.boo', bytes.boo),
+    booCache: rt.buffer('features.booCache', bytes.booCache),
   };
-  const k = (entryPoint: string) => rt.kernel({ label: 'features.forward', code: code.forward, entryPoint });
-  rec.dispatch(k('edge_features'), { slot_meta: g.slotMeta, slot_geom: g.slotGeom, rbf: f.rbf, sh: f.sh }, p, groups(S));
+  const k = (entryPoint: string, constants?: Record<string, number>) =>
+    rt.kernel({ label: 'features.forward', code: code.forward, entryPoint, constants });
+  rec.dispatch(k('edge_features', { WRITE_RBF: writeRbf ? 1 : 0 }),
+    { slot_meta: g.slotMeta, slot_geom: g.slotGeom, rbf: f.rbf ?? rt.buffer('dummy', 16), sh: f.sh }, p, groups(S));
   rec.dispatch(k('boo_features'), { counts: g.counts, sh_in: f.sh, boo: f.boo, boo_cache: f.booCache }, p, groups(g.numAtoms));
   return f;
 }
@@ -78,8 +96,9 @@ export function recordEdgeFeatures(rt: GpuRuntime, rec: Recorder, g: GpuGraph, a
 export interface FeatureGradients {
   /** ∂E/∂(key bias) per slot (N·K), src layout (the dst attention's share mapped through rev). */
   gradBias: GPUBuffer;
-  /** ∂E/∂RBF per slot, (N·K)×rbf_size. */
+  /** ∂E/∂RBF per slot, (N·K)×rbf_size; or, with gradIsDistance, ∂E/∂d per slot (N·K). */
   gradRbf: GPUBuffer;
+  gradIsDistance?: boolean;
   /** ∂E/∂Y per slot, (N·K)×shSize; the BOO share is ADDED IN PLACE. */
   gradSh: GPUBuffer;
   /** ∂E/∂BOO per atom, N×(boo_lmax+1). */
@@ -92,13 +111,14 @@ export function recordFeaturesBackward(
 ): { slotGrad: GPUBuffer; slotGunit: GPUBuffer } {
   const S = g.numAtoms * g.slots;
   const p = f.params;
-  const slotGrad = rt.buffer('features.slotGrad', S * 16);
+  const slotGrad = rt.buffer('features.slotGrad', S * 16);   // = featureBytes().slotGrad
   const slotGunit = rt.buffer('features.slotGunit', S * 16);
-  const k = (entryPoint: string) => rt.kernel({ label: 'features.backward', code: code.backward, entryPoint });
+  const k = (entryPoint: string, constants?: Record<string, number>) =>
+    rt.kernel({ label: 'features.backward', code: code.backward, entryPoint, constants });
   rec.dispatch(k('boo_backward'), {
     slot_meta: g.slotMeta, counts: g.counts, grad_boo: grads.gradBoo, boo_cache: f.booCache, grad_sh: grads.gradSh,
   }, p, groups(S));
-  rec.dispatch(k('slot_backward'), {
+  rec.dispatch(k('slot_backward', { GRAD_IS_DIST: grads.gradIsDistance ? 1 : 0 }), {
     slot_meta: g.slotMeta, slot_geom: g.slotGeom, slot_env: g.slotEnv, grad_bias: grads.gradBias, grad_rbf: grads.gradRbf,
     grad_sh_in: grads.gradSh, slot_grad: slotGrad, slot_gunit: slotGunit,
   }, p, groups(S));

@@ -75,6 +75,8 @@ export interface GpuGraph {
   search: NeighborSearch;
   /** Cells the grid may use (the cell-list buffers are sized for it). */
   maxCells: number;
+  /** Pooled buffer sizes, bytes, by name (GraphLayout.bytes). */
+  bytes: Record<string, number>;
   /** Image translations T_m, M×vec4 (xyz used). */
   images: GPUBuffer;
   /** Positions wrapped into the cell, N×3. */
@@ -121,15 +123,18 @@ function invert3(m: ArrayLike<number>): Float64Array {
   ]);
 }
 
-/**
- * Size (or grow) the graph buffers for `numAtoms` atoms in `cell` and upload the image
- * translations. `slotBudget` is K, the slots per row: at least the largest edge count of
- * any row (readGraphStatus tells it; safeSlotBudget never overflows).
- */
-export function planGraph(
-  rt: GpuRuntime, arch: GraphSettings, numAtoms: number, cell: GpuCellInput, slotBudget: number = safeSlotBudget(arch),
+/** Everything about a graph's sizes and parameters that needs no device (see planGraph). */
+export interface GraphLayout {
+  numAtoms: number; kc: number; slots: number; numImages: number; imageShifts: Int32Array;
+  imageTranslations: Float32Array; params: Record<string, number | number[]>; search: NeighborSearch; maxCells: number;
+  /** Bytes of every pooled buffer the graph build and its backward use, by name. */
+  bytes: Record<string, number>;
+}
+
+export function graphLayout(
+  arch: GraphSettings, numAtoms: number, cell: GpuCellInput, slotBudget: number = safeSlotBudget(arch),
   search: NeighborSearch = 'cells',
-): GpuGraph {
+): GraphLayout {
   if (!arch.knn_soft) throw new Error('only the soft bi-kNN graph (knn_soft: true) is implemented');
   if (!(numAtoms > 0)) throw new RangeError(`the graph needs at least one atom (got ${numAtoms})`);
   const K = Math.floor(slotBudget);
@@ -170,7 +175,13 @@ export function planGraph(
     reachCells[k] = gridN[k] > 1 ? 1 : Math.max(1, Math.ceil(slack / width[k]));
     periodicCells *= gridN[k];
   }
-  const budget = Math.max(periodicCells, 2 * numAtoms + 27);
+  // Memory stays linear in N: a dilute periodic box gets coarser cells (still ≥ reach wide).
+  const budget = 2 * numAtoms + 27;
+  while (periodicCells > budget) {
+    const k = [0, 1, 2].reduce((best, i) => (gridN[i] > gridN[best] ? i : best), 0);
+    gridN[k] = Math.max(1, Math.floor(gridN[k] / 2));
+    periodicCells = gridN[0] * gridN[1] * gridN[2];
+  }
   const cap = openAxes ? Math.max(1, Math.floor((budget / periodicCells) ** (1 / openAxes) + 1e-9)) : 1;
   for (let k = 0; k < 3; k++) if (!isPeriodic[k]) gridN[k] = cap;
   const maxCells = periodicCells * cap ** openAxes;
@@ -183,29 +194,39 @@ export function planGraph(
     lat0: row(0), lat1: row(1), lat2: row(2), rec0: col(0), rec1: col(1), rec2: col(2),
   };
   const C = numAtoms * kc, S = numAtoms * K;
-  const b = (name: string, bytes: number) => rt.buffer(`graph.${name}`, bytes);
+  const bytes: Record<string, number> = {
+    images: T.byteLength, positions: numAtoms * 12,
+    candMeta: C * 8, candGeom: C * 16, candRank: C * 4, candEnv: C * 16, candRev: C * 4, candSlot: C * 4,
+    counts: numAtoms * 16,
+    slotMeta: S * 16, slotGeom: S * 16, slotEnv: S * 16, slotBias: S * 4,
+    status: 32, inverse: (numAtoms + 1 + C) * 4, inverseWork: 2 * numAtoms * 4,
+    grid: 64, atomCell: numAtoms * 4, cellWork: 2 * maxCells * 4, cellIndex: (maxCells + 1 + numAtoms) * 4,
+    // backward
+    candGdisp: C * 16, gradPositions: numAtoms * 12, strainPart: numAtoms * 36, strain: 36,
+  };
+  return { numAtoms, kc, slots: K, numImages: M, imageShifts, imageTranslations: T, params, search, maxCells, bytes };
+}
+
+/**
+ * Size (or grow) the graph buffers for `numAtoms` atoms in `cell` and upload the image
+ * translations. `slotBudget` is K, the slots per row: at least the largest edge count of
+ * any row (readGraphStatus tells it; safeSlotBudget never overflows).
+ */
+export function planGraph(
+  rt: GpuRuntime, arch: GraphSettings, numAtoms: number, cell: GpuCellInput, slotBudget: number = safeSlotBudget(arch),
+  search: NeighborSearch = 'cells',
+): GpuGraph {
+  const L = graphLayout(arch, numAtoms, cell, slotBudget, search);
+  const b = (name: string) => rt.buffer(`graph.${name}`, L.bytes[name]);
   return {
-    numAtoms, kc, slots: K, numImages: M, imageShifts, params, search, maxCells,
-    images: rt.upload('graph.images', T),
-    positions: b('positions', numAtoms * 12),
-    candMeta: b('candMeta', C * 8),
-    candGeom: b('candGeom', C * 16),
-    candRank: b('candRank', C * 4),
-    candEnv: b('candEnv', C * 16),
-    candRev: b('candRev', C * 4),
-    candSlot: b('candSlot', C * 4),
-    counts: b('counts', numAtoms * 16),
-    slotMeta: b('slotMeta', S * 16),
-    slotGeom: b('slotGeom', S * 16),
-    slotEnv: b('slotEnv', S * 16),
-    slotBias: b('slotBias', S * 4),
-    status: b('status', 32),
-    inverse: b('inverse', (numAtoms + 1 + C) * 4),
-    inverseWork: b('inverseWork', 2 * numAtoms * 4),
-    grid: b('grid', 64),
-    atomCell: b('atomCell', numAtoms * 4),
-    cellWork: b('cellWork', 2 * maxCells * 4),
-    cellIndex: b('cellIndex', (maxCells + 1 + numAtoms) * 4),
+    numAtoms, kc: L.kc, slots: L.slots, numImages: L.numImages, imageShifts: L.imageShifts, params: L.params,
+    search, maxCells: L.maxCells, bytes: L.bytes,
+    images: rt.upload('graph.images', L.imageTranslations),
+    positions: b('positions'), candMeta: b('candMeta'), candGeom: b('candGeom'), candRank: b('candRank'),
+    candEnv: b('candEnv'), candRev: b('candRev'), candSlot: b('candSlot'), counts: b('counts'),
+    slotMeta: b('slotMeta'), slotGeom: b('slotGeom'), slotEnv: b('slotEnv'), slotBias: b('slotBias'),
+    status: b('status'), inverse: b('inverse'), inverseWork: b('inverseWork'),
+    grid: b('grid'), atomCell: b('atomCell'), cellWork: b('cellWork'), cellIndex: b('cellIndex'),
   };
 }
 
@@ -294,10 +315,10 @@ export function recordGraphBackward(
 ): GraphGradients {
   const n = g.numAtoms, C = n * g.kc;
   const p = g.params;
-  const candGdisp = rt.buffer('graph.candGdisp', C * 16);
-  const gradPositions = rt.buffer('graph.gradPositions', n * 12);
-  const strainPart = rt.buffer('graph.strainPart', n * 36);
-  const strain = rt.buffer('graph.strain', 36);
+  const candGdisp = rt.buffer('graph.candGdisp', g.bytes.candGdisp);
+  const gradPositions = rt.buffer('graph.gradPositions', g.bytes.gradPositions);
+  const strainPart = rt.buffer('graph.strainPart', g.bytes.strainPart);
+  const strain = rt.buffer('graph.strain', g.bytes.strain);
   const kernel = (entryPoint: string, constants?: Record<string, number>) =>
     rt.kernel({ label: 'graph.backward', code: code.backward, entryPoint, constants });
   rec.dispatch(kernel('candidate_grad'), {
