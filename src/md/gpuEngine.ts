@@ -19,8 +19,10 @@ import {
   type Sample,
 } from './types';
 
-/** Bytes of the Control struct in common.wgsl (64 words). */
+/** Bytes of the Control struct in common.wgsl (60 words used, padded to 64). */
 export const CONTROL_BYTES = 256;
+/** Word offsets of Control fields the host reads or initialises (see common.wgsl). */
+const CTL = { step: 0, mcAttempts: 1, mcAccepted: 2, fireDt: 10, fireAlpha: 11, mcVolumeScale: 12, xi: 44, vxi: 52 } as const;
 const PARAMS_BYTES = 80;
 const WATCH_BYTES = 16;
 /** Steps recorded per submission, and submissions allowed in flight before the host waits. */
@@ -116,8 +118,8 @@ export class GpuMdEngine implements MdEngine {
       q.writeBuffer(b.box, 0, boxData(sys.cell, sys.pbc));
       const ctl = new ArrayBuffer(CONTROL_BYTES);
       const cf = new Float32Array(ctl);
-      cf[10] = s.dt; cf[11] = 0.1; // FIRE time step and mixing
-      cf[12] = 0.01 * (boxData(sys.cell, sys.pbc)[9]); // barostat volume step
+      cf[CTL.fireDt] = s.dt; cf[CTL.fireAlpha] = 0.1;
+      cf[CTL.mcVolumeScale] = 0.01 * boxData(sys.cell, sys.pbc)[9]; // first trial volume step: 1 % of V
       q.writeBuffer(b.ctl, 0, new Uint8Array(ctl));
     }
     await this.buildKernels();
@@ -280,14 +282,14 @@ export class GpuMdEngine implements MdEngine {
     let thermostatEnergy = heat;
     if (s.ensemble === 'nvt-nhc') {
       const nf = degreesOfFreedom(s.ensemble, n), kT = KB * s.temperature, m = s.nhcLength;
-      const st = { xi: Float64Array.from(ctlF.subarray(44, 44 + m)), vxi: Float64Array.from(ctlF.subarray(52, 52 + m)) };
+      const st = { xi: Float64Array.from(ctlF.subarray(CTL.xi, CTL.xi + m)), vxi: Float64Array.from(ctlF.subarray(CTL.vxi, CTL.vxi + m)) };
       thermostatEnergy = nhcEnergy(st, nf, kT, nhcMasses(nf, kT, s.tauT, m));
     }
     return {
-      step: ctlU[0], time: ctlU[0] * s.dt, epot: out[0], ekin, thermostatEnergy,
+      step: ctlU[CTL.step], time: ctlU[CTL.step] * s.dt, epot: out[0], ekin, thermostatEnergy,
       virial: out[10] === 1 ? Float64Array.from(out.subarray(1, 10)) : null,
       cell: this.system.cell ? Float64Array.from(box.subarray(0, 9)) : null, volume: box[9],
-      positions, velocities, forces, barostatAttempts: ctlU[1], barostatAccepted: ctlU[2],
+      positions, velocities, forces, barostatAttempts: ctlU[CTL.mcAttempts], barostatAccepted: ctlU[CTL.mcAccepted],
       fault: watch[0] > 0 ? { step: watch[1] + 1, atom: watch[2] } : null,
     };
   }
