@@ -27,6 +27,7 @@ struct Params {
   cell_frac: vec3f,   // smallest cell edge in fractional units, reach/(perpendicular width)
   reach_cells: vec3u, // periodic axis: neighbouring cells to scan either side
   max_cells: u32,
+  permute_width: u32, // slot_permute.wgsl: floats per slot
 }
 
 @group(0) @binding(0) var<uniform> params: Params;

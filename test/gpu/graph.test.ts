@@ -3,7 +3,7 @@
 // cell and a dense cluster where truncation is active. Outputs are poisoned with NaN first.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { envelopeBias, type NeighborGraph } from '../../src/cpu/graph';
-import { checkGraphStatus, planGraph, type NeighborSearch, readGraphStatus, recordGraphBuild, SlotBudgetError, type GpuGraph } from '../../src/gpu/ops/graph';
+import { checkGraphStatus, planGraph, recordSlotPermute, type NeighborSearch, readGraphStatus, recordGraphBuild, SlotBudgetError, type GpuGraph } from '../../src/gpu/ops/graph';
 import { OverlappingAtomsError } from '../../src/cpu/graph';
 import { setupGpu, teardownGpu, upload, type TestGpu } from './helpers';
 import { cellListCases, cpuGraph, goldenGraphCases, graphCases, maxEdgesPerRow, type GraphCase } from './graphSystems';
@@ -117,6 +117,29 @@ describe('neighbor graph kernels vs float64 CPU graph', () => {
       expect(xErr).toBeLessThan(1e-5);
       expect(wErr).toBeLessThan(1e-5);
       expect(biasErr).toBeLessThan(1);
+
+      // the reverse map is an involution; permuting a per-slot table twice gives it back
+      for (let s = 0; s < n * K; s++) if (meta[4 * s] >= 0) expect(meta[4 * meta[4 * s + 3] + 3]).toBe(s);
+      const W = 3;
+      const table = Float32Array.from({ length: n * K * W }, (_, i) => (i % 97) - 40.5);
+      const once = g.rt.buffer('test.permuted', n * K * W * 4), twice = g.rt.buffer('test.permuted2', n * K * W * 4);
+      poison([once, twice]);
+      const rp = g.rt.recorder('permute-test');
+      recordSlotPermute(g.rt, rp, gg, { input: g.rt.upload('test.table', table), output: once, width: W });
+      recordSlotPermute(g.rt, rp, gg, { input: once, output: twice, width: W });
+      await rp.submit();
+      const p1 = await readF32(once, n * K * W), p2 = await readF32(twice, n * K * W);
+      for (let s = 0; s < n * K; s++)
+        for (let q = 0; q < W; q++) {
+          const valid = meta[4 * s] >= 0;
+          expect(p1[s * W + q]).toBe(valid ? table[meta[4 * s + 3] * W + q] : 0);
+          expect(p2[s * W + q]).toBe(valid ? table[s * W + q] : 0);
+        }
+
+      // deterministic: a second build gives the same bits
+      await build(c, K, search);
+      expect(Array.from(await readI32(gg.slotMeta, 4 * n * K))).toEqual(Array.from(meta));
+      expect(Array.from(await readF32(gg.slotEnv, 4 * n * K))).toEqual(Array.from(env));
 
       // by-neighbor index: every kept candidate once, grouped by neighbor, ascending
       const C = n * gg.kc;

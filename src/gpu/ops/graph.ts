@@ -16,6 +16,7 @@ import envelopeWgsl from '../../../shaders/graph/envelope.wgsl?raw';
 import inverseIndexWgsl from '../../../shaders/graph/inverse_index.wgsl?raw';
 import graphBackwardWgsl from '../../../shaders/graph/graph_backward.wgsl?raw';
 import cellListWgsl from '../../../shaders/graph/cell_list.wgsl?raw';
+import slotPermuteWgsl from '../../../shaders/graph/slot_permute.wgsl?raw';
 import type { ArchitectureConfig } from '../../model/config';
 import { cellVolume, enumerateImages, imageRepeats, OverlappingAtomsError } from '../../cpu/graph';
 import type { GpuRuntime, Recorder } from '../runtime';
@@ -24,6 +25,7 @@ const WG = 64;
 const code = {
   candidates: `${commonWgsl}\n${candidatesWgsl}`,
   cells: `${commonWgsl}\n${cellListWgsl}`,
+  permute: `${commonWgsl}\n${slotPermuteWgsl}`,
   envelope: `${commonWgsl}\n${envelopeWgsl}`,
   inverse: `${commonWgsl}\n${inverseIndexWgsl}`,
   backward: `${commonWgsl}\n${graphBackwardWgsl}`,
@@ -332,6 +334,19 @@ export function recordGraphBackward(
   rec.dispatch(kernel('atom_grad', { HAS_EXTRA: extra ? 1 : 0 }), atomBindings, p, groups(n));
   rec.dispatch(kernel('strain_reduce'), { strain_part_in: strainPart, strain }, p, 1);
   return { gradPositions, strain };
+}
+
+/**
+ * out[s] = input[rev(s)] for every slot s, `width` floats per slot (0 on empty slots): src →
+ * dst layout and back (rev is an involution), and the backward of either direction.
+ */
+export function recordSlotPermute(
+  rt: GpuRuntime, rec: Recorder, g: GpuGraph, a: { input: GPUBuffer; output: GPUBuffer; width: number },
+): void {
+  if (a.input === a.output) throw new Error('recordSlotPermute: input and output must be different buffers');
+  const k = rt.kernel({ label: 'graph.permute', code: code.permute, entryPoint: 'permute_slots' });
+  rec.dispatch(k, { slot_meta: g.slotMeta, src: a.input, dst: a.output }, { ...g.params, permute_width: a.width },
+    groups(g.numAtoms * g.slots * a.width));
 }
 
 /** Volume |det cell| for turning the strain sum into stress: σ = E_scale·sym(strain)/V. */
