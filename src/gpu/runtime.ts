@@ -7,7 +7,7 @@ import {
   type ShaderDataDefinitions,
   type VariableDefinition,
 } from 'webgpu-utils';
-import { DeviceLimitError, GpuValidationError } from './errors';
+import { DeviceLimitError, DeviceLostError, GpuValidationError } from './errors';
 
 export interface KernelSource {
   /** Shown in validation errors and GPU debuggers. */
@@ -61,10 +61,17 @@ export class GpuRuntime {
       const err = (ev as GPUUncapturedErrorEvent).error;
       this.errors.push(new GpuValidationError(errorKind(err), 'a submitted step', err.message));
     });
+    void device.lost.then((info) => {
+      this.lostError = new DeviceLostError(info.reason ?? 'unknown', info.reason === 'destroyed', info.message);
+    });
   }
 
-  /** Throw the oldest unreported device error, if any. */
+  /** Set once the device is lost: every later submit or read throws it. */
+  private lostError: DeviceLostError | null = null;
+
+  /** Throw DeviceLostError after a loss, else the oldest unreported device error, if any. */
   throwIfErrors(): void {
+    if (this.lostError) throw this.lostError;
     const e = this.errors.shift();
     if (e) {
       this.errors.length = 0;
@@ -157,7 +164,14 @@ export class GpuRuntime {
     const enc = this.device.createCommandEncoder();
     enc.copyBufferToBuffer(buffer, offsetWords * f32, staging, 0, bytes);
     this.device.queue.submit([enc.finish()]);
-    await staging.mapAsync(GPUMapMode.READ);
+    try {
+      await staging.mapAsync(GPUMapMode.READ);
+    } catch (e) {
+      // A lost device rejects the map; report the loss, not the map failure.
+      await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 0))]);
+      this.throwIfErrors();
+      throw e;
+    }
     const out = new Float32Array(staging.getMappedRange().slice(0));
     staging.unmap();
     staging.destroy();

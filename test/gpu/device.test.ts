@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { acquireDevice } from '../../src/gpu/device';
-import { DeviceLimitError, GpuValidationError } from '../../src/gpu/errors';
+import { DeviceLimitError, DeviceLostError, GpuValidationError } from '../../src/gpu/errors';
 import { foldGrid, GpuRuntime } from '../../src/gpu/runtime';
 
 describe('device acquisition and runtime errors', () => {
@@ -69,5 +69,21 @@ describe('per-kernel limits', () => {
     expect((err as Error).message).toMatch(/maxStorageBuffersPerShaderStage.*too-wide:main/);
     rt.destroy();
     ctx.destroy();
+  });
+});
+
+describe('device loss', () => {
+  it('after the device is lost, submit and read throw DeviceLostError (intentional for destroy())', async () => {
+    const ctx = await acquireDevice();
+    const rt = new GpuRuntime(ctx.device);
+    const buf = rt.buffer('x', 16);
+    ctx.destroy();
+    await ctx.lost;
+    await new Promise((r) => setTimeout(r, 0));
+    const rec = rt.recorder();
+    expect(() => rec.submit()).toThrow(DeviceLostError);
+    const err = await rt.read(buf, 1).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DeviceLostError);
+    expect((err as DeviceLostError).intentional).toBe(true);
   });
 });
