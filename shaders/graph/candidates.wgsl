@@ -48,16 +48,23 @@ struct RowState {
   overlap: u32,   // lowest overlapping atom + 1, 0: none
 }
 
-/** (d, b, m) orders before (d', b', m'): distance, then atom, then image (the CPU's stable sort). */
-fn before(d: f32, b: i32, m: i32, g: vec4f, cm: vec2i) -> bool {
+// The row's sorted list lives in private memory while scanning (much cheaper than shifting
+// entries in storage); planGraph keeps knn_candidates ≤ KC_CAP.
+const KC_CAP: u32 = 64u;
+var<private> row_geom: array<vec4f, KC_CAP>;   // (disp, distance)
+var<private> row_meta: array<vec2i, KC_CAP>;   // (neighbor, image)
+
+/** (d, b, m) orders before entry i: distance, then atom, then image (the CPU's stable sort). */
+fn before(d: f32, b: i32, m: i32, i: u32) -> bool {
+  let g = row_geom[i];
   if (d != g.w) { return d < g.w; }
+  let cm = row_meta[i];
   if (b != cm.x) { return b < cm.x; }
   return m < cm.y;
 }
 
 /** Offer image m of atom b to row a's candidate list (kept sorted, at most kc long). */
 fn scan_image(a: u32, pa: vec3f, b: u32, m: u32, st: ptr<function, RowState>) {
-  let base = a * params.kc;
   // (pos_b − pos_a) + T_m: the reverse pair gives exactly the negated vector (reverse lookup relies on it)
   let dv = (vec3f(positions[3u * b], positions[3u * b + 1u], positions[3u * b + 2u]) - pa) + images[m].xyz;
   let r2 = dot(dv, dv);
@@ -73,21 +80,26 @@ fn scan_image(a: u32, pa: vec3f, b: u32, m: u32, st: ptr<function, RowState>) {
   let mi = i32(m);
   var i = (*st).count;
   if (i == params.kc) {
-    if (!before(d, bi, mi, cand_geom[base + i - 1u], cand_meta[base + i - 1u])) { return; }
+    if (!before(d, bi, mi, i - 1u)) { return; }
     i -= 1u;   // the current last one drops out
   } else {
     (*st).count += 1u;
   }
-  while (i > 0u && before(d, bi, mi, cand_geom[base + i - 1u], cand_meta[base + i - 1u])) {
-    cand_geom[base + i] = cand_geom[base + i - 1u];
-    cand_meta[base + i] = cand_meta[base + i - 1u];
+  while (i > 0u && before(d, bi, mi, i - 1u)) {
+    row_geom[i] = row_geom[i - 1u];
+    row_meta[i] = row_meta[i - 1u];
     i -= 1u;
   }
-  cand_geom[base + i] = vec4f(dv, d);
-  cand_meta[base + i] = vec2i(bi, mi);
+  row_geom[i] = vec4f(dv, d);
+  row_meta[i] = vec2i(bi, mi);
 }
 
 fn finish_row(a: u32, st: RowState) {
+  let base = a * params.kc;
+  for (var i = 0u; i < st.count; i++) {
+    cand_geom[base + i] = row_geom[i];
+    cand_meta[base + i] = row_meta[i];
+  }
   counts[4u * a] = st.count;
   counts[4u * a + 2u] = st.overlap;
   counts[4u * a + 3u] = st.within;

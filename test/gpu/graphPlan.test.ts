@@ -35,6 +35,12 @@ describe('graph + feature allocation plan', () => {
     }
   });
 
+  it('says which setting is out of range', () => {
+    expect(() => graphLayout(archWith({ knn_candidates: 65 }), 10, free)).toThrow(/knn_candidates = 65/);
+    expect(() => graphLayout(arch, 10, { vectors: [1, 0, 0, 2, 0, 0, 0, 0, 1], pbc: [true, true, true] })).toThrow(/singular/);
+    expect(() => graphLayout(arch, 10, free, 0)).toThrow(/slot budget/);
+  });
+
   it('a dilute periodic box gets coarser cells, not more of them', () => {
     const n = 100;
     const g = graphLayout(arch, n, { vectors: [1000, 0, 0, 0, 1000, 0, 0, 0, 1000], pbc: [true, true, true] });

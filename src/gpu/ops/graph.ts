@@ -22,6 +22,8 @@ import { cellVolume, enumerateImages, imageRepeats, OverlappingAtomsError } from
 import type { GpuRuntime, Recorder } from '../runtime';
 
 const WG = 64;
+/** Most candidates per row the search kernels hold (KC_CAP in shaders/graph/candidates.wgsl). */
+export const MAX_CANDIDATES = 64;
 const code = {
   candidates: `${commonWgsl}\n${candidatesWgsl}`,
   cells: `${commonWgsl}\n${cellListWgsl}`,
@@ -142,6 +144,8 @@ export function graphLayout(
   const K = Math.floor(slotBudget);
   if (!(K >= 1)) throw new RangeError(`slot budget must be ≥ 1 (got ${slotBudget})`);
   const kc = arch.knn_candidates;
+  if (!(Number.isInteger(kc) && kc >= 1 && kc <= MAX_CANDIDATES))
+    throw new RangeError(`knn_candidates = ${kc}: the WGSL neighbor search keeps 1 to ${MAX_CANDIDATES} candidates per atom (KC_CAP in shaders/graph/candidates.wgsl)`);
   const periodic = !!cell.vectors && cell.pbc.some(Boolean);
   const vectors = periodic ? Float64Array.from(cell.vectors!) : new Float64Array([1, 0, 0, 0, 1, 0, 0, 0, 1]);
   if (periodic && vectors.length !== 9) throw new RangeError(`the cell needs 9 numbers (got ${vectors.length})`);
