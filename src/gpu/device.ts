@@ -73,8 +73,18 @@ async function getGpu(dawnOptions: string[]): Promise<GPU> {
   for (const [k, v] of Object.entries(mod.globals)) {
     if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
   }
-  return mod.create(dawnOptions);
+  // One Dawn instance per process and option set, kept for the process lifetime: instances
+  // created per call and collected later crash the process at random (seen in repeated tests).
+  const key = dawnOptions.join('\n');
+  let gpu = nodeInstances.get(key);
+  if (!gpu) {
+    gpu = mod.create(dawnOptions);
+    nodeInstances.set(key, gpu);
+  }
+  return gpu;
 }
+
+const nodeInstances = new Map<string, GPU>();
 
 function describeAdapter(adapter: GPUAdapter): string {
   const info = (adapter as { info?: GPUAdapterInfo }).info;
