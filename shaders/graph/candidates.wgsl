@@ -46,6 +46,12 @@ struct RowState {
   count: u32,
   within: u32,
   overlap: u32,   // lowest overlapping atom + 1, 0: none
+  bad: bool,      // the row's own position is not finite
+}
+
+/** NaN or ±inf in any component (checked on the bits: compilers may assume x == x). */
+fn non_finite(p: vec3f) -> bool {
+  return any(((bitcast<vec3u>(p) >> vec3u(23u)) & vec3u(0xffu)) == vec3u(0xffu));
 }
 
 // The row's sorted list lives in private memory while scanning (much cheaper than shifting
@@ -101,7 +107,7 @@ fn finish_row(a: u32, st: RowState) {
     cand_meta[base + i] = row_meta[i];
   }
   counts[4u * a] = st.count;
-  counts[4u * a + 2u] = st.overlap;
+  counts[4u * a + 2u] = select(st.overlap, 0xffffffffu, st.bad);   // 0xffffffff: non-finite position
   counts[4u * a + 3u] = st.within;
 }
 
@@ -111,7 +117,7 @@ fn candidates(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
   let a = flat_id(gid, nwg);
   if (a >= params.n_atoms) { return; }
   let pa = vec3f(positions[3u * a], positions[3u * a + 1u], positions[3u * a + 2u]);
-  var st = RowState(0u, 0u, 0u);
+  var st = RowState(0u, 0u, 0u, non_finite(pa));
   for (var b = 0u; b < params.n_atoms; b++) {
     for (var m = 0u; m < params.n_images; m++) { scan_image(a, pa, b, m, &st); }
   }
@@ -134,7 +140,7 @@ fn candidates_cells(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
   let R = vec3i(grid.reach.xyz);
   let rep = vec3i(params.rep);
   let periodic = vec3<bool>((params.pbc & 1u) != 0u, (params.pbc & 2u) != 0u, (params.pbc & 4u) != 0u);
-  var st = RowState(0u, 0u, 0u);
+  var st = RowState(0u, 0u, 0u, non_finite(pa));
   for (var o0 = -R.x; o0 <= R.x; o0++) {
     let u0 = c.x + o0;
     let w0 = wrap_cell(u0, i32(n.x), periodic.x, rep.x);

@@ -110,22 +110,32 @@ fn reverse_slot(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
 
 var<workgroup> red: array<vec4u, 256>;
 var<workgroup> first_overlap: atomic<u32>;
+var<workgroup> first_bad: atomic<u32>;
 
 /**
  * One workgroup: status[0] max edges per row, [1] max kept candidates per row, [2] max
  * candidates within reach per row (before truncation), [3] lowest overlapping atom + 1
- * (0: none), [4] its partner, [5] rows whose edges overflow the K slots.
+ * (0: none), [4] its partner, [5] rows whose edges overflow the K slots, [6] lowest atom with
+ * a non-finite position + 1 (0: none).
  */
 @compute @workgroup_size(256)
 fn graph_stats(@builtin(local_invocation_id) lid: vec3u) {
   let t = lid.x;
-  if (t == 0u) { atomicStore(&first_overlap, 0xffffffffu); }
+  if (t == 0u) {
+    atomicStore(&first_overlap, 0xffffffffu);
+    atomicStore(&first_bad, 0xffffffffu);
+  }
   workgroupBarrier();
   var m = vec4u(0u);
   for (var a = t; a < params.n_atoms; a += 256u) {
     let e = counts[4u * a + 1u];
     m = vec4u(max(m.x, e), max(m.y, counts[4u * a]), max(m.z, counts[4u * a + 3u]), m.w + select(0u, 1u, e > params.k_slots));
-    if (counts[4u * a + 2u] != 0u) { atomicMin(&first_overlap, a); }
+    let ov = counts[4u * a + 2u];
+    if (ov == 0xffffffffu) {
+      atomicMin(&first_bad, a);
+    } else if (ov != 0u) {
+      atomicMin(&first_overlap, a);
+    }
   }
   red[t] = m;
   workgroupBarrier();
@@ -137,6 +147,7 @@ fn graph_stats(@builtin(local_invocation_id) lid: vec3u) {
     workgroupBarrier();
   }
   let fo = atomicLoad(&first_overlap);
+  let fb = atomicLoad(&first_bad);
   if (t == 0u) {
     status[0] = red[0].x;
     status[1] = red[0].y;
@@ -149,5 +160,6 @@ fn graph_stats(@builtin(local_invocation_id) lid: vec3u) {
       status[4] = counts[4u * fo + 2u] - 1u;
     }
     status[5] = red[0].w;
+    status[6] = select(fb + 1u, 0u, fb == 0xffffffffu);
   }
 }

@@ -56,6 +56,7 @@ describe('neighbor graph kernels vs float64 CPU graph', () => {
       expect(status.maxCandidates).toBe(maxCand);
       expect(status.overlap).toBeNull();
       expect(status.overflowRows).toBe(0);
+      expect(status.nonFiniteAtom).toBeNull();
       if (c.name.includes('truncation')) expect(status.maxWithinReach).toBeGreaterThan(c.arch.knn_candidates);
 
       // wrapped positions
@@ -160,7 +161,7 @@ describe('neighbor graph kernels vs float64 CPU graph', () => {
     });
   }
 
-  it('reports an exhausted slot budget and overlapping atoms', async () => {
+  it('reports an exhausted slot budget, overlapping atoms and non-finite positions', async () => {
     const c = graphCases()[0];
     const gg = await build(c, 3);
     const status = await readGraphStatus(g.rt, gg);
@@ -173,5 +174,15 @@ describe('neighbor graph kernels vs float64 CPU graph', () => {
     const st2 = await readGraphStatus(g.rt, gg2);
     expect(st2.overlap).toEqual([4, 9]);
     expect(() => checkGraphStatus(st2, gg2)).toThrow(OverlappingAtomsError);
+
+    for (const bad of [NaN, Infinity]) {
+      const p3 = Float64Array.from(c.positions);
+      p3[3 * 7 + 1] = bad;
+      p3[3 * 12] = bad;
+      const gg3 = await build({ ...c, positions: p3 }, 12);
+      const st3 = await readGraphStatus(g.rt, gg3);
+      expect(st3.nonFiniteAtom).toBe(7);
+      expect(() => checkGraphStatus(st3, gg3)).toThrow(/atom 7 has a non-finite coordinate/);
+    }
   });
 });

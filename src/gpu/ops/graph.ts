@@ -55,6 +55,8 @@ export interface GraphStatus {
   overlap: [number, number] | null;
   /** Rows with more edges than the slot budget K (their extra edges were dropped). */
   overflowRows: number;
+  /** Lowest atom whose position is NaN or infinite, or null. */
+  nonFiniteAtom: number | null;
 }
 
 export class SlotBudgetError extends Error {
@@ -289,16 +291,18 @@ async function readWords(rt: GpuRuntime, buf: GPUBuffer, count: number): Promise
 
 /** Read the build's summary (one small readback). */
 export async function readGraphStatus(rt: GpuRuntime, g: GpuGraph): Promise<GraphStatus> {
-  const s = await readWords(rt, g.status, 6);
+  const s = await readWords(rt, g.status, 7);
   return {
     maxEdges: s[0], maxCandidates: s[1], maxWithinReach: s[2],
     overlap: s[3] === 0 ? null : [Math.min(s[3] - 1, s[4]), Math.max(s[3] - 1, s[4])],
     overflowRows: s[5],
+    nonFiniteAtom: s[6] === 0 ? null : s[6] - 1,
   };
 }
 
-/** Throw the error the CPU runtime would (overlapping atoms) or a SlotBudgetError. */
+/** Throw the error the CPU runtime would (non-finite position, overlapping atoms) or a SlotBudgetError. */
 export function checkGraphStatus(status: GraphStatus, g: GpuGraph): void {
+  if (status.nonFiniteAtom !== null) throw new RangeError(`atom ${status.nonFiniteAtom} has a non-finite coordinate`);
   if (status.overlap) throw new OverlappingAtomsError(status.overlap[0], status.overlap[1]);
   if (status.overflowRows > 0) throw new SlotBudgetError(status.maxEdges, g.slots, status.overflowRows);
 }
