@@ -10,7 +10,9 @@ import { installNodeGpu } from '../md/nodeGpu';
 import { AllScaipCpu } from '../md/allscaipCpu';
 import { parseCheckpoint, serializeCheckpoint } from '../md/checkpointIo';
 import { CpuMdEngine } from '../md/cpuEngine';
-import { CpuProviderOnGpu, type CpuForceProvider, type GpuForceProvider } from '../md/forceProvider';
+import { type CpuForceProvider, type GpuForceProvider } from '../md/forceProvider';
+import { AllScaipWebGpu } from '../gpu/forceProvider';
+import type { LoadedModel } from '../model/config';
 import { GpuMdEngine } from '../md/gpuEngine';
 import { ARGON, LennardJonesCpu, type LjParams } from '../md/lj';
 import { LennardJonesGpu } from '../md/ljGpu';
@@ -191,12 +193,13 @@ export async function runMd(argv: string[], io: MdIo = defaultIo): Promise<numbe
     // Force provider.
     let cpuProvider: CpuForceProvider;
     let ljParams: LjParams | null = null;
+    let model: LoadedModel | null = null;
     if (args.potential === 'lj') {
       const species = { epsilon: args.ljEpsilon, sigma: args.ljSigma };
       ljParams = { species: {}, default: species, cutoff: args.ljCutoff ?? 2.5 * args.ljSigma, shift: args.ljShift, tailCorrection: args.ljTail };
       cpuProvider = new LennardJonesCpu(numbers, ljParams);
     } else {
-      const model = await loadModelFromPath(args.model!);
+      model = await loadModelFromPath(args.model!);
       cpuProvider = new AllScaipCpu(model, numbers, structure?.charge ?? 0, structure?.spin ?? 1);
     }
 
@@ -210,7 +213,8 @@ export async function runMd(argv: string[], io: MdIo = defaultIo): Promise<numbe
       }
     }
     if (backend === 'webgpu') {
-      const provider: GpuForceProvider = ljParams ? new LennardJonesGpu(numbers, ljParams) : new CpuProviderOnGpu(cpuProvider);
+      const provider: GpuForceProvider = ljParams ? new LennardJonesGpu(numbers, ljParams)
+        : new AllScaipWebGpu(model!, structure?.charge ?? 0, structure?.spin ?? 1);
       if (resume) engine = await GpuMdEngine.fromCheckpoint(gpu!.device, resume, provider);
       else {
         const system = systemFromStructure(structure!, { temperature: args.temperature, seed: args.seed });
@@ -285,6 +289,7 @@ export async function runMd(argv: string[], io: MdIo = defaultIo): Promise<numbe
     const avg = (k: keyof (typeof rows)[number]) => rows.length ? rows.reduce((a, r) => a + (r[k] as number), 0) / rows.length : NaN;
     const summary = {
       backend: eng.backend, device: gpu?.description ?? 'CPU (float64)', force_provider: ljParams ? 'lennard-jones' : 'allscaip',
+      force_provider_name: (eng as CpuMdEngine | GpuMdEngine).provider.name,
       settings, atoms: numbers.length, steps_done: done, first_step: startStep, last_step: monitor.lastGood?.step ?? startStep,
       wall_s: wall, steps_per_s: stepsPerS, ns_per_day: (stepsPerS * settings.dt * 86400) / 1e6,
       averages: { temperature_K: avg('temperature_K'), epot_eV: avg('epot_eV'), etot_eV: avg('etot_eV'), pressure_bar: avg('pressure_bar'),

@@ -82,7 +82,7 @@ describe('npm run md', () => {
     expect(summary.msd_final_A2.Ar).toBeGreaterThan(0);
   });
 
-  it('runs an AllScAIP model (fixture weights) through the host round trip', async () => {
+  it('runs an AllScAIP model (fixture weights) with the WebGPU runtime as force provider', async () => {
     const c = JSON.parse(readFileSync('test/fixtures/molecule-released-flags/case.json', 'utf8')).inputs;
     const water = join(dir, 'w6.xyz');
     writeFileSync(water, writeExtXyz({ numbers: Int32Array.from(c.numbers), positions: Float64Array.from(c.positions.flat()),
@@ -92,6 +92,7 @@ describe('npm run md', () => {
       '--temperature', '300', '--json', join(dir, 'w6.json')], io)).toBe(0);
     const summary = JSON.parse(readFileSync(join(dir, 'w6.json'), 'utf8'));
     expect(summary.force_provider).toBe('allscaip');
+    expect(summary.force_provider_name).toMatch(/AllScAIP .* \(WebGPU float32\)/);
     expect(summary.settings.dt).toBe(0.5); // hydrogen present
     expect(summary.steps_done).toBe(20);
   });
