@@ -110,7 +110,10 @@ describe('workbench', () => {
       const out: { i: number; x: number; y: number }[] = [];
       for (let i = 0; i < n && out.length < 2; i++) {
         const p = h.projectAtom(i)!;
-        if (h.atomAt(p.x, p.y) === i) out.push({ i, ...p });
+        const x = Math.round(p.x), y = Math.round(p.y);
+        // Clearly visible: the atom is what a click gets at its center and 2 px around it.
+        const around = [[0, 0], [2, 0], [-2, 0], [0, 2], [0, -2]];
+        if (around.every(([dx, dy]) => h.atomAt(x + dx, y + dy) === i)) out.push({ i, x, y });
       }
       return out;
     });
@@ -248,18 +251,21 @@ describe('workbench', () => {
 
   test('a model picked as model.json + .safetensors shows its card and drives the run', async () => {
     const config = parseModelConfig(readFileSync(`${FIXTURE_MODEL}/model.json`, 'utf8'));
+    // A small molecule keeps the model fast on a CPU driver: the (H2O)8 cluster from the built-ins, chosen first
+    // so the engine is built with the model once.
+    const options = await page.getByTestId('builtin-select').locator('option').allTextContents();
+    await page.getByTestId('builtin-select').selectOption({ index: options.findIndex((o) => o.includes('(H₂O)₈')) });
+    await waitFor('the cluster', () => text('system-atoms'), (t) => t === '24');
+    await waitFor('idle', () => state<string | null>('s.busy'), (b) => b === null);
     await page.getByTestId('model-input').setInputFiles([`${FIXTURE_MODEL}/model.json`, `${FIXTURE_MODEL}/weights.safetensors`]);
     await waitFor('the picked model', () => text('model-name'), (t) => t === config.name);
     expect(await text('model-params')).toContain(parameterCount(config).toLocaleString('en-US'));
     expect(await text('model-cutoff')).toMatch(/^6 Å, k = 30/);
     expect(await text('model-flags')).toMatch(/conservative forces.*node attention.*charge\/spin/);
     await waitFor('AllScAIP forces', () => state<string>('s.params.provider'), (p) => p === 'allscaip');
-    // A small molecule keeps the float64 model fast: the (H2O)8 cluster from the built-ins.
-    const options = await page.getByTestId('builtin-select').locator('option').allTextContents();
-    await page.getByTestId('builtin-select').selectOption({ index: options.findIndex((o) => o.includes('(H₂O)₈')) });
-    await waitFor('the cluster', () => text('system-atoms'), (t) => t === '24');
-    await waitFor('the engine with the model', () => state<string>('s.engineDetail'), (d) => d.includes('AllScAIP'));
-    await waitFor('the first sample', () => state<number>('s.thermo.step.length'), (n) => n >= 1);
+    await waitFor('the engine with the model', () => state<string>('s.engineDetail'), (d) => d.includes('AllScAIP'), 120_000);
+    await waitFor('idle', () => state<string | null>('s.busy'), (b) => b === null, 120_000);
+    await waitFor('the first sample with the model', () => state<number>('s.thermo.step.length'), (n) => n >= 1);
     await page.getByTestId('step').click();
     await waitFor('one frame of steps', () => state<number>('s.frame.step'), (st) => st >= PER_FRAME, 120_000);
     // The page's energy at step 0 is the model's: the same file through the float64 runtime here.
@@ -267,7 +273,7 @@ describe('workbench', () => {
     const cluster = readStructure(readFileSync('public/systems/water8.xyz', 'utf8'), 'water8.xyz');
     const reference = computeCpu(model, cluster).energy;
     const epot0 = await state<number>('s.thermo.epot[0]');
-    expect(Math.abs(epot0 - reference) / Math.abs(reference)).toBeLessThan(1e-5); // positions pass through float32 on the GPU
+    expect(Math.abs(epot0 - reference) / Math.abs(reference)).toBeLessThan(1e-5); // the WebGPU runtime is float32
   });
 
   test('a run that blows up (time step far too long) pauses, names the step and atoms, and restores the last good state', async () => {

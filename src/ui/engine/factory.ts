@@ -8,7 +8,8 @@ import type { CpuForceProvider } from '../../md/forceProvider';
 import { GpuMdEngine } from '../../md/gpuEngine';
 import { ARGON, LennardJonesCpu, type LjParams } from '../../md/lj';
 import { LennardJonesGpu } from '../../md/ljGpu';
-import { CpuProviderOnGpu, type GpuForceProvider } from '../../md/forceProvider';
+import type { GpuForceProvider } from '../../md/forceProvider';
+import { AllScaipWebGpu } from '../../gpu/forceProvider';
 import { AllScaipCpu } from '../../md/allscaipCpu';
 import { systemFromStructure } from '../../md/setup';
 import type { EngineCheckpoint, MdEngine, MdSettings, MdSystem } from '../../md/types';
@@ -50,8 +51,8 @@ function cpuProvider(req: EngineRequest): CpuForceProvider {
 }
 
 /**
- * GPU-side provider: Lennard-Jones runs in WGSL; AllScAIP goes through the float64 CPU runtime with one host round
- * trip per force call (CpuProviderOnGpu) until a GPU-resident AllScAIP provider is available to the MD engine.
+ * GPU-side provider: Lennard-Jones in WGSL; AllScAIP through the WebGPU float32 runtime on the engine's device
+ * (src/gpu/forceProvider.ts, one host round trip per force call until it is GPU-resident).
  */
 function gpuProvider(req: EngineRequest): GpuForceProvider {
   if (req.provider === 'lj') {
@@ -59,7 +60,8 @@ function gpuProvider(req: EngineRequest): GpuForceProvider {
     lj.checkBox(req.structure.cell, req.structure.pbc);
     return lj;
   }
-  return new CpuProviderOnGpu(cpuProvider(req));
+  if (!req.model) throw new Error('no AllScAIP model is loaded: load one (model.json + .safetensors) or choose Lennard-Jones');
+  return new AllScaipWebGpu(req.model, req.structure.charge, req.structure.spin);
 }
 
 /** The engine on the worker's device when there is one (the GPU engine), else the float64 CPU engine. */

@@ -330,6 +330,8 @@ async function onRunFailure(e: unknown): Promise<void> {
     if (checkpoint) {
       await rebuild(checkpoint);
       const s = await engine!.sample();
+      rows = [];
+      unposted = null;
       send({ kind: 'recovered', fromStep: checkpoint.step, message: `The run stopped: ${why}. Restored the last good state (step ${checkpoint.step}).` });
       postSample(s);
       return;
@@ -352,7 +354,10 @@ async function recover(reason: string): Promise<void> {
     if (structure && params && checkpoint) {
       await rebuild(checkpoint);
       const s = await engine!.sample();
-      // 'recovered' first: the page drops what it has from this step on, then takes this frame.
+      // 'recovered' first: the page drops what it has from this step on, then takes this frame; rows still
+      // batched from the lost run are dropped here too.
+      rows = [];
+      unposted = null;
       send({ kind: 'recovered', fromStep: s.step, message: `${reason}. Recovered on a new device from the checkpoint at step ${s.step}.` });
       postSample(s);
     }
@@ -399,8 +404,8 @@ async function handle(msg: ToWorker): Promise<void> {
         await init(msg.preferGpu);
         break;
       case 'model':
+        // The page follows with the system to run it on (one engine build).
         model = toModel(msg.model);
-        if (structure && params?.provider === 'allscaip') await setSystem(structure, params);
         break;
       case 'system':
         await setSystem(msg.structure, msg.params);

@@ -4,7 +4,7 @@
 
 import type { LoadedModel } from '../../model/config';
 import { loadModelFromFiles, loadModelFromUrl } from '../../model/load';
-import { sendModel, sendParams } from '../engine/client';
+import { sendModel, sendParams, setSystem } from '../engine/client';
 import { notify, setParams, useWorkbench } from '../store';
 import { summarizeModel } from './summary';
 
@@ -55,10 +55,11 @@ function accept(model: LoadedModel, source: string, extras: { card: string | nul
   const summary = summarizeModel(model, source, extras);
   sendModel(model);
   useWorkbench.setState({ model: summary, modelPhase: 'ready', modelProgress: 1, modelMessage: '' });
-  if (useWorkbench.getState().params.provider !== 'allscaip') {
-    setParams({ provider: 'allscaip' });
-    sendParams();
-  }
+  setParams({ provider: 'allscaip' });
+  // A new model means a new run of the current system (one engine build, with the new model and settings).
+  const { system, systemName } = useWorkbench.getState();
+  if (system) setSystem(system, systemName);
+  else sendParams();
   notify('info', `Model ${summary.name} ${summary.version} loaded from ${source}.`);
 }
 

@@ -44,7 +44,9 @@ export function SimPanel() {
 
   const update = (q: Partial<SimParams>) => {
     setParams(q);
-    sendParams();
+    // Other forces mean another run: start it afresh from the system (plots and trajectory restart too).
+    if (q.provider !== undefined && q.provider !== p.provider && system) engine.reset();
+    else sendParams();
   };
   const autoDt = system ? defaultTimeStep(system.numbers) : 0.5;
   const dt = p.timestepAuto ? autoDt : p.timestep;
