@@ -61,7 +61,8 @@ export class GpuRuntime {
       const err = (ev as GPUUncapturedErrorEvent).error;
       this.errors.push(new GpuValidationError(errorKind(err), 'a submitted step', err.message));
     });
-    void device.lost.then((info) => {
+    // (Optional chaining: the allocation planner runs this runtime on a stand-in device.)
+    void device.lost?.then((info) => {
       this.lostError = new DeviceLostError(info.reason ?? 'unknown', info.reason === 'destroyed', info.message);
     });
   }
