@@ -39,7 +39,7 @@ afterAll(async () => {
 const text = (id: string) => page.getByTestId(id).textContent();
 const state = <T>(fn: string) => page.evaluate(`(() => { const s = window.__scaip.store.getState(); return ${fn}; })()`) as Promise<T>;
 
-async function waitFor<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
+async function waitFor<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 150_000): Promise<T> {
   const t0 = Date.now();
   let v = await fn();
   while (!ok(v)) {
