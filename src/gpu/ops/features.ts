@@ -33,8 +33,8 @@ export interface GpuFeatures {
   shSize: number;
   rbfSize: number;
   booLmax: number;
-  /** (N·K)×rbf_size; null when not materialised (options.rbf = false). */
-  rbf: GPUBuffer | null;
+  /** (N·K)×rbf_size (see GpuFeaturesWithoutRbf for options.rbf = false). */
+  rbf: GPUBuffer;
   /** (N·K)×shSize, Y_lm of the slot direction (self-loop (1, 0, …), empty slots 0). */
   sh: GPUBuffer;
   /** N×(boo_lmax+1). */
@@ -69,16 +69,24 @@ export function featureBytes(numAtoms: number, slots: number, arch: FeatureSetti
   };
 }
 
-/** Queue RBF + SH per slot and BOO per atom (after recordGraphBuild). */
+/** Features without the RBF table: a consumer evaluates the RBF from slotGeom itself. */
+export type GpuFeaturesWithoutRbf = Omit<GpuFeatures, 'rbf'> & { rbf: null };
+
+/** Queue RBF + SH per slot and BOO per atom (after recordGraphBuild); options.rbf = false skips the RBF table. */
+export function recordEdgeFeatures(rt: GpuRuntime, rec: Recorder, g: GpuGraph, arch: FeatureSettings, options?: { rbf?: true }): GpuFeatures;
+export function recordEdgeFeatures(rt: GpuRuntime, rec: Recorder, g: GpuGraph, arch: FeatureSettings, options: { rbf: false }): GpuFeaturesWithoutRbf;
+export function recordEdgeFeatures(
+  rt: GpuRuntime, rec: Recorder, g: GpuGraph, arch: FeatureSettings, options: { rbf?: boolean },
+): GpuFeatures | GpuFeaturesWithoutRbf;
 export function recordEdgeFeatures(
   rt: GpuRuntime, rec: Recorder, g: GpuGraph, arch: FeatureSettings, options: { rbf?: boolean } = {},
-): GpuFeatures {
+): GpuFeatures | GpuFeaturesWithoutRbf {
   const writeRbf = options.rbf ?? true;
   const p = featureParams(g, arch);
   const S = g.numAtoms * g.slots;
   const L = arch.boo_lmax;
   const bytes = featureBytes(g.numAtoms, g.slots, arch);
-  const f: GpuFeatures = {
+  const f: GpuFeatures | GpuFeaturesWithoutRbf = {
     lmax: p.sh_lmax, shSize: p.sh_size, rbfSize: arch.rbf_size, booLmax: L, params: p,
     rbf: writeRbf ? rt.buffer('features.rbf', bytes.rbf) : null,
     sh: rt.buffer('features.sh', bytes.sh),
@@ -107,7 +115,7 @@ export interface FeatureGradients {
 
 /** Queue the feature backward: per-slot (∂E/∂rank, ∂E/∂d) and the u-part of ∂E/∂disp for recordGraphBackward. */
 export function recordFeaturesBackward(
-  rt: GpuRuntime, rec: Recorder, g: GpuGraph, f: GpuFeatures, grads: FeatureGradients,
+  rt: GpuRuntime, rec: Recorder, g: GpuGraph, f: GpuFeatures | GpuFeaturesWithoutRbf, grads: FeatureGradients,
 ): { slotGrad: GPUBuffer; slotGunit: GPUBuffer } {
   const S = g.numAtoms * g.slots;
   const p = f.params;
