@@ -1,4 +1,4 @@
-// `npm run bench`: energy+forces timings per system size and backend, the node-attention kernel's
+// `npm run bench`: energy+forces timings per system size and backend (WebGPU, float64 CPU, PyTorch), the node-attention kernel's
 // achieved GFLOP/s against a matmul ceiling measured in the same run on the same adapter, and GPU
 // bytes allocated. Prints a table and writes JSON to bench/results/. Ratios only mean something
 // within one run: the machines are shared and noisy.
@@ -19,6 +19,7 @@ import { supercell } from '../src/ui/system/supercell';
 import { acquireDevice } from '../src/gpu/device';
 import { GpuRuntime } from '../src/gpu/runtime';
 import { linearForward } from '../src/gpu/ops/linear';
+import { GpuModel } from '../src/gpu/model';
 import { eropeFrequencies } from '../src/cpu/features';
 import { nodeAttentionBackward, nodeAttentionForward, nodeAttentionGradSizes, packAtoms, packImages } from '../src/gpu/ops/nodeAttention';
 
@@ -144,6 +145,18 @@ async function main(): Promise<void> {
       node_attention_fwd_vs_matmul: fwdGflops / matmulGflops, node_attention_bwd_vs_matmul: bwdGflops / matmulGflops,
       gpu_bytes_allocated: rt.allocatedBytes,
     };
+    {
+      const gpuModel = new GpuModel(rt, model);
+      await gpuModel.compute(s); // warm-up: pipelines, buffers
+      const times: number[] = [];
+      for (let r = 0; r < args.repeats; r++) {
+        const t0 = performance.now();
+        await gpuModel.compute(s);
+        times.push(performance.now() - t0);
+      }
+      row.webgpu_f32_ms = median(times);
+      row.gpu_bytes_allocated = rt.allocatedBytes;
+    }
     if (n <= args.cpuMaxAtoms) {
       const times: number[] = [];
       for (let r = 0; r < Math.max(1, Math.min(args.repeats, 2)); r++) {
@@ -170,7 +183,9 @@ async function main(): Promise<void> {
     console.log(
       `N=${String(n).padStart(5)}  node-attn fwd ${f(fwdMs)} ms (${f(fwdGflops)} GFLOP/s, ${(100 * fwdGflops / matmulGflops).toFixed(0)}% of matmul)` +
       `  bwd ${f(bwdMs)} ms (${f(bwdGflops)} GFLOP/s, ${(100 * bwdGflops / matmulGflops).toFixed(0)}%)` +
-      `  | CPU f64 E+F ${f(row.cpu_f64_ms)} ms  torch f32 E+F ${f(row.torch_f32_ms)} ms  | GPU bytes ${rt.allocatedBytes}`,
+      `  | E+F: WebGPU ${f(row.webgpu_f32_ms)} ms, CPU f64 ${f(row.cpu_f64_ms)} ms, torch f32 ${f(row.torch_f32_ms)} ms` +
+      (typeof row.cpu_f64_ms === 'number' ? ` (CPU/WebGPU ${((row.cpu_f64_ms as number) / (row.webgpu_f32_ms as number)).toFixed(2)}×)` : '') +
+      `  | GPU bytes ${rt.allocatedBytes}`,
     );
   }
   result.rows = rows;
