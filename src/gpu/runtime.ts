@@ -131,6 +131,7 @@ export class GpuRuntime {
     if (old) {
       this.allocatedBytes -= old.size;
       old.destroy();
+      this.bindGroups.clear();
     }
     const buf = this.device.createBuffer({
       label: name,
@@ -184,6 +185,7 @@ export class GpuRuntime {
   uniforms(bytes: number): GPUBuffer {
     if (!this.uniformArena || this.uniformArena.size < bytes) {
       this.uniformArena?.destroy();
+      this.bindGroups.clear();
       this.uniformArena = this.device.createBuffer({
         label: 'uniform-arena',
         size: Math.max(256, Math.ceil((bytes * 1.5) / 256) * 256),
@@ -191,6 +193,43 @@ export class GpuRuntime {
       });
     }
     return this.uniformArena;
+  }
+
+  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly objectIds = new WeakMap<object, number>();
+  private nextObjectId = 1;
+
+  /** Number of cached bind groups (tests check that repeated steps reuse them). */
+  get cachedBindGroups(): number {
+    return this.bindGroups.size;
+  }
+
+  private idOf(o: object): number {
+    let id = this.objectIds.get(o);
+    if (id === undefined) {
+      id = this.nextObjectId++;
+      this.objectIds.set(o, id);
+    }
+    return id;
+  }
+
+  /**
+   * Bind group for these exact resources, created once and reused: an MD loop dispatches the
+   * same kernels on the same pooled buffers every step. Cleared whenever a pooled buffer or the
+   * uniform arena is replaced.
+   */
+  bindGroup(kernel: Kernel, entries: GPUBindGroupEntry[]): GPUBindGroup {
+    let key = String(this.idOf(kernel));
+    for (const e of entries) {
+      const r = e.resource as GPUBufferBinding;
+      key += `|${e.binding}:${this.idOf(r.buffer)}:${r.offset ?? 0}:${r.size ?? -1}`;
+    }
+    let group = this.bindGroups.get(key);
+    if (!group) {
+      group = this.device.createBindGroup({ label: kernel.label, layout: kernel.pipeline.getBindGroupLayout(0), entries });
+      this.bindGroups.set(key, group);
+    }
+    return group;
   }
 
   recorder(label = 'step'): Recorder {
@@ -201,6 +240,7 @@ export class GpuRuntime {
     for (const b of this.pool.values()) b.destroy();
     this.pool.clear();
     this.uniformArena?.destroy();
+    this.bindGroups.clear();
     this.allocatedBytes = 0;
   }
 }
@@ -270,7 +310,7 @@ export class Recorder {
             entries.push({ binding, resource: 'buffer' in b ? b : { buffer: b } });
           }
         }
-        const group = device.createBindGroup({ layout: p.kernel.pipeline.getBindGroupLayout(0), entries });
+        const group = this.rt.bindGroup(p.kernel, entries);
         pass.setPipeline(p.kernel.pipeline);
         pass.setBindGroup(0, group);
         pass.dispatchWorkgroups(p.grid[0], p.grid[1]);

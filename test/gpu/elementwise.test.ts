@@ -74,3 +74,24 @@ describe('RMSNorm, residual and gather kernels vs float64 reference', () => {
     expect(() => invertIndex([0, 5], 3)).toThrow(/index\[1\] = 5/);
   });
 });
+
+describe('bind-group reuse across steps', () => {
+  it('a repeated step reuses its bind groups and still reads the new contents of pooled buffers', async () => {
+    const { rt } = g;
+    const n = 300;
+    const out = poisoned(rt, 'reuse.out', n);
+    const step = async (seed: number, s: number) => {
+      const a = f32(randomArray(n, seed)), b = f32(randomArray(n, seed + 1));
+      const rec = rt.recorder();
+      scaledAdd(rt, rec, { base: upload(rt, 'reuse.a', a), branch: upload(rt, 'reuse.b', b), scale: s, count: n, out });
+      scaledAdd(rt, rec, { base: out, branch: upload(rt, 'reuse.b', b), scale: -s, count: n, out: rt.buffer('reuse.back', 4 * n) });
+      rec.submit();
+      expect(relErr(await rt.read(out, n), a.map((v, i) => v + s * b[i]))).toBeLessThan(1e-7);
+      expect(relErr(await rt.read(rt.buffer('reuse.back', 4 * n), n), a)).toBeLessThan(1e-6);
+    };
+    await step(81, 0.5);
+    const groups = rt.cachedBindGroups;
+    await step(83, -1.25);
+    expect(rt.cachedBindGroups).toBe(groups);
+  });
+});
