@@ -24,8 +24,9 @@ import { neighborhoodAttentionBackward, neighborhoodAttentionForward } from './o
 import { nodeAttentionBackward, nodeAttentionForward, nodeAttentionGradSizes, packImages } from './ops/nodeAttention';
 import {
   addCols, addSelf, addVector, broadcastRows, copyCols, embed, gatherSelf, maskSelf, mergeSelf, packAtomsGpu,
-  rmsNormBackward, rmsNormForward, scaleAdd, sumRows, sumSlots,
+  scaleAdd, sumRows, sumSlots,
 } from './ops/rows';
+import { rmsNormBackward as rmsNormBackwardRows, rmsNormForward as rmsNormForwardRows } from './ops/elementwise';
 
 export interface GpuResult {
   energy: number;
@@ -129,6 +130,15 @@ export class GpuModel {
     recordGraphBuild(rt, rec, g, positions);
     const f = recordEdgeFeatures(rt, rec, g, arch);
     const buf = (name: string, words: number) => rt.buffer(`model.${name}`, words * 4);
+    const rmsNormForward = (rows: number, dim: number, x: GPUBuffer, weight: GPUBuffer, y: GPUBuffer, invRms: GPUBuffer) =>
+      rmsNormForwardRows(rt, rec, { x, weight, rows, dim, eps, y, invRms });
+    /** dx = RMSNorm'ᵀ·dy (+ dres, the residual branch's share). */
+    const rmsNormBackward = (rows: number, dim: number, x: GPUBuffer, weight: GPUBuffer, invRms: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer, dres: GPUBuffer | null) => {
+      if (!dres) return rmsNormBackwardRows(rt, rec, { x, weight, rows, dim, invRms, dy, dx });
+      const part = buf(`rmsnorm.part.${dim === H ? (rows === E ? 'edge' : 'node') : 'cat'}`, rows * dim);
+      rmsNormBackwardRows(rt, rec, { x, weight, rows, dim, invRms, dy, dx: part });
+      scaleAdd(rt, rec, rows * dim, dres, part, dx, 1, 1);
+    };
 
     // ---- input block
     const zBuf = rt.upload('model.numbers', Uint32Array.from(structure.numbers));
@@ -139,7 +149,7 @@ export class GpuModel {
     embed(rt, rec, n, H, this.input.atomEmbedding, zBuf, cat, 2 * H, 0);
     copyCols(rt, rec, n, H, bdir, H, 0, cat, 2 * H, H);
     const catNorm = buf('nodeCatNorm', n * 2 * H), catInv = buf('nodeCatInv', n);
-    rmsNormForward(rt, rec, n, 2 * H, eps, cat, this.input.nodeNorm, catNorm, catInv);
+    rmsNormForward(n, 2 * H, cat, this.input.nodeNorm, catNorm, catInv);
     const nodePre = buf('nodePre', n * H), node0 = buf('node0', n * H);
     linearForward(rt, rec, { x: catNorm, rows: n, layer: this.input.nodeLinear, y: node0, gelu: true, pre: nodePre });
     const cs = this.chargeSpinVector(structure.charge, structure.spin);
@@ -179,7 +189,7 @@ export class GpuModel {
         xn: buf(`${l}.${tag}.xn`, E * H), inv: buf(`${l}.${tag}.inv`, E), qkv: buf(`${l}.${tag}.qkv`, E * 3 * H),
         o: buf(`${l}.${tag}.o`, E * H), u: buf(`${l}.${tag}.u`, E * H), y: buf(`${l}.${tag}.y`, E * H),
       };
-      rmsNormForward(rt, rec, E, H, eps, xin, a.norm, c.xn, c.inv);
+      rmsNormForward(E, H, xin, a.norm, c.xn, c.inv);
       linearForward(rt, rec, { x: c.xn, rows: E, layer: a.qkv, y: c.qkv });
       neighborhoodAttentionForward(rt, rec, { ...nbhdBase, layout, qkv: c.qkv, o: c.o });
       linearForward(rt, rec, { x: c.o, rows: E, layer: a.out, y: c.u });
@@ -191,7 +201,7 @@ export class GpuModel {
         xn: buf(`${l}.${tag}.xn`, rows * H), inv: buf(`${l}.${tag}.inv`, rows), pre: buf(`${l}.${tag}.pre`, rows * fp.lin1.outDim),
         h: buf(`${l}.${tag}.h`, rows * fp.lin1.outDim), u: buf(`${l}.${tag}.u`, rows * H), y: buf(`${l}.${tag}.y`, rows * H),
       };
-      rmsNormForward(rt, rec, rows, H, eps, xin, fp.norm, c.xn, c.inv);
+      rmsNormForward(rows, H, xin, fp.norm, c.xn, c.inv);
       linearForward(rt, rec, { x: c.xn, rows, layer: fp.lin1, y: c.h, gelu: true, pre: c.pre });
       linearForward(rt, rec, { x: c.h, rows, layer: fp.lin2, y: c.u });
       scaleAdd(rt, rec, rows * H, xin, c.u, c.y, 1, fp.resScale);
@@ -213,7 +223,7 @@ export class GpuModel {
           v: buf(`${l}.na.v`, n * H), o: buf(`${l}.na.o`, n * H), stats: buf(`${l}.na.stats`, nodeAttentionGradSizes(nodeShape).stats),
           u: buf(`${l}.na.u`, n * H), y: buf(`${l}.na.y`, n * H),
         };
-        rmsNormForward(rt, rec, n, H, eps, node, a.norm, na.xn, na.inv);
+        rmsNormForward(n, H, node, a.norm, na.xn, na.inv);
         linearForward(rt, rec, { x: na.xn, rows: n, layer: a.q, y: na.q });
         linearForward(rt, rec, { x: na.xn, rows: n, layer: a.k, y: na.k });
         linearForward(rt, rec, { x: na.xn, rows: n, layer: a.v, y: na.v });
@@ -235,7 +245,7 @@ export class GpuModel {
     gatherSelf(rt, rec, n, H, K, x, nodeFinal);
     const hXn = buf('head.xn', n * H), hInv = buf('head.inv', n), hPre = buf('head.pre', n * this.head.lin1.outDim), hH = buf('head.h', n * this.head.lin1.outDim);
     const ePerAtom = buf('head.e', n), eRaw = buf('energyRaw', 1);
-    rmsNormForward(rt, rec, n, H, eps, nodeFinal, this.head.norm, hXn, hInv);
+    rmsNormForward(n, H, nodeFinal, this.head.norm, hXn, hInv);
     linearForward(rt, rec, { x: hXn, rows: n, layer: this.head.lin1, y: hH, gelu: true, pre: hPre });
     linearForward(rt, rec, { x: hH, rows: n, layer: this.head.lin2, y: ePerAtom });
     sumRows(rt, rec, n, ePerAtom, eRaw);
@@ -245,7 +255,7 @@ export class GpuModel {
     const dH = buf('head.dh', n * this.head.lin1.outDim), dXn = buf('head.dxn', n * H), dNodeFinal = buf('head.dnode', n * H);
     linearBackwardInput(rt, rec, { dy: ones, rows: n, layer: this.head.lin2, dx: dH });
     linearBackwardInput(rt, rec, { dy: dH, rows: n, layer: this.head.lin1, dx: dXn, gelu: true, pre: hPre });
-    rmsNormBackward(rt, rec, n, H, nodeFinal, this.head.norm, hInv, dXn, dNodeFinal, null);
+    rmsNormBackward(n, H, nodeFinal, this.head.norm, hInv, dXn, dNodeFinal, null);
     const zerosE = rt.upload('model.zerosE', new Float32Array(E * H));
     let dx = buf('dx.head', E * H);
     mergeSelf(rt, rec, E, H, K, zerosE, dNodeFinal, dx);
@@ -260,7 +270,7 @@ export class GpuModel {
       scaleAdd(rt, rec, rows * H, dy, dy, du, fp.resScale, 0);
       linearBackwardInput(rt, rec, { dy: du, rows, layer: fp.lin2, dx: dh });
       linearBackwardInput(rt, rec, { dy: dh, rows, layer: fp.lin1, dx: dxn, gelu: true, pre: c.pre });
-      rmsNormBackward(rt, rec, rows, H, xin, fp.norm, c.inv, dxn, dxOut, dy);
+      rmsNormBackward(rows, H, xin, fp.norm, c.inv, dxn, dxOut, dy);
     };
     const attnBwd = (a: GpuAttention, c: ReturnType<typeof attnForward>, xin: GPUBuffer, dy: GPUBuffer, layout: 'src' | 'dst', dxOut: GPUBuffer) => {
       const du = tmp('attn.du', E * H), dO = tmp('attn.dO', E * H), dQkv = tmp('attn.dqkv', E * 3 * H), dxn = tmp('attn.dxn', E * H);
@@ -268,7 +278,7 @@ export class GpuModel {
       linearBackwardInput(rt, rec, { dy: du, rows: E, layer: a.out, dx: dO });
       neighborhoodAttentionBackward(rt, rec, { ...nbhdBase, layout, qkv: c.qkv, dO, dQkv, gradBias, gradSh: lae ? gradSh : null });
       linearBackwardInput(rt, rec, { dy: dQkv, rows: E, layer: a.qkv, dx: dxn });
-      rmsNormBackward(rt, rec, E, H, xin, a.norm, c.inv, dxn, dxOut, dy);
+      rmsNormBackward(E, H, xin, a.norm, c.inv, dxn, dxOut, dy);
     };
     for (let l = this.layers.length - 1; l >= 0; l--) {
       const layer = this.layers[l], c = caches[l];
@@ -302,7 +312,7 @@ export class GpuModel {
         scaleAdd(rt, rec, n * H, dxq, dxk, dxn, 1, 1);
         scaleAdd(rt, rec, n * H, dxn, dxv, dxq, 1, 1);
         dNode = tmp('dNode', n * H);
-        rmsNormBackward(rt, rec, n, H, c.node, a.norm, na.inv, dxq, dNode, dNodeMid);
+        rmsNormBackward(n, H, c.node, a.norm, na.inv, dxq, dNode, dNodeMid);
       }
       // edge FFN ran on every slot of X_dst; slot 0 also feeds the node path
       const dDst = tmp('dDst', E * H);
@@ -328,7 +338,7 @@ export class GpuModel {
     addCols(rt, rec, E, S36, dEdgeIn, R + S36, R, gradSh, f.shSize, 0);
     const dCatNorm = tmp('dCatNorm', n * 2 * H), dCat = tmp('dCat', n * 2 * H);
     linearBackwardInput(rt, rec, { dy: dNode0, rows: n, layer: this.input.nodeLinear, dx: dCatNorm, gelu: true, pre: nodePre });
-    rmsNormBackward(rt, rec, n, 2 * H, cat, this.input.nodeNorm, catInv, dCatNorm, dCat, null);
+    rmsNormBackward(n, 2 * H, cat, this.input.nodeNorm, catInv, dCatNorm, dCat, null);
     const dBdir = tmp('dBdir', n * H);
     copyCols(rt, rec, n, H, dCat, 2 * H, H, dBdir, H, 0);
     const gradBoo = tmp('gradBoo', n * nBoo);

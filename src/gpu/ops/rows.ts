@@ -1,7 +1,5 @@
-// Row glue of the model (shaders/model/rows.wgsl), RMSNorm (shaders/model/rmsnorm.wgsl) and the
-// energy sum (shaders/model/reduce.wgsl).
+// Row glue of the model (shaders/model/rows.wgsl) and the energy sum (shaders/model/reduce.wgsl).
 import rowsWgsl from '../../../shaders/model/rows.wgsl?raw';
-import rmsnormWgsl from '../../../shaders/model/rmsnorm.wgsl?raw';
 import reduceWgsl from '../../../shaders/model/reduce.wgsl?raw';
 import type { GpuRuntime, Recorder } from '../runtime';
 
@@ -84,20 +82,6 @@ export const addVector = (rt: GpuRuntime, rec: Recorder, r: number, cols: number
 /** atoms[i] = (x, y, z, 0) from N×3 positions. */
 export const packAtomsGpu = (rt: GpuRuntime, rec: Recorder, n: number, positions: GPUBuffer, atoms: GPUBuffer) =>
   rows(rt, rec, 'pack_atoms', { rows: n, cols: 4, a: positions, out: atoms });
-
-/** y = RMSNorm(x)·w per row; invRms (rows) kept for the backward pass. */
-export function rmsNormForward(rt: GpuRuntime, rec: Recorder, r: number, dim: number, eps: number, x: GPUBuffer, w: GPUBuffer, y: GPUBuffer, invRms: GPUBuffer): void {
-  const k = rt.kernel({ label: 'rmsnorm', code: rmsnormWgsl, entryPoint: 'forward' });
-  rec.dispatch(k, { x, w, y, inv_rms: invRms }, { rows: r, dim, eps, has_res: 0 }, Math.ceil(r / WG));
-}
-
-/** dx = RMSNorm'ᵀ·g (+ dres). */
-export function rmsNormBackward(
-  rt: GpuRuntime, rec: Recorder, r: number, dim: number, x: GPUBuffer, w: GPUBuffer, invRms: GPUBuffer, g: GPUBuffer, dx: GPUBuffer, dres: GPUBuffer | null,
-): void {
-  const k = rt.kernel({ label: 'rmsnorm', code: rmsnormWgsl, entryPoint: 'backward' });
-  rec.dispatch(k, { x, w, y: dx, inv_rms: invRms, g, dres: dres ?? rt.buffer('dummy', 16) }, { rows: r, dim, eps: 0, has_res: dres ? 1 : 0 }, Math.ceil(r / WG));
-}
 
 /** out[0] = Σ_i a[i], i < n. */
 export function sumRows(rt: GpuRuntime, rec: Recorder, n: number, a: GPUBuffer, out: GPUBuffer): void {
