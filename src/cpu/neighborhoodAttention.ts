@@ -5,7 +5,7 @@
 // encoding (LAE): channel c of a head of degree l(c) contributes q_c k_c Σ_m Ŷ_lm(u_i) Ŷ_lm(u_j).
 
 import type { AttentionParams } from './params';
-import { linear, linearBackward, rmsNorm, rmsNormBackward, type RmsNormCache } from './ops';
+import { attentionBlockBackward, attentionBlockForward, type AttentionBlockCache } from './attentionBlock';
 
 export interface EdgeLayout {
   rowStart: Int32Array; // rows+1
@@ -21,7 +21,7 @@ export interface AngleEncoding {
   shSize: number;
 }
 
-export interface NeighborhoodAttentionCache { norm: RmsNormCache; q: Float64Array; k: Float64Array; v: Float64Array }
+export type NeighborhoodAttentionCache = AttentionBlockCache;
 
 interface Dims { E: number; H: number; nh: number; d: number }
 
@@ -120,16 +120,7 @@ export function neighborhoodAttentionForward(
   p: AttentionParams, x: Float64Array, E: number, nh: number, layout: EdgeLayout,
   keyBias: Float64Array, lae: AngleEncoding | null, eps: number,
 ): { y: Float64Array; cache: NeighborhoodAttentionCache } {
-  const H = p.q.inDim;
-  const { y: xn, cache: norm } = rmsNorm(x, E, H, p.norm, eps);
-  const q = linear(xn, E, H, p.q.W, p.q.b, H);
-  const k = linear(xn, E, H, p.k.W, p.k.b, H);
-  const v = linear(xn, E, H, p.v.W, p.v.b, H);
-  const o = neighborhoodAttentionCore(q, k, v, E, nh, layout, keyBias, lae);
-  const out = linear(o, E, H, p.out.W, p.out.b, H);
-  const y = new Float64Array(E * H);
-  for (let i = 0; i < y.length; i++) y[i] = x[i] + p.resScale * out[i];
-  return { y, cache: { norm, q, k, v } };
+  return attentionBlockForward(p, x, E, eps, (q, k, v) => neighborhoodAttentionCore(q, k, v, E, nh, layout, keyBias, lae));
 }
 
 /**
@@ -216,16 +207,6 @@ export function neighborhoodAttentionBackward(
   layout: EdgeLayout, keyBias: Float64Array, lae: AngleEncoding | null,
   gradKeyBias: Float64Array, gradSh: Float64Array | null,
 ): Float64Array {
-  const H = p.q.inDim;
-  const dOut = new Float64Array(E * H);
-  for (let i = 0; i < dOut.length; i++) dOut[i] = p.resScale * dy[i];
-  const dO = linearBackward(dOut, E, H, p.out.W, H);
-  const { dq, dk, dv } = neighborhoodAttentionCoreBackward(c.q, c.k, c.v, dO, E, nh, layout, keyBias, lae, gradKeyBias, gradSh);
-  const dxn = linearBackward(dq, E, H, p.q.W, H);
-  const dxk = linearBackward(dk, E, H, p.k.W, H);
-  const dxv = linearBackward(dv, E, H, p.v.W, H);
-  for (let i = 0; i < dxn.length; i++) dxn[i] += dxk[i] + dxv[i];
-  const dx = rmsNormBackward(dxn, E, H, p.norm, c.norm);
-  for (let i = 0; i < dx.length; i++) dx[i] += dy[i];
-  return dx;
+  return attentionBlockBackward(p, c, dy, E,
+    (q, k, v, dO) => neighborhoodAttentionCoreBackward(q, k, v, dO, E, nh, layout, keyBias, lae, gradKeyBias, gradSh));
 }

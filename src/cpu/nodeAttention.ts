@@ -6,11 +6,11 @@
 // every row's softmax and so is left out.
 
 import type { AttentionParams } from './params';
-import { linear, linearBackward, rmsNorm, rmsNormBackward, type RmsNormCache } from './ops';
+import { attentionBlockBackward, attentionBlockForward, type AttentionBlockCache } from './attentionBlock';
 import { pairDistancesFrom, sinc, sincDerivative, type PairGeometry } from './features';
 import type { GeometryGradient } from './geometryGradient';
 
-export interface NodeAttentionCache { norm: RmsNormCache; q: Float64Array; k: Float64Array; v: Float64Array }
+export type NodeAttentionCache = AttentionBlockCache;
 
 /** ERoPE of one layer: frequencies ω (Å⁻¹) and the mixing weights W (num_heads × num_freq). */
 export interface Erope { omega: Float64Array; radialWeight: Float64Array }
@@ -153,32 +153,12 @@ export function nodeAttentionCoreBackward(
 export function nodeAttentionForward(
   p: AttentionParams, x: Float64Array, n: number, nh: number, geometry: PairGeometry, erope: Erope | null, eps: number,
 ): { y: Float64Array; cache: NodeAttentionCache } {
-  const H = p.q.inDim;
-  const { y: xn, cache: norm } = rmsNorm(x, n, H, p.norm, eps);
-  const q = linear(xn, n, H, p.q.W, p.q.b, H);
-  const k = linear(xn, n, H, p.k.W, p.k.b, H);
-  const v = linear(xn, n, H, p.v.W, p.v.b, H);
-  const o = nodeAttentionCore(q, k, v, n, nh, geometry, erope);
-  const out = linear(o, n, H, p.out.W, p.out.b, H);
-  const y = new Float64Array(n * H);
-  for (let i = 0; i < y.length; i++) y[i] = x[i] + p.resScale * out[i];
-  return { y, cache: { norm, q, k, v } };
+  return attentionBlockForward(p, x, n, eps, (q, k, v) => nodeAttentionCore(q, k, v, n, nh, geometry, erope));
 }
 
 export function nodeAttentionBackward(
   p: AttentionParams, c: NodeAttentionCache, dy: Float64Array, n: number, nh: number,
   geometry: PairGeometry, erope: Erope | null, geometryGrad: GeometryGradient,
 ): Float64Array {
-  const H = p.q.inDim;
-  const dOut = new Float64Array(n * H);
-  for (let i = 0; i < dOut.length; i++) dOut[i] = p.resScale * dy[i];
-  const dO = linearBackward(dOut, n, H, p.out.W, H);
-  const { dq, dk, dv } = nodeAttentionCoreBackward(c.q, c.k, c.v, dO, n, nh, geometry, erope, geometryGrad);
-  const dxn = linearBackward(dq, n, H, p.q.W, H);
-  const dxk = linearBackward(dk, n, H, p.k.W, H);
-  const dxv = linearBackward(dv, n, H, p.v.W, H);
-  for (let i = 0; i < dxn.length; i++) dxn[i] += dxk[i] + dxv[i];
-  const dx = rmsNormBackward(dxn, n, H, p.norm, c.norm);
-  for (let i = 0; i < dx.length; i++) dx[i] += dy[i];
-  return dx;
+  return attentionBlockBackward(p, c, dy, n, (q, k, v, dO) => nodeAttentionCoreBackward(q, k, v, dO, n, nh, geometry, erope, geometryGrad));
 }

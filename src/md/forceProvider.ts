@@ -92,10 +92,7 @@ export class CpuProviderOnGpu implements GpuForceProvider {
 
   async attach(target: GpuForceTarget): Promise<void> {
     this.target = target;
-    this.staging = target.device.createBuffer({
-      size: target.numAtoms * 16 + BOX_FLOATS * 4,
-      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-    });
+    this.staging = createHostStaging(target, 'cpu-provider.staging');
   }
 
   encode(): void {
@@ -103,29 +100,48 @@ export class CpuProviderOnGpu implements GpuForceProvider {
   }
 
   async evaluate(): Promise<void> {
-    const t = this.target!, staging = this.staging!, n = t.numAtoms;
-    const enc = t.device.createCommandEncoder();
-    enc.copyBufferToBuffer(t.positions, 0, staging, 0, n * 16);
-    enc.copyBufferToBuffer(t.box, 0, staging, n * 16, BOX_FLOATS * 4);
-    t.device.queue.submit([enc.finish()]);
-    await staging.mapAsync(GPUMapMode.READ);
-    const raw = new Float32Array(staging.getMappedRange().slice(0));
-    staging.unmap();
-    const pos = new Float64Array(3 * n);
-    for (let i = 0; i < n; i++) for (let k = 0; k < 3; k++) pos[3 * i + k] = raw[4 * i + k];
-    const box = raw.subarray(4 * n, 4 * n + BOX_FLOATS);
-    const cell = box[9] > 0 ? Float64Array.from(box.subarray(0, 9)) : null;
-    const r = this.cpu.compute(pos, cell, t.pbc, this.wantVirial && box[10] === 1);
-    const f = new Float32Array(4 * n);
-    for (let i = 0; i < n; i++) for (let k = 0; k < 3; k++) f[4 * i + k] = r.forces[3 * i + k];
-    const out = new Float32Array(OUTPUT_FLOATS);
-    out[0] = r.energy;
-    if (r.virial) { for (let k = 0; k < 9; k++) out[1 + k] = r.virial[k]; out[10] = 1; }
-    t.device.queue.writeBuffer(t.forces, 0, f);
-    t.device.queue.writeBuffer(t.output, 0, out);
+    const t = this.target!;
+    const { positions, cell, periodic } = await readHostState(t, this.staging!);
+    writeHostResult(t, this.cpu.compute(positions, cell, t.pbc, this.wantVirial && periodic));
   }
 
   destroy(): void {
     this.staging?.destroy();
   }
+}
+
+/** A staging buffer for readHostState (N positions + the box). */
+export function createHostStaging(t: GpuForceTarget, label: string): GPUBuffer {
+  return t.device.createBuffer({ label, size: t.numAtoms * 16 + BOX_FLOATS * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+}
+
+/** Download the engine's positions (N×3, Å) and box for a provider that computes on the host. */
+export async function readHostState(
+  t: GpuForceTarget, staging: GPUBuffer,
+): Promise<{ positions: Float64Array; cell: Float64Array | null; volume: number; periodic: boolean }> {
+  const n = t.numAtoms;
+  const enc = t.device.createCommandEncoder({ label: 'host-provider.read' });
+  enc.copyBufferToBuffer(t.positions, 0, staging, 0, n * 16);
+  enc.copyBufferToBuffer(t.box, 0, staging, n * 16, BOX_FLOATS * 4);
+  t.device.queue.submit([enc.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const raw = new Float32Array(staging.getMappedRange().slice(0));
+  staging.unmap();
+  const positions = new Float64Array(3 * n);
+  for (let i = 0; i < n; i++) for (let k = 0; k < 3; k++) positions[3 * i + k] = raw[4 * i + k];
+  const box = raw.subarray(4 * n, 4 * n + BOX_FLOATS);
+  const cell = box[9] > 0 ? Float64Array.from(box.subarray(0, 9)) : null;
+  return { positions, cell, volume: box[9], periodic: box[10] === 1 };
+}
+
+/** Upload forces, energy and virial computed on the host into the engine's buffers. */
+export function writeHostResult(t: GpuForceTarget, r: ForceResult): void {
+  const n = t.numAtoms;
+  const f = new Float32Array(4 * n);
+  for (let i = 0; i < n; i++) for (let k = 0; k < 3; k++) f[4 * i + k] = r.forces[3 * i + k];
+  const out = new Float32Array(OUTPUT_FLOATS);
+  out[0] = r.energy;
+  if (r.virial) { for (let k = 0; k < 9; k++) out[1 + k] = r.virial[k]; out[10] = 1; }
+  t.device.queue.writeBuffer(t.forces, 0, f);
+  t.device.queue.writeBuffer(t.output, 0, out);
 }
