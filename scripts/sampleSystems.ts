@@ -23,7 +23,7 @@ const norm = (a: Vec) => Math.sqrt(dot(a, a));
 const unit = (a: Vec): Vec => scale(a, 1 / norm(a));
 
 /** Deterministic PRNG (mulberry32), uniform in [0, 1). */
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

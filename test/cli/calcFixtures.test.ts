@@ -10,6 +10,7 @@ import type { Structure } from '../../src/io/structure';
 import { writeExtXyz } from '../../src/io/xyz';
 import { loadModelFromPath } from '../../src/model/loadNode';
 import { expectedTensors } from '../../src/model/weights';
+import { maxRelErr } from '../helpers/compare';
 
 const FIXTURES = join(__dirname, '..', 'fixtures');
 const index = JSON.parse(readFileSync(join(FIXTURES, 'index.json'), 'utf8')) as { cases: { name: string }[] };
@@ -19,15 +20,6 @@ interface CaseJson {
   outputs: { energy: number; forces: number[][]; stress: number[][] | null };
 }
 
-function maxRelErr(got: number[], want: number[]): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < want.length; i++) {
-    num = Math.max(num, Math.abs(got[i] - want[i]));
-    den = Math.max(den, Math.abs(want[i]));
-  }
-  return num / den;
-}
 
 describe('fixture models', () => {
   it('all load and validate', async () => {

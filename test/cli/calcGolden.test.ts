@@ -8,16 +8,8 @@ import { runCalc } from '../../src/cli/calcCommand';
 import { writeExtXyz } from '../../src/io/xyz';
 import { serializeSafetensors } from '../../src/model/safetensors';
 import { flat, goldenModel, goldenStructure, readGolden } from '../helpers/golden';
+import { maxRelErr } from '../helpers/compare';
 
-function maxRelErr(got: number[], want: number[]): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < want.length; i++) {
-    num = Math.max(num, Math.abs(got[i] - want[i]));
-    den = Math.max(den, Math.abs(want[i]));
-  }
-  return num / den;
-}
 
 describe('calc command on golden cases written to files', () => {
   for (const name of ['case2_water8_released_flags', 'case3_waterbox12_pbc_allflags']) {

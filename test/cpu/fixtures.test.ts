@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { computeCpu } from '../../src/cpu/model';
 import type { Structure } from '../../src/io/structure';
 import { loadModelFromPath } from '../../src/model/loadNode';
+import { maxRelErr } from '../helpers/compare';
 
 const FIXTURES = join(__dirname, '..', 'fixtures');
 
@@ -25,11 +26,6 @@ interface CaseJson {
 
 const index = JSON.parse(readFileSync(join(FIXTURES, 'index.json'), 'utf8')) as { cases: { name: string }[] };
 
-function maxRelErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let num = 0, den = 0;
-  for (let i = 0; i < want.length; i++) { num = Math.max(num, Math.abs(got[i] - want[i])); den = Math.max(den, Math.abs(want[i])); }
-  return num / den;
-}
 
 function maxAbsErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
   let m = 0;

@@ -3,12 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { computeCpu } from '../../src/cpu/model';
 import { eropeFrequencies } from '../../src/cpu/features';
 import { GOLDEN_CASES, flat, goldenModel, goldenStructure, readGolden } from '../helpers/golden';
+import { maxRelErr } from '../helpers/compare';
 
-function maxRelErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let num = 0, den = 0;
-  for (let i = 0; i < want.length; i++) { num = Math.max(num, Math.abs(got[i] - want[i])); den = Math.max(den, Math.abs(want[i])); }
-  return num / den;
-}
 
 describe('CPU runtime vs public AllScAIP code (float64 golden outputs)', () => {
   for (const name of GOLDEN_CASES) {

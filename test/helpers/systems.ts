@@ -1,17 +1,9 @@
 // Small deterministic test systems.
 import type { Structure } from '../../src/io/structure';
+// Deterministic PRNG (mulberry32), the one the sample systems are built with.
+import { rng } from '../../scripts/sampleSystems';
 
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 /** n atoms at random in a box of side `box` Å, at least `minDist` Å apart (no periodic images). */
 export function randomCluster(n: number, box: number, minDist: number, seed: number, elements = [1, 6, 7, 8]): Structure {
