@@ -10,7 +10,7 @@ boundary could be broken differently; they have zero measure in real configurati
 """
 import torch
 
-from scaip.graph import bump, image_offsets, safe_norm, wrap_positions
+from scaip.graph import bump, image_offsets, safe_norm
 from scaip.model import AllScAIP
 
 
@@ -78,26 +78,4 @@ def fast_system_graph(pos, cell, pbc, cutoff, knn_k, candidates, sigmoid_scale, 
 class FastAllScAIP(AllScAIP):
     """The reference model with the equivalent fast graph (identical state dict and outputs)."""
 
-    def _graph(self, pos, cell, pbc, natoms):
-        arch = self.arch
-        need_pairwise = arch["use_node_attention"] and arch["use_erope"]
-        parts, start = [], 0
-        for s, n in enumerate(natoms):
-            p = wrap_positions(pos[start:start + n], cell[s], pbc[s])
-            g = fast_system_graph(p, cell[s], pbc[s], arch["cutoff"], arch["knn_k"], arch["knn_candidates"],
-                                  arch["knn_sigmoid_scale"], arch["knn_lse_scale"], need_pairwise)
-            g["center"] = g["center"] + start
-            g["neighbor"] = g["neighbor"] + start
-            parts.append(g)
-            start += n
-        graph = {key: torch.cat([g[key] for g in parts]) for key in ("center", "neighbor", "shift", "disp", "env")}
-        if need_pairwise:
-            total = start
-            dp = pos.new_zeros((total, total))
-            start = 0
-            for g, n in zip(parts, natoms):
-                dp = dp.index_put((torch.arange(start, start + n)[:, None], torch.arange(start, start + n)[None, :]),
-                                  g["dist_pairwise"])
-                start += n
-            graph["dist_pairwise"] = dp
-        return graph
+    system_graph = staticmethod(fast_system_graph)

@@ -80,13 +80,16 @@ class AllScAIP(nn.Module):
         return self.config["heads"]["forces"] == "direct"
 
     # ------------------------------------------------------------------ graph and features
+    # Builds one system's graph; a subclass may swap in an equivalent builder (training/fast_graph.py).
+    system_graph = staticmethod(build_system_graph)
+
     def _graph(self, pos, cell, pbc, natoms):
         arch = self.arch
         need_pairwise = arch["use_node_attention"] and arch["use_erope"]
         parts, start = [], 0
         for s, n in enumerate(natoms):
             p = wrap_positions(pos[start:start + n], cell[s], pbc[s])
-            g = build_system_graph(
+            g = self.system_graph(
                 p, cell[s], pbc[s], arch["cutoff"], arch["knn_k"], arch["knn_candidates"],
                 arch["knn_sigmoid_scale"], arch["knn_lse_scale"], need_pairwise)
             g["center"] = g["center"] + start
