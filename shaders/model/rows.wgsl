@@ -1,6 +1,7 @@
 // Row glue between the model's stages, one invocation per output element (index folded over a 2-D
 // grid of 64-wide workgroups). Entry points:
 //   scale_add    out = alpha·a + beta·b                    (residual x + s·u; backward s·dy)
+//   fill         out = alpha                               (zero an accumulator inside a replayed program)
 //   copy_cols    out[r, out_off + c] = a[r, in_off + c]    (concat and its backward: column slices)
 //   add_cols     out[r, out_off + c] += a[r, in_off + c]
 //   gather_self  out[a, c] = a[a·K, c]                     (node state = self-loop slot)
@@ -38,6 +39,13 @@ fn scale_add(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
   let i = flat(gid, nwg);
   if (i >= params.rows * params.cols) { return; }
   out[i] = params.alpha * a[i] + params.beta * b[i];
+}
+
+@compute @workgroup_size(64)
+fn fill(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat(gid, nwg);
+  if (i >= params.rows * params.cols) { return; }
+  out[i] = params.alpha;
 }
 
 @compute @workgroup_size(64)

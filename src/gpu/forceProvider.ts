@@ -1,23 +1,48 @@
-// The WebGPU AllScAIP runtime as an MD force provider (src/md/forceProvider.ts) on the engine's own
-// device. Not yet GPU-resident: each force call reads positions and box back, runs the model
-// (graph sizing needs one more small read-back), and writes forces, energy and virial into the
-// engine's buffers. Virial W = −V·stress, as the engine expects.
+// The WebGPU AllScAIP runtime as an MD force provider (src/md/forceProvider.ts) on the engine's own device.
+//
+// Fixed box (NVE, NVT, FIRE): GPU-resident. At attach the provider reads the positions once, sizes the slot
+// budget K from the graph's largest edge count plus a margin, and freezes the whole energy-and-forces pass
+// (positions copy → graph → forward → backward → forces, energy and virial into the engine's buffers) into one
+// program that is replayed inside the engine's compute pass every step: no read-back per step. The graph's
+// health (most edges of any atom, steps whose graph overflowed K) rides along in the output buffer, which the
+// engine reads with every sample; an overflow stops the run with a message (describeOutput).
+//
+// Box that changes on the GPU (NPT): the graph's cell lives in uniforms, so each force call reads positions and
+// box back, runs the model and writes the results (one host round trip per call).
 import type { LoadedModel } from '../model/config';
 import type { Structure } from '../io/structure';
-import { createHostStaging, readHostState, writeHostResult, type GpuForceProvider, type GpuForceTarget } from '../md/forceProvider';
-import { GpuRuntime } from './runtime';
+import {
+  createHostStaging, readHostState, writeHostResult, type GpuForceProvider, type GpuForceTarget,
+} from '../md/forceProvider';
+import { GpuRuntime, type RecordedProgram } from './runtime';
 import { GpuModel } from './model';
+import { copyCols } from './ops/rows';
+import { recordMdOutput } from './ops/mdOutput';
+import { safeSlotBudget } from './ops/graph';
+
+export interface AllScaipWebGpuOptions {
+  /** Compute the virial (pressure) on periodic systems; default true. */
+  virial?: boolean;
+  /** Slots added to the measured largest edge count when sizing K for a resident run; default 4. */
+  slotMargin?: number;
+  /** Fix K instead of sizing it (tests use it to provoke an overflow). */
+  slots?: number;
+}
 
 export class AllScaipWebGpu implements GpuForceProvider {
   readonly kind = 'gpu';
-  readonly resident = false;
+  /** Decided at attach: true unless the engine's box changes on the GPU. */
+  resident = false;
   readonly name: string;
+  /** The slot budget K of the resident program (0 before attach or when not resident). */
+  slots = 0;
   private target: GpuForceTarget | null = null;
   private rt: GpuRuntime | null = null;
   private gpuModel: GpuModel | null = null;
   private staging: GPUBuffer | null = null;
+  private program: RecordedProgram | null = null;
 
-  constructor(readonly model: LoadedModel, readonly charge = 0, readonly spin = 1, private readonly wantVirial = true) {
+  constructor(readonly model: LoadedModel, readonly charge = 0, readonly spin = 1, private readonly options: AllScaipWebGpuOptions = {}) {
     this.name = `AllScAIP ${model.config.name} (WebGPU float32)`;
   }
 
@@ -26,10 +51,52 @@ export class AllScaipWebGpu implements GpuForceProvider {
     this.rt = new GpuRuntime(target.device);
     this.gpuModel = new GpuModel(this.rt, this.model);
     this.staging = createHostStaging(target, 'allscaip.staging');
+    this.resident = !target.boxChanges;
+    if (this.resident) await this.buildProgram(target);
   }
 
-  encode(): void {
-    throw new Error(`${this.name} is not GPU-resident yet: the engine must call evaluate()`);
+  private async buildProgram(t: GpuForceTarget): Promise<void> {
+    const rt = this.rt!, gm = this.gpuModel!;
+    const { positions: hostPositions, cell, periodic } = await readHostState(t, this.staging!);
+    const system = { numbers: t.numbers, cell: periodic ? cell : null, pbc: t.pbc, charge: this.charge, spin: this.spin };
+    const positions = rt.buffer('md.positions', 12 * t.numAtoms);
+    const arch = this.model.config.architecture;
+    if (this.options.slots !== undefined) this.slots = this.options.slots;
+    else {
+      rt.device.queue.writeBuffer(positions, 0, Float32Array.from(hostPositions));
+      const needed = await gm.slotBudget(system, positions);
+      this.slots = Math.min(safeSlotBudget(arch), needed + (this.options.slotMargin ?? 4));
+    }
+    const rec = rt.recorder('allscaip.md-step');
+    copyCols(rt, rec, t.numAtoms, 3, t.positions, 4, 0, positions, 3, 0);
+    const r = gm.record(rec, system, positions, this.slots);
+    const { normalization } = this.model.config;
+    recordMdOutput(rt, rec, {
+      numAtoms: t.numAtoms, slots: this.slots, energyScale: normalization.energy_scale,
+      energyOffset: gm.energyOffset(t.numbers), virial: (this.options.virial ?? true) && periodic,
+      energyRaw: r.energyRaw, gradPositions: r.gradPositions, strain: r.strain, graphStatus: r.graph.status,
+      forces: t.forces, output: t.output,
+    });
+    this.program = rec.freeze();
+  }
+
+  encodeInPass(pass: GPUComputePassEncoder): void {
+    if (!this.program) throw new Error(`${this.name}: not resident (the box changes on the GPU) or attach() was not called`);
+    this.program.encode(pass);
+  }
+
+  encode(encoder: GPUCommandEncoder): void {
+    const pass = encoder.beginComputePass({ label: 'allscaip.md-step' });
+    this.encodeInPass(pass);
+    pass.end();
+  }
+
+  /** The graph health words of a sample's output buffer, as a message when the slot budget overflowed. */
+  describeOutput(out: Float32Array): string | null {
+    if (!this.resident || !(out[12] > 0)) return null;
+    return `${this.name}: the neighbour graph needed ${out[11]} slots for some atom but the slot budget K is ${out[13]} ` +
+      `(sized when the run started), so edges were dropped on ${out[12]} step(s); the last good frame is kept: ` +
+      `run again from it and K is sized anew`;
   }
 
   async evaluate(): Promise<void> {
@@ -38,11 +105,12 @@ export class AllScaipWebGpu implements GpuForceProvider {
     const { positions, cell, volume } = await readHostState(t, staging);
     const structure: Structure = { numbers: t.numbers, positions, cell, pbc: t.pbc, charge: this.charge, spin: this.spin };
     const periodic = cell !== null && t.pbc.some(Boolean);
-    const r = await gm.compute(structure, { stress: this.wantVirial && periodic });
+    const r = await gm.compute(structure, { stress: (this.options.virial ?? true) && periodic });
     writeHostResult(t, { energy: r.energy, forces: r.forces, virial: r.stress && cell ? Float64Array.from(r.stress, (x) => -volume * x) : null });
   }
 
   destroy(): void {
+    this.program?.destroy();
     this.staging?.destroy();
     this.rt?.destroy();
   }

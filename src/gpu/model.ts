@@ -16,14 +16,14 @@ import { checkChargeSpin } from '../cpu/inputBlock';
 import { eropeFrequencies } from '../cpu/features';
 import { laeChannelDegrees } from '../cpu/neighborhoodAttention';
 import { gelu, linear } from '../cpu/ops';
-import type { GpuRuntime } from './runtime';
+import type { GpuRuntime, Recorder } from './runtime';
 import { linearBackwardInput, linearForward, type LinearLayer } from './ops/linear';
 import { checkGraphStatus, planGraph, readGraphStatus, recordGraphBackward, recordGraphBuild, cellVolumeOf, safeSlotBudget, type GpuGraph } from './ops/graph';
 import { recordEdgeFeatures, recordFeaturesBackward } from './ops/features';
 import { neighborhoodAttentionBackward, neighborhoodAttentionForward } from './ops/neighborhoodAttention';
 import { nodeAttentionBackward, nodeAttentionForward, nodeAttentionGradSizes, packImages } from './ops/nodeAttention';
 import {
-  addCols, addSelf, addVector, broadcastRows, copyCols, embed, gatherSelf, maskSelf, mergeSelf, packAtomsGpu,
+  addCols, addSelf, addVector, broadcastRows, copyCols, embed, fill, gatherSelf, maskSelf, mergeSelf, packAtomsGpu,
   scaleAdd, sumRows, sumSlots,
 } from './ops/rows';
 import { rmsNormBackward as rmsNormBackwardRows, rmsNormForward as rmsNormForwardRows } from './ops/elementwise';
@@ -35,6 +35,20 @@ export interface GpuResult {
   forces: Float64Array;
   /** 3×3 row-major, eV/Å³, periodic conservative models; else null. */
   stress: Float64Array | null;
+}
+
+/** What the graph and the model need besides positions (a Structure is one). */
+export type GpuSystem = Pick<Structure, 'numbers' | 'cell' | 'pbc' | 'charge' | 'spin'>;
+
+/** Buffers GpuModel.record fills (float32). */
+export interface RecordedForces {
+  /** E_raw (1 value): energy = energy_scale·E_raw + energyOffset(numbers). */
+  energyRaw: GPUBuffer;
+  /** ∂E_raw/∂positions, N×3. */
+  gradPositions: GPUBuffer;
+  /** Σ disp ⊗ ∂E_raw/∂disp, 3×3 row-major: stress = energy_scale·sym(strain)/V. */
+  strain: GPUBuffer;
+  graph: GpuGraph;
 }
 
 interface GpuAttention { qkv: LinearLayer; q: LinearLayer; k: LinearLayer; v: LinearLayer; out: LinearLayer; norm: GPUBuffer; resScale: number; radialWeight: Float64Array | null }
@@ -103,30 +117,70 @@ export class GpuModel {
    */
   async compute(structure: Structure, options: { stress?: boolean; slots?: number } = {}): Promise<GpuResult> {
     const { rt } = this;
-    const { architecture: arch, heads, normalization } = this.model.config;
+    const { heads, normalization } = this.model.config;
     const n = structure.numbers.length;
-    checkChargeSpin(structure.numbers, structure, arch);
+    checkChargeSpin(structure.numbers, structure, this.model.config.architecture);
     const periodic = !!structure.cell && structure.pbc.some(Boolean);
-    const H = arch.hidden_size, nh = arch.num_heads, d = H / nh, eps = arch.rmsnorm_eps;
-    let K = options.slots ?? safeSlotBudget(arch);
-    const cell = { vectors: periodic ? structure.cell : null, pbc: structure.pbc };
-
-    // ---- graph, with a first pass that sizes K from the actual maximum edge count
-    let g: GpuGraph = planGraph(rt, arch, n, cell, K);
     const positions = rt.upload('model.positions', Float32Array.from(structure.positions));
-    {
-      const rec = rt.recorder('graph');
-      recordGraphBuild(rt, rec, g, positions);
-      await rec.submit();
-      const status = await readGraphStatus(rt, g);
-      checkGraphStatus(status, g);
-      if (options.slots === undefined && status.maxEdges < K) {
-        K = status.maxEdges;
-        g = planGraph(rt, arch, n, cell, K);
-      }
-    }
-    const E = n * K;
+    const K = options.slots ?? await this.slotBudget(structure, positions);
     const rec = rt.recorder('energy-forces');
+    const out = this.record(rec, structure, positions, K);
+    await rec.submit();
+
+    const energyRaw = (await rt.read(out.energyRaw, 1))[0];
+    const grad = await rt.read(out.gradPositions, 3 * n);
+    const strain = await rt.read(out.strain, 9);
+    const energy = normalization.energy_scale * energyRaw + this.energyOffset(structure.numbers);
+    const scale = normalization.energy_scale;
+    const forces = Float64Array.from(grad, (v) => -scale * v);
+    const wantStress = options.stress ?? (heads.regress_stress && periodic);
+    let stress: Float64Array | null = null;
+    if (wantStress && structure.cell) {
+      const V = cellVolumeOf(structure.cell);
+      stress = new Float64Array(9);
+      for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) stress[3 * i + j] = (scale * 0.5 * (strain[3 * i + j] + strain[3 * j + i])) / V;
+    }
+    return { energy, energyRaw, forces, stress };
+  }
+
+  /** energy = energy_scale·E_raw + this: the shift plus the element reference energies. */
+  energyOffset(numbers: ArrayLike<number>): number {
+    const { normalization } = this.model.config;
+    let e = normalization.energy_shift;
+    if (normalization.element_references) for (let a = 0; a < numbers.length; a++) e += normalization.element_references[numbers[a]];
+    return e;
+  }
+
+  /**
+   * The tightest slot budget K for these positions (N×3 f32 on the GPU): one graph build with the
+   * budget that never overflows and a small read-back of its status. Throws what the CPU runtime
+   * would for non-finite or overlapping atoms.
+   */
+  async slotBudget(system: GpuSystem, positions: GPUBuffer): Promise<number> {
+    const { rt } = this;
+    const arch = this.model.config.architecture;
+    const g = planGraph(rt, arch, system.numbers.length, graphCell(system), safeSlotBudget(arch));
+    const rec = rt.recorder('graph');
+    recordGraphBuild(rt, rec, g, positions);
+    await rec.submit();
+    const status = await readGraphStatus(rt, g);
+    checkGraphStatus(status, g);
+    return Math.max(1, status.maxEdges);
+  }
+
+  /**
+   * Queue energy and forces of `system` at `positions` (N×3 f32, Å) with slot budget K into `rec`:
+   * the graph, the forward pass and the whole backward. Nothing is read back; the returned buffers
+   * hold E_raw, ∂E_raw/∂positions and the strain sum once `rec` has run.
+   */
+  record(rec: Recorder, system: GpuSystem, positions: GPUBuffer, K: number): RecordedForces {
+    const { rt } = this;
+    const arch = this.model.config.architecture;
+    const n = system.numbers.length;
+    const periodic = !!system.cell && system.pbc.some(Boolean);
+    const H = arch.hidden_size, nh = arch.num_heads, d = H / nh, eps = arch.rmsnorm_eps;
+    const g: GpuGraph = planGraph(rt, arch, n, graphCell(system), K);
+    const E = n * K;
     recordGraphBuild(rt, rec, g, positions);
     const f = recordEdgeFeatures(rt, rec, g, arch);
     const buf = (name: string, words: number) => rt.buffer(`model.${name}`, words * 4);
@@ -141,7 +195,7 @@ export class GpuModel {
     };
 
     // ---- input block
-    const zBuf = rt.upload('model.numbers', Uint32Array.from(structure.numbers));
+    const zBuf = rt.upload('model.numbers', Uint32Array.from(system.numbers));
     const nBoo = arch.boo_lmax + 1;
     const booPre = buf('booPre', n * H), bdir = buf('bdir', n * H);
     linearForward(rt, rec, { x: f.boo, rows: n, layer: this.input.booLinear, y: bdir, gelu: true, pre: booPre });
@@ -152,7 +206,7 @@ export class GpuModel {
     rmsNormForward(n, 2 * H, cat, this.input.nodeNorm, catNorm, catInv);
     const nodePre = buf('nodePre', n * H), node0 = buf('node0', n * H);
     linearForward(rt, rec, { x: catNorm, rows: n, layer: this.input.nodeLinear, y: node0, gelu: true, pre: nodePre });
-    const cs = this.chargeSpinVector(structure.charge, structure.spin);
+    const cs = this.chargeSpinVector(system.charge, system.spin);
     if (cs) addVector(rt, rec, n, H, rt.upload('model.chargeSpin', cs), node0);
     const R = arch.rbf_size, S36 = (arch.sh_lmax + 1) ** 2;
     const edgeIn = buf('edgeIn', E * (R + S36));
@@ -176,7 +230,7 @@ export class GpuModel {
     for (let m = 0; m < g.numImages; m++)
       for (let k = 0; k < 3; k++) {
         let s = 0;
-        for (let q = 0; q < 3; q++) s += g.imageShifts[3 * m + q] * (periodic ? structure.cell![3 * q + k] : 0);
+        for (let q = 0; q < 3; q++) s += g.imageShifts[3 * m + q] * (periodic ? system.cell![3 * q + k] : 0);
         imageTranslations[3 * m + k] = s;
       }
     const packed = packImages([imageTranslations]);
@@ -260,9 +314,11 @@ export class GpuModel {
     let dx = buf('dx.head', E * H);
     mergeSelf(rt, rec, E, H, K, zerosE, dNodeFinal, dx);
 
-    const gradBias = rt.upload('model.gradBias', new Float32Array(E));
-    const gradSh = rt.upload('model.gradSh', new Float32Array(E * f.shSize));
-    const eropeGeometry = rt.upload('model.eropeGeometry', new Float32Array(n * 12));
+    // accumulators, zeroed by a dispatch (not an upload) so that a frozen program replays correctly
+    const gradBias = buf('gradBias', E), gradSh = buf('gradSh', E * f.shSize), eropeGeometry = buf('eropeGeometry', n * 12);
+    fill(rt, rec, E, gradBias, 0);
+    fill(rt, rec, E * f.shSize, gradSh, 0);
+    fill(rt, rec, n * 12, eropeGeometry, 0);
     const tmp = (name: string, words: number) => buf(`bwd.${name}`, words);
     const ffnBwd = (fp: GpuFfn, c: ReturnType<typeof ffnForward>, xin: GPUBuffer, dy: GPUBuffer, rows: number, dxOut: GPUBuffer) => {
       const tag = rows === E ? 'edge' : 'node';
@@ -347,23 +403,11 @@ export class GpuModel {
     // ---- features and graph backward → ∂E/∂positions, strain
     const slot = recordFeaturesBackward(rt, rec, g, f, { gradBias, gradRbf, gradSh, gradBoo });
     const geo = recordGraphBackward(rt, rec, g, { ...slot, extra: arch.use_node_attention && arch.use_erope ? eropeGeometry : undefined });
-    await rec.submit();
-
-    const energyRaw = (await rt.read(eRaw, 1))[0];
-    const grad = await rt.read(geo.gradPositions, 3 * n);
-    const strain = await rt.read(geo.strain, 9);
-    let energy = normalization.energy_scale * energyRaw + normalization.energy_shift;
-    if (normalization.element_references) for (let a = 0; a < n; a++) energy += normalization.element_references[structure.numbers[a]];
-    const scale = normalization.energy_scale;
-    const forces = Float64Array.from(grad, (v) => -scale * v);
-    const wantStress = options.stress ?? (heads.regress_stress && periodic);
-    let stress: Float64Array | null = null;
-    if (wantStress && structure.cell) {
-      const V = cellVolumeOf(structure.cell);
-      stress = new Float64Array(9);
-      for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) stress[3 * i + j] = (scale * 0.5 * (strain[3 * i + j] + strain[3 * j + i])) / V;
-    }
-    return { energy, energyRaw, forces, stress };
+    return { energyRaw: eRaw, gradPositions: geo.gradPositions, strain: geo.strain, graph: g };
   }
 }
 
+function graphCell(system: GpuSystem) {
+  const periodic = !!system.cell && system.pbc.some(Boolean);
+  return { vectors: periodic ? system.cell : null, pbc: system.pbc };
+}

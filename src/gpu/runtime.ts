@@ -43,9 +43,15 @@ interface Pending {
 
 const f32 = Float32Array.BYTES_PER_ELEMENT;
 
+/**
+ * Compiled kernels per device, shared by every runtime on it: a model rebuilt on the same device (a new MD
+ * run, another system size) reuses its pipelines instead of compiling them again (seconds each on a CPU driver).
+ */
+const kernelsByDevice = new WeakMap<GPUDevice, Map<string, Kernel>>();
+const defsByCode = new Map<string, ShaderDataDefinitions>();
+
 export class GpuRuntime {
-  private readonly defsByCode = new Map<string, ShaderDataDefinitions>();
-  private readonly kernels = new Map<string, Kernel>();
+  private readonly kernels: Map<string, Kernel>;
   private readonly pool = new Map<string, GPUBuffer>();
   private uniformArena: GPUBuffer | null = null;
   /** Bytes currently held by pooled buffers (the allocation plan's footprint). */
@@ -55,6 +61,9 @@ export class GpuRuntime {
   private readonly errors: GpuValidationError[] = [];
 
   constructor(readonly device: GPUDevice) {
+    let kernels = kernelsByDevice.get(device);
+    if (!kernels) kernelsByDevice.set(device, (kernels = new Map()));
+    this.kernels = kernels;
     // An error scope per submit would cost an await per MD step; errors are collected from
     // `uncapturederror` instead and thrown at the next submit or read.
     device.addEventListener('uncapturederror', (ev) => {
@@ -85,10 +94,10 @@ export class GpuRuntime {
     const key = `${src.label}|${src.entryPoint}|${JSON.stringify(src.constants ?? {})}|${src.code.length}`;
     const hit = this.kernels.get(key);
     if (hit) return hit;
-    let defs = this.defsByCode.get(src.code);
+    let defs = defsByCode.get(src.code);
     if (!defs) {
       defs = makeShaderDataDefinitions(src.code);
-      this.defsByCode.set(src.code, defs);
+      defsByCode.set(src.code, defs);
     }
     const ep = defs.entryPoints[src.entryPoint];
     if (!ep) throw new Error(`${src.label}: WGSL has no entry point "${src.entryPoint}"`);
@@ -291,35 +300,75 @@ export class Recorder {
   submit(): void {
     const device = this.rt.device;
     this.rt.throwIfErrors();
-    {
-      const arena = this.uniformBytes > 0 ? this.rt.uniforms(this.uniformBytes) : null;
-      let u = 0;
-      for (const p of this.pending) {
-        if (p.uniformSize > 0 && arena) device.queue.writeBuffer(arena, p.uniformOffset, this.uniformData[u++]);
-      }
-      const enc = device.createCommandEncoder({ label: this.label });
-      const pass = enc.beginComputePass({ label: this.label });
-      for (const p of this.pending) {
-        if (p.grid[0] === 0) continue;
-        const entries: GPUBindGroupEntry[] = [];
-        for (const [name, binding] of p.kernel.bindings) {
-          if (name === 'params') {
-            entries.push({ binding, resource: { buffer: arena!, offset: p.uniformOffset, size: p.uniformSize } });
-          } else {
-            const b = p.bindings[name];
-            entries.push({ binding, resource: 'buffer' in b ? b : { buffer: b } });
-          }
-        }
-        const group = this.rt.bindGroup(p.kernel, entries);
-        pass.setPipeline(p.kernel.pipeline);
-        pass.setBindGroup(0, group);
-        pass.dispatchWorkgroups(p.grid[0], p.grid[1]);
-      }
-      pass.end();
-      device.queue.submit([enc.finish()]);
-    }
-    this.pending.length = 0;
+    const arena = this.writeUniforms(this.uniformBytes > 0 ? this.rt.uniforms(this.uniformBytes) : null);
+    const enc = device.createCommandEncoder({ label: this.label });
+    const pass = enc.beginComputePass({ label: this.label });
+    for (const d of this.encodable(arena)) d(pass);
+    pass.end();
+    device.queue.submit([enc.finish()]);
+    this.clear();
   }
+
+  /**
+   * Turn everything queued into a program that can be replayed into any compute pass, e.g. once per
+   * MD step inside the engine's own pass: its parameters go into a uniform buffer of its own (not the
+   * shared arena, which later recorders overwrite), and its bind groups are made once, here.
+   */
+  freeze(): RecordedProgram {
+    this.rt.throwIfErrors();
+    const own = this.uniformBytes > 0
+      ? this.rt.device.createBuffer({ label: `${this.label}.uniforms`, size: Math.ceil(this.uniformBytes / 16) * 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST })
+      : null;
+    const steps = this.encodable(this.writeUniforms(own));
+    this.clear();
+    return {
+      dispatches: steps.length,
+      encode: (pass) => { for (const d of steps) d(pass); },
+      destroy: () => own?.destroy(),
+    };
+  }
+
+  private clear(): void {
+    this.pending.length = 0;
+    this.uniformData.length = 0;
+    this.uniformBytes = 0;
+  }
+
+  private writeUniforms(arena: GPUBuffer | null): GPUBuffer | null {
+    let u = 0;
+    for (const p of this.pending) {
+      if (p.uniformSize > 0 && arena) this.rt.device.queue.writeBuffer(arena, p.uniformOffset, this.uniformData[u++]);
+    }
+    return arena;
+  }
+
+  /** One closure per non-empty dispatch: set pipeline, bind group (cached), dispatch. */
+  private encodable(arena: GPUBuffer | null): ((pass: GPUComputePassEncoder) => void)[] {
+    const out: ((pass: GPUComputePassEncoder) => void)[] = [];
+    for (const p of this.pending) {
+      if (p.grid[0] === 0) continue;
+      const entries: GPUBindGroupEntry[] = [];
+      for (const [name, binding] of p.kernel.bindings) {
+        if (name === 'params') {
+          entries.push({ binding, resource: { buffer: arena!, offset: p.uniformOffset, size: p.uniformSize } });
+        } else {
+          const b = p.bindings[name];
+          entries.push({ binding, resource: 'buffer' in b ? b : { buffer: b } });
+        }
+      }
+      const group = this.rt.bindGroup(p.kernel, entries);
+      const { pipeline } = p.kernel, [x, y] = p.grid;
+      out.push((pass) => { pass.setPipeline(pipeline); pass.setBindGroup(0, group); pass.dispatchWorkgroups(x, y); });
+    }
+    return out;
+  }
+}
+
+/** A frozen sequence of dispatches (Recorder.freeze) that replays into any compute pass. */
+export interface RecordedProgram {
+  readonly dispatches: number;
+  encode(pass: GPUComputePassEncoder): void;
+  destroy(): void;
 }
 
 export function foldGrid(workgroups: number, maxPerDim: number): [number, number] {

@@ -9,7 +9,8 @@
 //   positions, forces : N × vec4<f32> (x, y, z, unused), Å and eV/Å
 //   box               : 16 f32: cell rows a, b, c (9), volume (Å³), periodic flag (1 = periodic), reserved
 //   output            : 16 f32: [0] potential energy (eV), [1..9] virial W (eV, row-major, W = −V·stress,
-//                       so P = (2 E_kin + tr W)/(3V)), [10] 1 when a virial was computed, reserved
+//                       so P = (2 E_kin + tr W)/(3V)), [10] 1 when a virial was computed, [11..15] the
+//                       provider's own health words (GpuForceProvider.describeOutput)
 
 import type { Pbc } from '../io/structure';
 
@@ -37,6 +38,8 @@ export interface GpuForceTarget {
   forces: GPUBuffer;
   box: GPUBuffer;
   output: GPUBuffer;
+  /** true when the engine changes the box on the GPU (the Monte Carlo barostat). */
+  boxChanges: boolean;
 }
 
 export interface GpuForceProvider {
@@ -52,6 +55,11 @@ export interface GpuForceProvider {
   encode(encoder: GPUCommandEncoder): void;
   /** Optional: record it inside the engine's open compute pass instead (saves two pass switches per step). */
   encodeInPass?(pass: GPUComputePassEncoder): void;
+  /**
+   * Optional: a resident provider's own health words in the output buffer ([11..15]), read with every sample;
+   * a message here stops the run like the engine's own watchdog.
+   */
+  describeOutput?(output: Float32Array): string | null;
   /** Compute after all earlier submitted work finished (non-resident providers). */
   evaluate(): Promise<void>;
   destroy(): void;

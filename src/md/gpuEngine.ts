@@ -126,6 +126,7 @@ export class GpuMdEngine implements MdEngine {
     if (!restore) this.provider.checkSystem?.(sys.cell, sys.pbc);
     await this.provider.attach({
       device: d, numAtoms: n, numbers: sys.numbers, pbc: sys.pbc, positions: b.pos, forces: b.frc, box: b.box, output: b.out,
+      boxChanges: s.ensemble === 'npt',
     });
     if (!restore) {
       this.encoder = d.createCommandEncoder();
@@ -291,6 +292,7 @@ export class GpuMdEngine implements MdEngine {
       cell: this.system.cell ? Float64Array.from(box.subarray(0, 9)) : null, volume: box[9],
       positions, velocities, forces, barostatAttempts: ctlU[CTL.mcAttempts], barostatAccepted: ctlU[CTL.mcAccepted],
       fault: watch[0] > 0 ? { step: watch[1] + 1, atom: watch[2] } : null,
+      providerFault: this.provider.describeOutput?.(out) ?? null,
     };
   }
 

@@ -43,6 +43,7 @@ function describeSample(s: Sample, numbers: Int32Array): string {
 export function checkSample(s: Sample, numbers: Int32Array, masses: Float64Array, dof: number, limits: SafetyLimits):
   MdSafetyError | null {
   const n = numbers.length;
+  if (s.providerFault) return new MdSafetyError(`by step ${s.step}: ${s.providerFault}`, s.step, []);
   if (s.fault) {
     const a = s.fault.atom;
     return new MdSafetyError(`step ${s.fault.step}: atom ${chemicalSymbol(numbers[a])}${a} went bad first (force above ` +

@@ -76,6 +76,8 @@ export interface Sample {
   barostatAccepted: number;
   /** First step (1-based, the step that produced it) and atom at which the per-step watchdog saw a fault. */
   fault?: { step: number; atom: number } | null;
+  /** A GPU-resident force provider's report that its results since the last sample cannot be trusted. */
+  providerFault?: string | null;
 }
 
 export type SampleCallback = (s: Sample) => void | 'stop';

@@ -6,7 +6,7 @@ import type { GpuRuntime, Recorder } from '../runtime';
 const WG = 64;
 
 type RowsEntry =
-  | 'scale_add' | 'copy_cols' | 'add_cols' | 'gather_self' | 'merge_self' | 'add_self' | 'mask_self'
+  | 'scale_add' | 'fill' | 'copy_cols' | 'add_cols' | 'gather_self' | 'merge_self' | 'add_self' | 'mask_self'
   | 'sum_slots' | 'bcast_rows' | 'embed' | 'add_vec' | 'pack_atoms';
 
 interface RowsArgs {
@@ -38,6 +38,10 @@ function rows(rt: GpuRuntime, rec: Recorder, entry: RowsEntry, a: RowsArgs): voi
 /** out = alpha·a + beta·b, elementwise over n values. */
 export const scaleAdd = (rt: GpuRuntime, rec: Recorder, n: number, a: GPUBuffer, b: GPUBuffer, out: GPUBuffer, alpha: number, beta: number) =>
   rows(rt, rec, 'scale_add', { rows: n, cols: 1, a, b, out, alpha, beta });
+
+/** out[i] = value for i < n (an accumulator's zero inside the recording, so a replayed program starts clean). */
+export const fill = (rt: GpuRuntime, rec: Recorder, n: number, out: GPUBuffer, value: number) =>
+  rows(rt, rec, 'fill', { rows: n, cols: 1, a: rt.buffer('dummy', 16), out, alpha: value });
 
 /** out[r, outOff + c] = a[r, inOff + c] for c < cols. */
 export const copyCols = (rt: GpuRuntime, rec: Recorder, r: number, cols: number, a: GPUBuffer, inStride: number, inOff: number, out: GPUBuffer, outStride: number, outOff: number) =>
