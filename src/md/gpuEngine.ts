@@ -25,9 +25,21 @@ export const CONTROL_BYTES = 256;
 const CTL = { step: 0, mcAttempts: 1, mcAccepted: 2, fireDt: 10, fireAlpha: 11, mcVolumeScale: 12, xi: 44, vxi: 52 } as const;
 const PARAMS_BYTES = 80;
 const WATCH_BYTES = 16;
-/** Steps recorded per submission, and submissions allowed in flight before the host waits. */
+/** Most steps recorded per submission, and submissions allowed in flight before the host waits. */
 const BATCH_STEPS = 50;
 const MAX_IN_FLIGHT = 2;
+/**
+ * GPU time one submission should take. Browsers and OS watchdogs reset a device whose work runs for seconds
+ * without a break, and a long submission also stalls the page's rendering: a large system with a model gets
+ * fewer steps per submission, a small Lennard-Jones box keeps BATCH_STEPS.
+ */
+export const SUBMISSION_BUDGET_MS = 100;
+
+/** Steps for the next submission, from the measured GPU time per step (ms) of the last one. */
+export function nextBatchSteps(msPerStep: number, budgetMs = SUBMISSION_BUDGET_MS, most = BATCH_STEPS): number {
+  if (!(msPerStep > 0)) return most;
+  return Math.max(1, Math.min(most, Math.floor(budgetMs / msPerStep)));
+}
 const MAX_SAMPLES_PER_BATCH = 16;
 
 type Kernel = { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup };
@@ -57,6 +69,12 @@ export class GpuMdEngine implements MdEngine {
   }
 
   get step(): number { return this.hostStep; }
+
+  /** GPU time per submission the step batching aims at, ms (0: one step per submission). */
+  submissionBudgetMs = SUBMISSION_BUDGET_MS;
+  /** Steps recorded into the next submission (adapted to submissionBudgetMs as the run goes). */
+  stepsPerSubmission = 1;
+  private lastDone = 0;
 
   static async create(device: GPUDevice, system: MdSystem, provider: GpuForceProvider, settings: MdSettings,
     restore?: EngineCheckpoint): Promise<GpuMdEngine> {
@@ -311,7 +329,8 @@ export class GpuMdEngine implements MdEngine {
     while (this.hostStep < end && !stopped) {
       const pending: PendingSample[] = [];
       // At most MAX_SAMPLES_PER_BATCH staging copies per submission bounds host memory for large systems.
-      const batchEnd = Math.min(end, this.hostStep + Math.min(BATCH_STEPS, MAX_SAMPLES_PER_BATCH * opts.sampleEvery));
+      const batchEnd = Math.min(end, this.hostStep + Math.min(this.stepsPerSubmission, MAX_SAMPLES_PER_BATCH * opts.sampleEvery));
+      const batchSteps = batchEnd - this.hostStep, submitted = performance.now();
       while (this.hostStep < batchEnd) {
         await this.encodeStep();
         if (this.hostStep % opts.sampleEvery === 0 || this.hostStep === end) {
@@ -329,7 +348,12 @@ export class GpuMdEngine implements MdEngine {
           } catch (e) { failure = e; stopped = true; }
         });
       }
-      inFlight.push(this.device.queue.onSubmittedWorkDone());
+      // GPU time of this batch: from its submission, or from the end of the batch queued before it.
+      inFlight.push(this.device.queue.onSubmittedWorkDone().then(() => {
+        const now = performance.now();
+        this.stepsPerSubmission = nextBatchSteps((now - Math.max(submitted, this.lastDone)) / batchSteps, this.submissionBudgetMs);
+        this.lastDone = now;
+      }));
       if (inFlight.length > MAX_IN_FLIGHT) await inFlight.shift();
     }
     await delivery;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../src/gpu/device';
 import { parseCheckpoint, serializeCheckpoint } from '../../src/md/checkpointIo';
 import { CpuMdEngine } from '../../src/md/cpuEngine';
-import { GpuMdEngine } from '../../src/md/gpuEngine';
+import { GpuMdEngine, nextBatchSteps } from '../../src/md/gpuEngine';
 import { LennardJonesCpu } from '../../src/md/lj';
 import { LennardJonesGpu } from '../../src/md/ljGpu';
 import { DEFAULT_SETTINGS, type EngineCheckpoint, type Ensemble, type MdEngine } from '../../src/md/types';
@@ -74,5 +74,36 @@ describe('checkpoint → resume is bit for bit', () => {
     await expect(GpuMdEngine.fromCheckpoint(gpu.device, ck, new LennardJonesGpu(sys.numbers, lj))).rejects.toThrow(/--backend cpu/);
     expect(() => parseCheckpoint('{"format":"x"}', 'thermo.csv')).toThrow(/thermo.csv: not an MD checkpoint/);
     expect(() => parseCheckpoint('step,time', 'thermo.csv')).toThrow(/thermo.csv: not a checkpoint \(invalid JSON/);
+  });
+});
+
+describe('step batching (steps per submission, adapted to the GPU time of a submission)', () => {
+  let gpu: GpuContext;
+  beforeAll(async () => { gpu = await mdDevice(); });
+  afterAll(() => gpu?.destroy());
+
+  it('aims at the time budget, at least one step and at most the batch cap', () => {
+    expect(nextBatchSteps(2, 100)).toBe(50);
+    expect(nextBatchSteps(10, 100)).toBe(10);
+    expect(nextBatchSteps(30, 100)).toBe(3);
+    expect(nextBatchSteps(5000, 100)).toBe(1);
+    expect(nextBatchSteps(0, 100)).toBe(50);
+    expect(nextBatchSteps(1, 0)).toBe(1);
+  });
+
+  it('one step per submission gives the same state, bit for bit, as the adaptive batches', async () => {
+    const settings = { ...DEFAULT_SETTINGS, ensemble: 'npt' as Ensemble, dt: 10, temperature: 150, pressure: 500, barostatInterval: 5, seed: 7 };
+    const make = () => GpuMdEngine.create(gpu.device, sys, new LennardJonesGpu(sys.numbers, lj), settings);
+    const adaptive = await make();
+    await adaptive.run(120, noop);
+    expect(adaptive.stepsPerSubmission).toBeGreaterThan(1); // 32 LJ atoms: far below the budget per step
+    const want = await adaptive.checkpoint();
+    adaptive.destroy();
+    const single = await make();
+    single.submissionBudgetMs = 0;
+    await single.run(120, noop);
+    expect(single.stepsPerSubmission).toBe(1);
+    expectSameState(want, await single.checkpoint());
+    single.destroy();
   });
 });
