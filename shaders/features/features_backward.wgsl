@@ -17,6 +17,7 @@
 
 // true: the upstream gave ∂E/∂d per slot (its RBF backward fused) instead of ∂E/∂RBF.
 override GRAD_IS_DIST: bool = false;
+override DIST_PARTS: u32 = 1u;   // with GRAD_IS_DIST: partial sums of ∂E/∂d per slot (grad_rbf is (N·K)×DIST_PARTS)
 @group(0) @binding(10) var<storage, read> grad_sh_in: array<f32>;
 @group(0) @binding(11) var<storage, read_write> slot_grad: array<vec4f>;
 @group(0) @binding(12) var<storage, read_write> slot_gunit: array<vec4f>;
@@ -68,7 +69,7 @@ fn slot_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
   let R = params.rbf_size;
   var gd = gx * env.w / params.cutoff;
   if (GRAD_IS_DIST) {
-    gd += grad_rbf[s];
+    for (var t = 0u; t < DIST_PARTS; t++) { gd += grad_rbf[s * DIST_PARTS + t]; }
   } else {
     for (var i = 0u; i < R; i++) {
       let t = g.w - rbf_center(i);

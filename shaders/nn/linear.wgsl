@@ -1,7 +1,11 @@
 // Linear layer y = x·Wᵀ + b (PyTorch [out,in] weights) with optional fused GELU, and its
 // input gradient dx = (dy ⊙ GELU'(pre))·W. Register-blocked tiles: a 16×16 workgroup computes
 // a 64×64 output tile, 4×4 outputs per invocation, reduction in chunks of 16 staged in
-// workgroup memory. Needs gelu.wgsl prepended.
+// workgroup memory. Needs gelu.wgsl prepended, and one of the operand files that say where the
+// forward input comes from and where the input gradient goes (load_x, store_dx):
+//   linear_dense.wgsl       x and dx are dense [M, in] buffers
+//   linear_edge_input.wgsl  x = [RBF(d), SH] of each graph slot, made on the fly (never stored);
+//                           dx reduced to ∂E/∂d per slot and added into ∂E/∂SH
 
 override GELU: bool = false;     // forward: apply GELU (and store pre-activation); backward: multiply dy by GELU'(pre)
 override HAS_BIAS: bool = true;
@@ -14,13 +18,18 @@ struct Params {
   cols: u32,   // N (outputs per row of this product)
   depth: u32,  // K (reduction length)
   tiles_n: u32,
+  // linear_edge_input.wgsl only
+  rbf_size: u32,
+  sh_stride: u32,
+  cutoff: f32,
+  rbf_coeff: f32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;        // forward input [M,K]; backward dy [M,K]
+@group(0) @binding(1) var<storage, read> x_in: array<f32>;        // forward input [M,K] (dense operands); backward dy [M,K]
 @group(0) @binding(2) var<storage, read> weight: array<f32>;   // [out,in]
 @group(0) @binding(3) var<storage, read> bias: array<f32>;     // [out]
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;  // forward y [M,N]; backward dx [M,N]
+@group(0) @binding(4) var<storage, read_write> y_out: array<f32>;  // forward y [M,N]; backward dx [M,N]
 @group(0) @binding(5) var<storage, read_write> pre: array<f32>;// forward: written pre-activation; backward: read
 
 var<workgroup> a_tile: array<array<f32, TILE>, TK>;   // [k][m]
@@ -44,7 +53,9 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
     for (var e = li; e < TILE * TK; e += 256u) {
       let kk = e % TK; let mm = e / TK;
       let gm = o.x + mm; let gk = k0 + kk;
-      a_tile[kk][mm] = select(0.0, x[gm * K + gk], gm < M && gk < K);
+      var xv = 0.0;
+      if (gm < M && gk < K) { xv = load_x(gm, gk); }
+      a_tile[kk][mm] = xv;
       let gn = o.y + mm;
       b_tile[kk][mm] = select(0.0, weight[gn * K + gk], gn < N && gk < K);   // Wᵀ: b[k][n] = W[n,k]
     }
@@ -65,7 +76,7 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
       var v = acc[i][j];
       if (HAS_BIAS) { v += bias[gn]; }
       if (GELU) { pre[gm * N + gn] = v; v = gelu(v); }
-      y[gm * N + gn] = v;
+      y_out[gm * N + gn] = v;
     }
   }
 }
@@ -84,7 +95,7 @@ fn backward_input(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
       let gm = o.x + mm; let gk = k0 + kk;
       var g = 0.0;
       if (gm < M && gk < K) {
-        g = x[gm * K + gk];
+        g = x_in[gm * K + gk];
         if (GELU) { g *= gelu_grad(pre[gm * K + gk]); }
       }
       a_tile[kk][mm] = g;
@@ -100,12 +111,5 @@ fn backward_input(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
     }
     workgroupBarrier();
   }
-  for (var i = 0u; i < 4u; i++) {
-    let gm = o.x + lid.y * 4u + i;
-    if (gm >= M) { continue; }
-    for (var j = 0u; j < 4u; j++) {
-      let gn = o.y + lid.x * 4u + j;
-      if (gn < N) { y[gm * N + gn] = acc[i][j]; }
-    }
-  }
+  store_dx(o.xy, lid.xy, acc);
 }

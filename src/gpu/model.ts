@@ -17,7 +17,10 @@ import { eropeFrequencies } from '../cpu/features';
 import { laeChannelDegrees } from '../cpu/neighborhoodAttention';
 import { gelu, linear } from '../cpu/ops';
 import type { GpuRuntime, Recorder } from './runtime';
-import { linearBackwardInput, linearForward, type LinearLayer } from './ops/linear';
+import {
+  edgeInputDistanceParts, edgeInputLinearBackward, edgeInputLinearForward, linearBackwardInput, linearForward, type EdgeInput,
+  type LinearLayer,
+} from './ops/linear';
 import { checkGraphStatus, planGraph, readGraphStatus, recordGraphBackward, recordGraphBuild, cellVolumeOf, safeSlotBudget, type GpuGraph } from './ops/graph';
 import { recordEdgeFeatures, recordFeaturesBackward } from './ops/features';
 import { neighborhoodAttentionBackward, neighborhoodAttentionForward } from './ops/neighborhoodAttention';
@@ -182,7 +185,8 @@ export class GpuModel {
     const g: GpuGraph = planGraph(rt, arch, n, graphCell(system), K);
     const E = n * K;
     recordGraphBuild(rt, rec, g, positions);
-    const f = recordEdgeFeatures(rt, rec, g, arch);
+    // no N·K·rbf_size table: the edge-attribute layer makes the RBF values itself
+    const f = recordEdgeFeatures(rt, rec, g, arch, { rbf: false });
     const buf = (name: string, words: number) => rt.buffer(`model.${name}`, words * 4);
     const rmsNormForward = (rows: number, dim: number, x: GPUBuffer, weight: GPUBuffer, y: GPUBuffer, invRms: GPUBuffer) =>
       rmsNormForwardRows(rt, rec, { x, weight, rows, dim, eps, y, invRms });
@@ -208,12 +212,12 @@ export class GpuModel {
     linearForward(rt, rec, { x: catNorm, rows: n, layer: this.input.nodeLinear, y: node0, gelu: true, pre: nodePre });
     const cs = this.chargeSpinVector(system.charge, system.spin);
     if (cs) addVector(rt, rec, n, H, rt.upload('model.chargeSpin', cs), node0);
-    const R = arch.rbf_size, S36 = (arch.sh_lmax + 1) ** 2;
-    const edgeIn = buf('edgeIn', E * (R + S36));
-    copyCols(rt, rec, E, R, f.rbf, R, 0, edgeIn, R + S36, 0);
-    copyCols(rt, rec, E, S36, f.sh, f.shSize, 0, edgeIn, R + S36, R);
+    const edgeInput: EdgeInput = {
+      slots: E, slotMeta: g.slotMeta, slotGeom: g.slotGeom, sh: f.sh, shStride: f.shSize,
+      rbfSize: arch.rbf_size, cutoff: arch.cutoff, rbfCoeff: f.params.rbf_coeff,
+    };
     const eattrPre = buf('eattrPre', E * H), eattr = buf('eattr', E * H);
-    linearForward(rt, rec, { x: edgeIn, rows: E, layer: this.input.edgeAttrLinear, y: eattr, gelu: true, pre: eattrPre });
+    edgeInputLinearForward(rt, rec, { input: edgeInput, layer: this.input.edgeAttrLinear, y: eattr, gelu: true, pre: eattrPre });
     const featIn = buf('featIn', E * 2 * H);
     broadcastRows(rt, rec, E, H, K, node0, featIn, 2 * H, 0);
     copyCols(rt, rec, E, H, eattr, H, 0, featIn, 2 * H, H);
@@ -387,11 +391,11 @@ export class GpuModel {
     const dNode0 = tmp('dNode0', n * H), dEattr = tmp('dEattr', E * H);
     sumSlots(rt, rec, n, H, K, dFeatIn, 2 * H, 0, dNode0);
     copyCols(rt, rec, E, H, dFeatIn, 2 * H, H, dEattr, H, 0);
-    const dEdgeIn = tmp('dEdgeIn', E * (R + S36));
-    linearBackwardInput(rt, rec, { dy: dEattr, rows: E, layer: this.input.edgeAttrLinear, dx: dEdgeIn, gelu: true, pre: eattrPre });
-    const gradRbf = tmp('gradRbf', E * R);
-    copyCols(rt, rec, E, R, dEdgeIn, R + S36, 0, gradRbf, R, 0);
-    addCols(rt, rec, E, S36, dEdgeIn, R + S36, R, gradSh, f.shSize, 0);
+    const distanceParts = edgeInputDistanceParts(this.input.edgeAttrLinear);
+    const gradDistance = tmp('gradDistance', E * distanceParts);
+    edgeInputLinearBackward(rt, rec, {
+      input: edgeInput, dy: dEattr, layer: this.input.edgeAttrLinear, gelu: true, pre: eattrPre, gradSh, distPart: gradDistance,
+    });
     const dCatNorm = tmp('dCatNorm', n * 2 * H), dCat = tmp('dCat', n * 2 * H);
     linearBackwardInput(rt, rec, { dy: dNode0, rows: n, layer: this.input.nodeLinear, dx: dCatNorm, gelu: true, pre: nodePre });
     rmsNormBackward(n, 2 * H, cat, this.input.nodeNorm, catInv, dCatNorm, dCat, null);
@@ -401,7 +405,7 @@ export class GpuModel {
     linearBackwardInput(rt, rec, { dy: dBdir, rows: n, layer: this.input.booLinear, dx: gradBoo, gelu: true, pre: booPre });
 
     // ---- features and graph backward → ∂E/∂positions, strain
-    const slot = recordFeaturesBackward(rt, rec, g, f, { gradBias, gradRbf, gradSh, gradBoo });
+    const slot = recordFeaturesBackward(rt, rec, g, f, { gradBias, gradRbf: gradDistance, gradIsDistance: true, distanceParts, gradSh, gradBoo });
     const geo = recordGraphBackward(rt, rec, g, { ...slot, extra: arch.use_node_attention && arch.use_erope ? eropeGeometry : undefined });
     return { energyRaw: eRaw, gradPositions: geo.gradPositions, strain: geo.strain, graph: g };
   }

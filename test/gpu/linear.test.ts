@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gelu, linear, linearBackward, linearGelu, linearGeluBackward } from '../../src/cpu/ops';
-import { linearBackwardInput, linearForward, type LinearLayer } from '../../src/gpu/ops/linear';
+import {
+  edgeInputDistanceParts, edgeInputLinearBackward, edgeInputLinearForward, linearBackwardInput, linearForward, type LinearLayer,
+} from '../../src/gpu/ops/linear';
 import { f32, poisoned, randomArray, relErr, setupGpu, teardownGpu, upload, type TestGpu } from './helpers';
 
 let g: TestGpu;
@@ -87,3 +89,72 @@ function normalCdfLowerTail(x: number): number {
   for (let n = 120; n >= 1; n--) f = a + n / 2 / f;
   return (0.5 * Math.exp(-a * a)) / Math.sqrt(Math.PI) / f;
 }
+
+describe('edge-input linear (RBF made on the fly) vs float64 reference', () => {
+  // 75 slots (some empty, one self-loop at d = 0), 70 RBFs + 9 SH columns of a 16-wide SH table:
+  // 79 input columns = two 64-wide tiles, so ∂E/∂d comes back as two partial sums.
+  const slots = 75, R = 70, shStride = 16, shCols = 9, H = 37, cutoff = 6;
+  const inDimE = R + shCols;
+  const delta = cutoff / (R - 1), coeff = -0.5 / (2 * delta) ** 2;
+  const dist = f32(Float64Array.from(randomArray(slots, 11), (v, i) => (i === 3 ? 0 : 3 + 2.9 * v)));
+  const empty = (s: number) => s % 7 === 5;
+  const sh = f32(Float64Array.from(randomArray(slots * shStride, 12), (v, i) => (empty(Math.floor(i / shStride)) ? 0 : v)));
+  const We = f32(randomArray(H * inDimE, 13, 0.3));
+  const be = f32(randomArray(H, 14, 0.2));
+  const dyE = f32(randomArray(slots * H, 15));
+  const gradSh0 = f32(randomArray(slots * shStride, 16));
+  const rbf = (s: number, r: number) => (empty(s) ? 0 : Math.exp(coeff * (dist[s] - (cutoff * r) / (R - 1)) ** 2));
+  const xE = new Float64Array(slots * inDimE);
+  for (let s = 0; s < slots; s++) {
+    for (let r = 0; r < R; r++) xE[s * inDimE + r] = rbf(s, r);
+    for (let c = 0; c < shCols; c++) xE[s * inDimE + R + c] = sh[s * shStride + c];
+  }
+  const input = () => {
+    const meta = new Int32Array(4 * slots), geom = new Float32Array(4 * slots);
+    for (let s = 0; s < slots; s++) { meta[4 * s] = empty(s) ? -1 : s; geom[4 * s + 3] = dist[s]; }
+    return {
+      slots, slotMeta: g.rt.upload('slotMeta', meta), slotGeom: g.rt.upload('slotGeom', geom), sh: upload(g.rt, 'sh', sh),
+      shStride, rbfSize: R, cutoff, rbfCoeff: coeff,
+    };
+  };
+  const layerE = (): LinearLayer => ({ weight: upload(g.rt, 'We', We), bias: upload(g.rt, 'be', be), inDim: inDimE, outDim: H });
+
+  it('forward with GELU equals the dense layer on the explicit [RBF, SH] table', async () => {
+    const { rt } = g;
+    const y = poisoned(rt, 'y', slots * H), pre = poisoned(rt, 'pre', slots * H);
+    const rec = rt.recorder();
+    edgeInputLinearForward(rt, rec, { input: input(), layer: layerE(), y, gelu: true, pre });
+    rec.submit();
+    const ref = linearGelu(xE, slots, inDimE, We, be, H);
+    expect(relErr(await rt.read(pre, slots * H), ref.pre)).toBeLessThan(1e-5);
+    expect(relErr(await rt.read(y, slots * H), ref.y)).toBeLessThan(1e-5);
+  });
+
+  it('backward gives ∂E/∂d per slot (partial sums) and adds ∂E/∂Y into the SH gradient', async () => {
+    const { rt } = g;
+    const ref = linearGelu(xE, slots, inDimE, We, be, H);
+    const dx = linearGeluBackward(dyE, ref.pre, slots, inDimE, We, H);
+    const layer = layerE();
+    const parts = edgeInputDistanceParts(layer);
+    expect(parts).toBe(2);
+    const distPart = poisoned(rt, 'distPart', slots * parts);
+    const gradSh = upload(rt, 'gradSh', gradSh0);
+    const rec = rt.recorder();
+    edgeInputLinearBackward(rt, rec, { input: input(), dy: upload(rt, 'dy', dyE), layer, gelu: true, pre: upload(rt, 'pre', ref.pre), gradSh, distPart });
+    rec.submit();
+    const partsGot = await rt.read(distPart, slots * parts);
+    const gotD = Float64Array.from({ length: slots }, (_, s) => partsGot[s * parts] + partsGot[s * parts + 1]);
+    const wantD = Float64Array.from({ length: slots }, (_, s) => {
+      if (empty(s)) return 0;
+      let v = 0;
+      for (let r = 0; r < R; r++) v += dx[s * inDimE + r] * 2 * coeff * (dist[s] - (cutoff * r) / (R - 1)) * rbf(s, r);
+      return v;
+    });
+    expect(relErr(gotD, wantD)).toBeLessThan(1e-5);
+    const wantSh = Float64Array.from(gradSh0, (v, i) => {
+      const s = Math.floor(i / shStride), c = i % shStride;
+      return c < shCols && !empty(s) ? v + dx[s * inDimE + R + c] : v; // empty slots have no geometry to update
+    });
+    expect(relErr(await rt.read(gradSh, slots * shStride), wantSh)).toBeLessThan(1e-5);
+  });
+});

@@ -104,9 +104,11 @@ export function recordEdgeFeatures(
 export interface FeatureGradients {
   /** ∂E/∂(key bias) per slot (N·K), src layout (the dst attention's share mapped through rev). */
   gradBias: GPUBuffer;
-  /** ∂E/∂RBF per slot, (N·K)×rbf_size; or, with gradIsDistance, ∂E/∂d per slot (N·K). */
+  /** ∂E/∂RBF per slot, (N·K)×rbf_size; or, with gradIsDistance, ∂E/∂d per slot as distanceParts partial sums ((N·K)×parts). */
   gradRbf: GPUBuffer;
   gradIsDistance?: boolean;
+  /** Partial sums per slot with gradIsDistance (default 1). */
+  distanceParts?: number;
   /** ∂E/∂Y per slot, (N·K)×shSize; the BOO share is ADDED IN PLACE. */
   gradSh: GPUBuffer;
   /** ∂E/∂BOO per atom, N×(boo_lmax+1). */
@@ -126,7 +128,7 @@ export function recordFeaturesBackward(
   rec.dispatch(k('boo_backward'), {
     slot_meta: g.slotMeta, counts: g.counts, grad_boo: grads.gradBoo, boo_cache: f.booCache, grad_sh: grads.gradSh,
   }, p, groups(S));
-  rec.dispatch(k('slot_backward', { GRAD_IS_DIST: grads.gradIsDistance ? 1 : 0 }), {
+  rec.dispatch(k('slot_backward', { GRAD_IS_DIST: grads.gradIsDistance ? 1 : 0, DIST_PARTS: grads.distanceParts ?? 1 }), {
     slot_meta: g.slotMeta, slot_geom: g.slotGeom, slot_env: g.slotEnv, grad_bias: grads.gradBias, grad_rbf: grads.gradRbf,
     grad_sh_in: grads.gradSh, slot_grad: slotGrad, slot_gunit: slotGunit,
   }, p, groups(S));

@@ -1,9 +1,13 @@
-// Linear layer (optionally fused with bias and exact GELU) and its input gradient.
+// Linear layer (optionally fused with bias and exact GELU) and its input gradient, on dense operands or on
+// the graph slots' [RBF(d), SH] edge input made on the fly (shaders/nn/linear_edge_input.wgsl).
 import geluWgsl from '../../../shaders/nn/gelu.wgsl?raw';
 import linearWgsl from '../../../shaders/nn/linear.wgsl?raw';
+import denseWgsl from '../../../shaders/nn/linear_dense.wgsl?raw';
+import edgeInputWgsl from '../../../shaders/nn/linear_edge_input.wgsl?raw';
 import type { GpuRuntime, Recorder } from '../runtime';
 
-const code = `${geluWgsl}\n${linearWgsl}`;
+const code = `${geluWgsl}\n${linearWgsl}\n${denseWgsl}`;
+const edgeCode = `${geluWgsl}\n${linearWgsl}\n${edgeInputWgsl}`;
 const TILE = 64;
 
 export interface LinearLayer {
@@ -31,7 +35,7 @@ export function linearForward(
     constants: { GELU: gelu ? 1 : 0, HAS_BIAS: a.layer.bias ? 1 : 0 },
   });
   const { tilesN, workgroups } = grid(a.rows, a.layer.outDim);
-  rec.dispatch(k, { x: a.x, weight: a.layer.weight, bias: a.layer.bias ?? rt.dummy('read'), y: a.y, pre: a.pre ?? rt.dummy('write') },
+  rec.dispatch(k, { x_in: a.x, weight: a.layer.weight, bias: a.layer.bias ?? rt.dummy('read'), y_out: a.y, pre: a.pre ?? rt.dummy('write') },
     { rows: a.rows, cols: a.layer.outDim, depth: a.layer.inDim, tiles_n: tilesN }, workgroups);
 }
 
@@ -44,6 +48,59 @@ export function linearBackwardInput(
   if (gelu && !a.pre) throw new Error('linearBackwardInput: GELU needs the saved pre-activation');
   const k = rt.kernel({ label: 'linear', code, entryPoint: 'backward_input', constants: { GELU: gelu ? 1 : 0 } });
   const { tilesN, workgroups } = grid(a.rows, a.layer.inDim);
-  rec.dispatch(k, { x: a.dy, weight: a.layer.weight, y: a.dx, pre: a.pre ?? rt.dummy('write') },
+  rec.dispatch(k, { x_in: a.dy, weight: a.layer.weight, y_out: a.dx, pre: a.pre ?? rt.dummy('write') },
     { rows: a.rows, cols: a.layer.inDim, depth: a.layer.outDim, tiles_n: tilesN }, workgroups);
+}
+
+/** The graph slots an edge-input linear layer reads: rows = slots; input = [RBF(d) (rbfSize), SH (shCols)]. */
+export interface EdgeInput {
+  slots: number;
+  slotMeta: GPUBuffer;
+  slotGeom: GPUBuffer;
+  /** Slot SH table, slots × shStride; its first shCols columns are the layer's SH input. */
+  sh: GPUBuffer;
+  shStride: number;
+  rbfSize: number;
+  cutoff: number;
+  /** Gaussian exponent c of RBF_i(d) = exp(c·(d − μ_i)²). */
+  rbfCoeff: number;
+}
+
+function edgeParams(e: EdgeInput, cols: number, depth: number, tilesN: number) {
+  return { rows: e.slots, cols, depth, tiles_n: tilesN, rbf_size: e.rbfSize, sh_stride: e.shStride, cutoff: e.cutoff, rbf_coeff: e.rbfCoeff };
+}
+
+/** y = act([RBF(d), SH]·Wᵀ + b) per slot, with no RBF table in memory. */
+export function edgeInputLinearForward(
+  rt: GpuRuntime, rec: Recorder, a: { input: EdgeInput; layer: LinearLayer; y: GPUBuffer; gelu?: boolean; pre?: GPUBuffer },
+): void {
+  const gelu = !!a.gelu;
+  if (gelu && !a.pre) throw new Error('edgeInputLinearForward: GELU needs a buffer for the pre-activation');
+  const k = rt.kernel({ label: 'linear.edge_input', code: edgeCode, entryPoint: 'forward', constants: { GELU: gelu ? 1 : 0, HAS_BIAS: a.layer.bias ? 1 : 0 } });
+  const { tilesN, workgroups } = grid(a.input.slots, a.layer.outDim);
+  const e = a.input;
+  rec.dispatch(k, { weight: a.layer.weight, bias: a.layer.bias ?? rt.dummy('read'), y_out: a.y, pre: a.pre ?? rt.dummy('write'), slot_meta: e.slotMeta, slot_geom: e.slotGeom, sh: e.sh },
+    edgeParams(e, a.layer.outDim, a.layer.inDim, tilesN), workgroups);
+}
+
+/** Partial sums per slot that edgeInputLinearBackward writes into `distPart` (features_backward's DIST_PARTS). */
+export function edgeInputDistanceParts(layer: LinearLayer): number {
+  return Math.ceil(layer.inDim / TILE);
+}
+
+/**
+ * Backward of edgeInputLinearForward: ∂E/∂d per slot as edgeInputDistanceParts(layer) partial sums in
+ * `distPart` (slots × parts), and the SH columns' gradient ADDED into `gradSh` (slots × shStride).
+ */
+export function edgeInputLinearBackward(
+  rt: GpuRuntime, rec: Recorder,
+  a: { input: EdgeInput; dy: GPUBuffer; layer: LinearLayer; gelu?: boolean; pre?: GPUBuffer; gradSh: GPUBuffer; distPart: GPUBuffer },
+): void {
+  const gelu = !!a.gelu;
+  if (gelu && !a.pre) throw new Error('edgeInputLinearBackward: GELU needs the saved pre-activation');
+  const k = rt.kernel({ label: 'linear.edge_input', code: edgeCode, entryPoint: 'backward_input', constants: { GELU: gelu ? 1 : 0 } });
+  const { tilesN, workgroups } = grid(a.input.slots, a.layer.inDim);
+  const e = a.input;
+  rec.dispatch(k, { x_in: a.dy, weight: a.layer.weight, pre: a.pre ?? rt.dummy('write'), slot_meta: e.slotMeta, slot_geom: e.slotGeom, grad_sh: a.gradSh, dist_part: a.distPart },
+    edgeParams(e, a.layer.inDim, a.layer.outDim, tilesN), workgroups);
 }

@@ -1,0 +1,14 @@
+// Dense operands of linear.wgsl: the forward input is x [M, K]; the input gradient goes to y [M, N].
+
+fn load_x(m: u32, k: u32) -> f32 { return x_in[m * params.depth + k]; }
+
+fn store_dx(o: vec2u, lid: vec2u, acc: array<array<f32, 4>, 4>) {
+  for (var i = 0u; i < 4u; i++) {
+    let gm = o.x + lid.y * 4u + i;
+    if (gm >= params.rows) { continue; }
+    for (var j = 0u; j < 4u; j++) {
+      let gn = o.y + lid.x * 4u + j;
+      if (gn < params.cols) { y_out[gm * params.cols + gn] = acc[i][j]; }
+    }
+  }
+}
