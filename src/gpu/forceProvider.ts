@@ -1,18 +1,20 @@
 // The WebGPU AllScAIP runtime as an MD force provider (src/md/forceProvider.ts) on the engine's own device.
 //
-// Fixed box (NVE, NVT, FIRE): GPU-resident. At attach the provider reads the positions once, sizes the slot
-// budget K from the graph's largest edge count plus a margin, and freezes the whole energy-and-forces pass
-// (positions copy → graph → forward → backward → forces, energy and virial into the engine's buffers) into one
-// program that is replayed inside the engine's compute pass every step: no read-back per step. The graph's
-// health (most edges of any atom, steps whose graph overflowed K) rides along in the output buffer, which the
-// engine reads with every sample; an overflow stops the run with a message (describeOutput).
+// GPU-resident: at attach the provider reads the positions once, sizes the slot budget K from the graph's
+// largest edge count plus a margin, and freezes the whole energy-and-forces pass (positions copy → graph →
+// forward → backward → forces, energy and virial into the engine's buffers) into one program that is replayed
+// inside the engine's compute pass every step: no read-back per step. The graph's health (most edges of any
+// atom, steps whose graph overflowed K) rides along in the output buffer, which the engine reads with every
+// sample; an overflow stops the run with a message (describeOutput).
 //
-// Box that changes on the GPU (NPT): the graph's cell lives in uniforms, so each force call reads positions and
-// box back, runs the model and writes the results (one host round trip per call).
+// The cell lives in the graph's uniforms, so when the Monte Carlo barostat changes the box the engine calls
+// syncBox: one 64-byte read of the box and, if it changed, the program is recorded again for the new cell
+// (two small reads per barostat attempt, none on the other steps). evaluate() is the host round trip (read
+// positions and box, compute, write), for callers that want one force call outside a replayed program.
 import type { LoadedModel } from '../model/config';
 import type { Structure } from '../io/structure';
 import {
-  createHostStaging, readHostState, writeHostResult, type GpuForceProvider, type GpuForceTarget,
+  BOX_FLOATS, createHostStaging, readHostState, writeHostResult, type GpuForceProvider, type GpuForceTarget,
 } from '../md/forceProvider';
 import { GpuRuntime, type RecordedProgram } from './runtime';
 import { GpuModel } from './model';
@@ -31,8 +33,7 @@ export interface AllScaipWebGpuOptions {
 
 export class AllScaipWebGpu implements GpuForceProvider {
   readonly kind = 'gpu';
-  /** Decided at attach: true unless the engine's box changes on the GPU. */
-  resident = false;
+  readonly resident = true;
   readonly name: string;
   /** The slot budget K of the resident program (0 before attach or when not resident). */
   slots = 0;
@@ -41,6 +42,9 @@ export class AllScaipWebGpu implements GpuForceProvider {
   private gpuModel: GpuModel | null = null;
   private staging: GPUBuffer | null = null;
   private program: RecordedProgram | null = null;
+  /** The cell the program was recorded for (null: not periodic). */
+  private cell: Float64Array | null = null;
+  private boxStaging: GPUBuffer | null = null;
 
   constructor(readonly model: LoadedModel, readonly charge = 0, readonly spin = 1, private readonly options: AllScaipWebGpuOptions = {}) {
     this.name = `AllScAIP ${model.config.name} (WebGPU float32)`;
@@ -51,25 +55,34 @@ export class AllScaipWebGpu implements GpuForceProvider {
     this.rt = new GpuRuntime(target.device);
     this.gpuModel = new GpuModel(this.rt, this.model);
     this.staging = createHostStaging(target, 'allscaip.staging');
-    this.resident = !target.boxChanges;
-    if (this.resident) await this.buildProgram(target);
-  }
-
-  private async buildProgram(t: GpuForceTarget): Promise<void> {
-    const rt = this.rt!, gm = this.gpuModel!;
-    const { positions: hostPositions, cell, periodic } = await readHostState(t, this.staging!);
-    const system = { numbers: t.numbers, cell: periodic ? cell : null, pbc: t.pbc, charge: this.charge, spin: this.spin };
-    const positions = rt.buffer('md.positions', 12 * t.numAtoms);
+    this.boxStaging = target.device.createBuffer({ label: 'allscaip.box', size: BOX_FLOATS * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const { positions: hostPositions, cell, periodic } = await readHostState(target, this.staging);
+    this.cell = periodic ? cell : null;
     const arch = this.model.config.architecture;
     if (this.options.slots !== undefined) this.slots = this.options.slots;
     else {
-      rt.device.queue.writeBuffer(positions, 0, Float32Array.from(hostPositions));
-      const needed = await gm.slotBudget(system, positions);
+      const positions = this.rt.buffer('md.positions', 12 * target.numAtoms);
+      this.rt.device.queue.writeBuffer(positions, 0, Float32Array.from(hostPositions));
+      const needed = await this.gpuModel.slotBudget(this.system(), positions);
       this.slots = Math.min(safeSlotBudget(arch), needed + (this.options.slotMargin ?? 4));
     }
+    this.recordProgram();
+  }
+
+  private system() {
+    const t = this.target!;
+    return { numbers: t.numbers, cell: this.cell, pbc: t.pbc, charge: this.charge, spin: this.spin };
+  }
+
+  /** Record the step program for the current cell (at attach, and after the barostat changed the box). */
+  private recordProgram(): void {
+    const rt = this.rt!, gm = this.gpuModel!, t = this.target!;
+    const periodic = this.cell !== null;
+    const positions = rt.buffer('md.positions', 12 * t.numAtoms);
+    this.program?.destroy();
     const rec = rt.recorder('allscaip.md-step');
     copyCols(rt, rec, t.numAtoms, 3, t.positions, 4, 0, positions, 3, 0);
-    const r = gm.record(rec, system, positions, this.slots);
+    const r = gm.record(rec, this.system(), positions, this.slots);
     const { normalization } = this.model.config;
     recordMdOutput(rt, rec, {
       numAtoms: t.numAtoms, slots: this.slots, energyScale: normalization.energy_scale,
@@ -80,8 +93,22 @@ export class AllScaipWebGpu implements GpuForceProvider {
     this.program = rec.freeze();
   }
 
+  async syncBox(): Promise<void> {
+    const t = this.target, staging = this.boxStaging;
+    if (!t || !staging || !this.cell) return;
+    const enc = t.device.createCommandEncoder({ label: 'allscaip.box-read' });
+    enc.copyBufferToBuffer(t.box, 0, staging, 0, BOX_FLOATS * 4);
+    t.device.queue.submit([enc.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const box = new Float32Array(staging.getMappedRange().slice(0, 36));
+    staging.unmap();
+    if (box.every((v, i) => v === Math.fround(this.cell![i]))) return;
+    this.cell = Float64Array.from(box);
+    this.recordProgram();
+  }
+
   encodeInPass(pass: GPUComputePassEncoder): void {
-    if (!this.program) throw new Error(`${this.name}: not resident (the box changes on the GPU) or attach() was not called`);
+    if (!this.program) throw new Error(`${this.name}: attach() was not called`);
     this.program.encode(pass);
   }
 
@@ -93,7 +120,7 @@ export class AllScaipWebGpu implements GpuForceProvider {
 
   /** The graph health words of a sample's output buffer, as a message when the slot budget overflowed. */
   describeOutput(out: Float32Array): string | null {
-    if (!this.resident || !(out[12] > 0)) return null;
+    if (!(out[12] > 0)) return null;
     return `${this.name}: the neighbour graph needed ${out[11]} slots for some atom but the slot budget K is ${out[13]} ` +
       `(sized when the run started), so edges were dropped on ${out[12]} step(s); the last good frame is kept: ` +
       `run again from it and K is sized anew`;
@@ -112,6 +139,7 @@ export class AllScaipWebGpu implements GpuForceProvider {
   destroy(): void {
     this.program?.destroy();
     this.staging?.destroy();
+    this.boxStaging?.destroy();
     this.rt?.destroy();
   }
 }

@@ -38,8 +38,6 @@ export interface GpuForceTarget {
   forces: GPUBuffer;
   box: GPUBuffer;
   output: GPUBuffer;
-  /** true when the engine changes the box on the GPU (the Monte Carlo barostat). */
-  boxChanges: boolean;
 }
 
 export interface GpuForceProvider {
@@ -60,6 +58,11 @@ export interface GpuForceProvider {
    * a message here stops the run like the engine's own watchdog.
    */
   describeOutput?(output: Float32Array): string | null;
+  /**
+   * Optional: the engine changed the box on the GPU (a Monte Carlo barostat trial, or its rejection) and has
+   * submitted everything before; a provider that keeps the cell on the host (in uniforms) refreshes it here.
+   */
+  syncBox?(): Promise<void>;
   /** Compute after all earlier submitted work finished (non-resident providers). */
   evaluate(): Promise<void>;
   destroy(): void;

@@ -144,7 +144,6 @@ export class GpuMdEngine implements MdEngine {
     if (!restore) this.provider.checkSystem?.(sys.cell, sys.pbc);
     await this.provider.attach({
       device: d, numAtoms: n, numbers: sys.numbers, pbc: sys.pbc, positions: b.pos, forces: b.frc, box: b.box, output: b.out,
-      boxChanges: s.ensemble === 'npt',
     });
     if (!restore) {
       this.encoder = d.createCommandEncoder();
@@ -225,6 +224,13 @@ export class GpuMdEngine implements MdEngine {
     }
   }
 
+  /** After a barostat move: let a provider that holds the cell on the host read the new box. */
+  private async boxChanged(): Promise<void> {
+    if (!this.provider.syncBox) return;
+    this.submit();
+    await this.provider.syncBox();
+  }
+
   private async encodeStep(): Promise<void> {
     const s = this.settings, atoms = Math.ceil(this.numAtoms / 64);
     switch (s.ensemble) {
@@ -236,8 +242,10 @@ export class GpuMdEngine implements MdEngine {
         this.dispatch('baoa', atoms); await this.force(); this.dispatch('kick', atoms);
         if (s.ensemble === 'npt' && (this.hostStep + 1) % s.barostatInterval === 0) {
           this.dispatch('mc_propose', 1); this.dispatch('mc_scale', Math.ceil(this.numMolecules / 64));
+          await this.boxChanged();
           await this.force();
           this.dispatch('mc_accept', 1); this.dispatch('mc_restore', atoms);
+          await this.boxChanged();
         }
         break;
       case 'nvt-bussi':

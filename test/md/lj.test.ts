@@ -95,7 +95,7 @@ describe('Lennard-Jones (WebGPU) against float64', () => {
     d.queue.writeBuffer(positions, 0, toVec4(s.positions, null));
     d.queue.writeBuffer(forces, 0, new Float32Array(4 * n).fill(NaN));
     d.queue.writeBuffer(box, 0, boxData(s.cell, s.pbc));
-    await provider.attach({ device: d, numAtoms: n, numbers: s.numbers, pbc: s.pbc, positions, forces, box, output, boxChanges: false });
+    await provider.attach({ device: d, numAtoms: n, numbers: s.numbers, pbc: s.pbc, positions, forces, box, output });
     if (provider.resident) {
       const enc = d.createCommandEncoder(); provider.encode(enc); d.queue.submit([enc.finish()]);
     } else await provider.evaluate();
