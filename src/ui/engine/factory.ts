@@ -52,7 +52,7 @@ function cpuProvider(req: EngineRequest): CpuForceProvider {
 
 /**
  * GPU-side provider: Lennard-Jones in WGSL; AllScAIP through the WebGPU float32 runtime on the engine's device
- * (src/gpu/forceProvider.ts, one host round trip per force call until it is GPU-resident).
+ * (src/gpu/forceProvider.ts: GPU-resident, one frozen program replayed per step, no read-back).
  */
 function gpuProvider(req: EngineRequest): GpuForceProvider {
   if (req.provider === 'lj') {
