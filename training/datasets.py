@@ -45,17 +45,20 @@ def water_group(traj_id):
 
 
 def load_dataset(name, root=OUT_ROOT):
-    """{'train': [Trajectory], 'val': [...], 'test': [...]} for 'water' or 'ionic_gas'."""
+    """{'train': [Trajectory], 'val': [...], 'test': [...]} for 'water', 'water_al' or 'ionic_gas'."""
     splits = {"train": [], "val": [], "test": []}
-    if name == "water":
-        index_path = os.path.join(root, "water", "index.json")
-        if not os.path.exists(index_path):
-            raise FileNotFoundError(f"{index_path}: run training/data/make_water.py first")
-        with open(index_path) as f:
-            index = json.load(f)
-        for t in index["trajectories"]:
-            d = load_frames(os.path.join(root, "water", t["file"]))
-            splits[t["split"]].append(Trajectory(t["id"], water_group(t["id"]), d))
+    if name in ("water", "water_al"):
+        # water_al: the teacher trajectories plus the active-learning frames (training/active_learning.py)
+        for sub, group in [("water", None)] + ([("water_al", "al")] if name == "water_al" else []):
+            index_path = os.path.join(root, sub, "index.json")
+            if not os.path.exists(index_path):
+                script = "data/make_water.py" if sub == "water" else "active_learning.py"
+                raise FileNotFoundError(f"{index_path}: run training/{script} first")
+            with open(index_path) as f:
+                index = json.load(f)
+            for t in index["trajectories"]:
+                d = load_frames(os.path.join(root, sub, t["file"]))
+                splits[t["split"]].append(Trajectory(t["id"], group or water_group(t["id"]), d))
     elif name == "ionic_gas":
         for split in splits:
             path = os.path.join(root, "ionic_gas", f"{split}.npz")
@@ -63,7 +66,7 @@ def load_dataset(name, root=OUT_ROOT):
                 raise FileNotFoundError(f"{path}: run training/data/make_ionic_gas.py first")
             splits[split].append(Trajectory(f"ionic_{split}", "ionic", load_frames(path)))
     else:
-        raise ValueError(f"unknown data set {name!r} (expected 'water' or 'ionic_gas')")
+        raise ValueError(f"unknown data set {name!r} (expected 'water', 'water_al' or 'ionic_gas')")
     return splits
 
 

@@ -14,15 +14,14 @@ import time
 
 import numpy as np
 import torch
-from ase import units
+from ase import Atoms, units
+from ase.io import write
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from datasets import load_dataset  # noqa: E402
 from evaluate import load_for_eval  # noqa: E402
-from train import make_batch, predict  # noqa: E402
-
-MASSES = {1: 1.008, 8: 15.9994}
+from model_md import ModelMD  # noqa: E402
 
 
 def main():
@@ -35,53 +34,37 @@ def main():
     ap.add_argument("--temperature", type=float, default=300.0)
     ap.add_argument("--friction-per-fs", type=float, default=0.01)
     ap.add_argument("--out", help="write the summary JSON here")
+    ap.add_argument("--traj", help="write frames to this extXYZ file")
+    ap.add_argument("--traj-every", type=int, default=200, help="steps between written frames")
     args = ap.parse_args()
     torch.set_num_threads(1)
     model, _ = load_for_eval(run=args.run, model_dir=args.model)
     test = [t for t in load_dataset("water")["test"] if t.group == "w64"]
     s = test[0].structure(0)
-    n = len(s["numbers"])
-    mass = np.array([MASSES[int(z)] for z in s["numbers"]])[:, None]  # amu
-    rng = np.random.default_rng(0)
-    kT = units.kB * args.temperature
-    dt = args.dt_fs * units.fs
-    gamma = args.friction_per_fs / units.fs
-    c1 = np.exp(-gamma * dt)
-    c2 = np.sqrt((1 - c1 * c1) * kT / mass)
-    pos = s["positions"].copy()
-    vel = rng.normal(size=pos.shape) * np.sqrt(kT / mass)
-    vel -= (mass * vel).sum(0) / mass.sum()
-    cell = s["cell"]
-
-    def forces(p):
-        out = predict(model, make_batch([dict(s, positions=p)]))
-        return out["forces"].detach().double().numpy(), float(out["energy"][0])
-
-    f, e = forces(pos)
-    log = []
+    md = ModelMD(model, np.asarray(s["numbers"]), s["positions"], s["cell"], 0, args.temperature)
+    dt, gamma = args.dt_fs * units.fs, args.friction_per_fs / units.fs
+    log, frames = [], []
     t0 = time.time()
     for step in range(1, args.steps + 1):
-        vel += 0.5 * dt * f / mass
-        pos += 0.5 * dt * vel
-        vel = c1 * vel + c2 * rng.normal(size=vel.shape)
-        pos += 0.5 * dt * vel
-        f, e = forces(pos)
-        vel += 0.5 * dt * f / mass
+        md.baoab(dt, gamma)
         if step % 20 == 0 or step == args.steps:
-            x = pos.reshape(-1, 3, 3)
+            x = md.pos.reshape(-1, 3, 3)
             dv = x[:, 1:] - x[:, :1]
-            dv -= np.round(dv @ np.linalg.inv(cell)) @ cell
+            dv -= np.round(dv @ np.linalg.inv(md.cell)) @ md.cell
             oh = np.linalg.norm(dv, axis=-1)
-            temp = float((mass * vel ** 2).sum() / (3 * n - 3) / units.kB)
-            rec = {"step": step, "time_fs": step * args.dt_fs, "T_K": temp, "E_pot_eV": e,
-                   "OH_min_A": float(oh.min()), "OH_max_A": float(oh.max()), "F_max_eV_A": float(np.abs(f).max())}
+            rec = {"step": step, "time_fs": step * args.dt_fs, "T_K": md.temperature(), "E_pot_eV": md.e,
+                   "OH_min_A": float(oh.min()), "OH_max_A": float(oh.max()), "F_max_eV_A": float(np.abs(md.f).max())}
             log.append(rec)
             print(json.dumps(rec), flush=True)
+            if args.traj and step % args.traj_every == 0:
+                frames.append(Atoms(numbers=s["numbers"], positions=md.pos, cell=md.cell, pbc=True))
     oh_ok = all(0.8 < r["OH_min_A"] and r["OH_max_A"] < 1.3 for r in log)
     summary = {"model": args.model or args.run, "steps": args.steps, "dt_fs": args.dt_fs, "simulated_fs": args.steps * args.dt_fs,
                "thermostat": f"Langevin BAOAB {args.friction_per_fs}/fs at {args.temperature} K",
                "mean_T_K_second_half": float(np.mean([r["T_K"] for r in log[len(log) // 2:]])),
                "molecules_intact": oh_ok, "wall_s": round(time.time() - t0, 1), "log": log}
+    if frames:
+        write(args.traj, frames)
     if args.out:
         with open(args.out, "w") as fh:
             json.dump(summary, fh, indent=1)

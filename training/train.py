@@ -26,7 +26,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from datasets import load_dataset, subsample  # noqa: E402
 from fast_graph import FastAllScAIP  # noqa: E402
+from scaip.io import read_config  # noqa: E402
 from scaip.model import batch_structures  # noqa: E402
+from scaip.safetensors import load_file  # noqa: E402
 
 BASE_ARCH = {
     "hidden_size": 64, "num_layers": 2, "num_heads": 4, "max_num_elements": 20, "cutoff": 6.0, "knn_k": 16,
@@ -44,6 +46,13 @@ PRESETS = {
                         batch=2, steps=1500, lr=3e-3, energy_weight=(100.0, 1000.0), eval_every=10,
                         name="water-spcfw-small",
                         description="SPC/Fw water (flexible, PPPM), small AllScAIP with LAE + ERoPE, CPU-trained"),
+    # fine-tuning of the shipped water model (--init-from) with the active-learning frames of
+    # training/active_learning.py: configurations the model's own MD reached, labelled by the teacher
+    "water-small-al": dict(dataset="water_al", arch={"rbf_size": 256},
+                           groups={"w64": 0.55, "al": 0.30, "vacuum": 0.13, "w216": 0.02},
+                           batch=2, steps=3000, lr=1e-3, energy_weight=(300.0, 1000.0), eval_every=10,
+                           name="water-spcfw-small",
+                           description="SPC/Fw water (flexible, PPPM), small AllScAIP with LAE + ERoPE, CPU-trained"),
     "ionic-gas-global": dict(dataset="ionic_gas", arch={"use_node_attention": True}, groups={"ionic": 1.0},
                              batch=2, steps=600, lr=2e-3, energy_weight=(5.0, 30.0), eval_every=5,
                              name="ionic-gas-global",
@@ -147,6 +156,8 @@ def main():
     ap.add_argument("--energy-weight", help="energy loss weight before,after 60%% of the run, e.g. 10,100")
     ap.add_argument("--lr", type=float, help="peak learning rate (default: the preset's)")
     ap.add_argument("--batch", type=int, help="frames per step (default: the preset's)")
+    ap.add_argument("--init-from", help="start from this shipped model directory's weights (fresh optimizer and "
+                                        "schedule: fine-tuning); its model.json fixes the architecture and normalization")
     ap.add_argument("--threads", type=int, default=1,
                     help="torch threads; 1 on a shared machine (2 threads were 10x slower when the cores were busy)")
     args = ap.parse_args()
@@ -175,13 +186,19 @@ def main():
         ckpt = torch.load(ckpt_path)
         config = ckpt["config"]
         print(f"resuming {args.run} at step {ckpt['step']}", flush=True)
+    elif args.init_from:
+        ckpt = None
+        config = {k: v for k, v in read_config(args.init_from).items() if k != "provenance"}
+        config["provenance"] = {}
     else:
         ckpt = None
         max_z = int(max(int(t.numbers.max()) for t in train)) + 1
         config = model_config(preset, fit_normalization(train, max_z))
     torch.manual_seed(args.seed)
     model = FastAllScAIP(config).float()
-    if ckpt is None:
+    if ckpt is None and args.init_from:
+        model.load_state_dict(load_file(os.path.join(args.init_from, config["weights_file"])))
+    elif ckpt is None:
         # zero output layer: the model starts at the reference energies and zero forces
         head = model._energy_head.energy_ffn[1][0]
         torch.nn.init.zeros_(head.weight)

@@ -76,3 +76,21 @@ def test_periodic_box_bookkeeping(tmp_path, monkeypatch):
     dv = x[:, 1:] - x[:, :1]
     dv -= length * np.round(dv / length)
     assert np.linalg.norm(dv, axis=-1).max() < 1.3
+
+
+def test_active_learning_labels_reproduce_the_teacher(tmp_path, monkeypatch):
+    """active_learning.label (a LAMMPS rerun of given frames) gives the teacher's own energies and forces back for
+    frames the teacher produced, including frames with atoms outside the box."""
+    import active_learning
+    monkeypatch.setattr(make_water, "WATER_DIR", str(tmp_path / "out"))
+    spec = dict(id="w64_al_test", kind="periodic", n_mol=64, temperature=300, density=1.0, seed=4, equil_steps=100,
+                stride=10, n_frames=3, split="train")
+    make_water.generate(spec, str(tmp_path / "work"))
+    d = load_frames(str(tmp_path / "out" / "w64_al_test.npz"))
+    frames = d["positions"].astype(np.float64)
+    frames[:, 0] += d["cell"][0][0, 0]  # one atom a whole box away: labels must not depend on the image
+    (tmp_path / "label").mkdir()
+    pos, frc, energy = active_learning.label(d["numbers"], frames, d["cell"][0], str(tmp_path / "label"))
+    np.testing.assert_allclose(energy, d["energy"], atol=1e-4)  # eV, of ~ -27 eV
+    np.testing.assert_allclose(frc, d["forces"], atol=1e-3)
+    assert pos.shape == frames.shape

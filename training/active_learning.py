@@ -1,0 +1,240 @@
+"""Active learning for the water model: run MD with the model, label where it went with the teacher.
+
+    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 training/active_learning.py --model public/models/water-spcfw-small
+
+Why: a model trained on teacher trajectories only has never seen the configurations its own errors lead to. The
+first shipped water model drifted in a 300 K NVT run into configurations it scores ~40 meV/atom too low (E_pot
+−28 → −36 eV in 3 ps), then broke molecules apart. Labelling such frames with the teacher and fine-tuning on
+them removes those false minima (train.py --preset water-small-al).
+
+What went wrong there: the model drifts towards stretched O–H bonds (and then hands protons to other oxygens),
+which the teacher never samples (its harmonic bonds fluctuate by ~0.04 Å) and punishes with forces of 10–50
+eV/Å. So besides the model's own trajectories there are "rattled" teacher frames: a few H atoms per frame moved
+0.1–0.6 Å in random directions, which spell out the walls the model has to learn.
+
+1. sample: for "md" jobs, Langevin MD (PyTorch float32, BAOAB 0.5 fs, 0.01/fs) with the model from the last
+   frame of a teacher 64-molecule trajectory, a frame every --every steps, for --ps or until a molecule breaks
+   (an O–H distance above 1.5 Å) and --after more frames; for "rattle" jobs, teacher frames with displaced H.
+   Samples (positions only) go to training/data/out/water_al/samples/<id>.npz and are reused by later runs;
+2. label: a LAMMPS rerun with the teacher's periodic settings (those of data/make_water.py);
+3. write training/data/out/water_al/<id>.npz and index.json. Frames whose teacher forces exceed --max-force
+   are dropped (bonds stretched far beyond anything MD at these temperatures should visit).
+Deterministic per seed; existing samples and labelled files are reused, so a rerun resumes.
+"""
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from multiprocessing import Pool
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "data"))
+from lammps_util import KCAL_PER_MOL_TO_EV, OUT_ROOT, read_dump, run_lammps, save_frames  # noqa: E402
+from make_water import EPS_OO, FORCE_FIELD, LJ_CUT_PERIODIC, SIG_OO, WATER_DIR, write_data  # noqa: E402
+
+AL_DIR = os.path.join(OUT_ROOT, "water_al")
+SAMPLES_DIR = os.path.join(AL_DIR, "samples")
+# (job id, teacher trajectory to start from, temperature K (md) or largest H displacement Å (rattle), split)
+JOBS = [
+    ("al1_T300_rho1.0", "w64_T300_rho1.0_r0", 300.0, "train"),
+    ("al1_T400_rho1.1", "w64_T330_rho1.1_r0", 400.0, "train"),
+    ("rattle_rho0.9", "w64_T300_rho0.9_r0", 0.6, "train"),
+    ("rattle_rho1.0", "w64_T270_rho1.0_r0", 0.6, "train"),
+    ("rattle_rho1.1", "w64_T370_rho1.1_r0", 0.6, "train"),
+    ("shift_rho1.0", "w64_T300_rho1.0_r0", 1.0, "train"),
+    ("shift_rho1.1", "w64_T330_rho1.1_r0", 1.0, "train"),
+]
+
+
+def rattle(job, seed, n_frames=150, moved=6):
+    """Teacher frames, every atom moved by N(0, 0.02 Å), and either `moved` random H atoms ("rattle" jobs) or
+    `moved` // 2 whole molecules ("shift" jobs: close O–O contacts, the teacher's LJ wall) displaced by U(0.1, max) Å
+    in random directions."""
+    from datasets import load_frames
+    job_id, start, max_shift, _ = job
+    d = load_frames(os.path.join(WATER_DIR, start + ".npz"))
+    rng = np.random.default_rng(seed)
+    groups = ([[h] for h in np.flatnonzero(d["numbers"] == 1)] if job_id.startswith("rattle")
+              else [[3 * m, 3 * m + 1, 3 * m + 2] for m in range(len(d["numbers"]) // 3)])
+    count = moved if job_id.startswith("rattle") else moved // 2
+    frames = []
+    for k in range(n_frames):
+        x = d["positions"][rng.integers(len(d["positions"]))].astype(np.float64)
+        x = x + rng.normal(scale=0.02, size=x.shape)
+        for g in rng.choice(len(groups), count, replace=False):
+            u = rng.normal(size=3)
+            x[groups[g]] += u / np.linalg.norm(u) * rng.uniform(0.1, max_shift)
+        frames.append(x)
+    return d["numbers"], np.array(frames), d["cell"][0], None
+
+
+def sample(job, model_dir, ps, every, after, seed):
+    """Model MD from the last frame of a teacher trajectory; returns frames (positions) and the cell."""
+    import torch
+    from ase import units
+    from model_md import ModelMD
+    from evaluate import load_for_eval
+    from datasets import load_frames
+
+    torch.set_num_threads(1)
+    job_id, start, temperature, _ = job
+    model, _ = load_for_eval(model_dir=model_dir)
+    d = load_frames(os.path.join(WATER_DIR, start + ".npz"))
+    md = ModelMD(model, d["numbers"].astype(np.int64), d["positions"][-1].astype(np.float64), d["cell"][-1],
+                 seed, temperature)
+    dt, gamma = 0.5 * units.fs, 0.01 / units.fs
+    frames, log, broken_at = [], [], None
+    t0 = time.time()
+    for step in range(1, int(round(ps * 2000)) + 1):
+        md.baoab(dt, gamma)
+        if step % every:
+            continue
+        mols = md.pos.reshape(-1, 3, 3)
+        v = mols[:, 1:] - mols[:, :1]
+        v -= np.round(v @ np.linalg.inv(md.cell)) @ md.cell
+        oh = np.linalg.norm(v, axis=-1)
+        frames.append(md.pos.copy())
+        log.append({"step": step, "E_pot_eV": md.e, "T_K": md.temperature(), "OH_max_A": float(oh.max())})
+        if broken_at is None and oh.max() > 1.5:
+            broken_at = len(frames)
+        if broken_at is not None and len(frames) >= broken_at + after:
+            break
+    print(json.dumps({"job": job_id, "frames": len(frames), "broken_at_frame": broken_at,
+                      "E_pot_first_last": [log[0]["E_pot_eV"], log[-1]["E_pot_eV"]], "wall_s": round(time.time() - t0)}),
+          flush=True)
+    return d["numbers"], np.array(frames), md.cell, log
+
+
+def rerun_script():
+    return f"""units real
+atom_style full
+boundary p p p
+read_data data.lmp
+pair_style lj/cut/coul/long {LJ_CUT_PERIODIC}
+pair_coeff 1 1 {EPS_OO} {SIG_OO}
+pair_coeff * 2 0.0 0.0
+{FORCE_FIELD}kspace_style pppm 1.0e-5
+pair_modify tail yes
+thermo_style custom step pe
+thermo_modify format float %.12g
+thermo 1
+dump d all custom 1 dump.txt id type x y z fx fy fz
+dump_modify d sort id format float %.12g
+rerun traj.txt dump x y z
+"""
+
+
+def rerun_energies(log_path):
+    """{step: pe} of the rerun's thermo table. Broken molecules make LAMMPS print image-flag warnings between
+    rows, which lammps_util.read_thermo takes for the end of the table."""
+    out, in_table = {}, False
+    with open(log_path) as f:
+        for line in f:
+            parts = line.split()
+            if parts[:2] == ["Step", "PotEng"]:
+                out, in_table = {}, True
+            elif in_table and parts and parts[0] == "Loop":
+                in_table = False
+            elif in_table and len(parts) == 2 and parts[0].isdigit():
+                out[int(parts[0])] = float(parts[1])
+    return out
+
+
+def label(numbers, frames, cell, workdir):
+    """Teacher energies and forces of each frame (LAMMPS rerun), positions wrapped into the box."""
+    L = np.diag(cell)
+    if not np.allclose(cell, np.diag(L)):
+        raise ValueError("the teacher boxes are orthorhombic")
+    wrapped = frames - np.floor(frames / L) * L
+    write_data(os.path.join(workdir, "data.lmp"), list(wrapped[0].reshape(-1, 3, 3)), [(0.0, x) for x in L])
+    types = np.where(np.asarray(numbers) == 8, 1, 2)
+    with open(os.path.join(workdir, "traj.txt"), "w") as f:
+        for k, pos in enumerate(wrapped):
+            f.write(f"ITEM: TIMESTEP\n{k + 1}\nITEM: NUMBER OF ATOMS\n{len(pos)}\nITEM: BOX BOUNDS pp pp pp\n")
+            f.write("".join(f"0 {x:.10f}\n" for x in L))
+            f.write("ITEM: ATOMS id type x y z\n")
+            f.write("".join(f"{i + 1} {types[i]} {p[0]:.8f} {p[1]:.8f} {p[2]:.8f}\n" for i, p in enumerate(pos)))
+    run_lammps(rerun_script(), workdir)
+    thermo = rerun_energies(os.path.join(workdir, "log.lammps"))
+    dump = read_dump(os.path.join(workdir, "dump.txt"))
+    steps = [fr[0] for fr in dump]
+    if steps != list(range(1, len(frames) + 1)) or sorted(thermo) != steps:
+        raise RuntimeError(f"rerun visited steps {steps[:3]}... / {sorted(thermo)[:3]}..., expected 1..{len(frames)}")
+    energy = np.array([thermo[k] for k in steps]) * KCAL_PER_MOL_TO_EV
+    pos = np.stack([np.stack([fr[2]["x"], fr[2]["y"], fr[2]["z"]], 1) for fr in dump])
+    frc = np.stack([np.stack([fr[2]["fx"], fr[2]["fy"], fr[2]["fz"]], 1) for fr in dump]) * KCAL_PER_MOL_TO_EV
+    return pos, frc, energy
+
+
+def run_job(args_job):
+    job, model_dir, ps, every, after, seed, max_force = args_job
+    job_id, start, temperature, split = job
+    path = os.path.join(AL_DIR, job_id + ".npz")
+    if os.path.exists(path):
+        return job_id
+    sample_path = os.path.join(SAMPLES_DIR, job_id + ".npz")
+    if os.path.exists(sample_path):
+        sd = np.load(sample_path)
+        numbers, frames, cell = sd["numbers"], sd["positions"], sd["cell"]
+        log = json.loads(str(sd["log"]))
+    else:
+        if job_id.startswith(("rattle", "shift")):
+            numbers, frames, cell, log = rattle(job, seed)
+        else:
+            numbers, frames, cell, log = sample(job, model_dir, ps, every, after, seed)
+        os.makedirs(SAMPLES_DIR, exist_ok=True)
+        np.savez_compressed(sample_path, numbers=numbers, positions=frames, cell=cell, log=np.array(json.dumps(log)))
+    with tempfile.TemporaryDirectory(prefix="al_lmp_") as work:
+        pos, frc, energy = label(numbers, frames, cell, work)
+    keep = np.abs(frc).max(axis=(1, 2)) < max_force
+    meta = {"id": job_id, "start": start, "temperature_or_shift": temperature, "split": split,
+            "model": None if log is None else model_dir, "seed": seed, "every_steps": every,
+            "frames_sampled": len(frames), "frames_kept": int(keep.sum()), "max_force_eV_A": max_force,
+            "model_energy_eV": None if log is None else [r["E_pot_eV"] for r in log],
+            "teacher": "SPC/Fw (LAMMPS rerun)", "long_range": "pppm 1e-5, LJ cut 6 A + tail"}
+    save_frames(path, numbers, pos[keep], frc[keep], energy[keep], np.repeat(cell[None], int(keep.sum()), 0),
+                [True, True, True], meta)
+    summary = {"job": job_id, "kept": int(keep.sum()), "of": len(frames),
+               "teacher_max_force_eV_A_quantiles": np.quantile(np.abs(frc).max(axis=(1, 2)), [0, 0.5, 0.9, 1]).round(1).tolist()}
+    if log is not None and keep.any():
+        e_model = np.array([r["E_pot_eV"] for r in log])[keep]
+        summary["model_minus_teacher_meV_atom_first_last"] = [
+            float((e_model[0] - energy[keep][0]) / len(numbers) * 1000), float((e_model[-1] - energy[keep][-1]) / len(numbers) * 1000)]
+    print(json.dumps(summary), flush=True)
+    return job_id
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--model", default=os.path.join(os.path.dirname(HERE), "public", "models", "water-spcfw-small"))
+    ap.add_argument("--ps", type=float, default=3.0, help="longest model trajectory per job, ps")
+    ap.add_argument("--every", type=int, default=20, help="steps between saved frames")
+    ap.add_argument("--after", type=int, default=10, help="frames kept after a molecule broke")
+    ap.add_argument("--max-force", type=float, default=60.0, help="drop frames with a teacher force above this, eV/Å")
+    ap.add_argument("--jobs", type=int, default=2, help="processes (one torch thread each)")
+    ap.add_argument("--seed", type=int, default=11)
+    args = ap.parse_args()
+    os.makedirs(AL_DIR, exist_ok=True)
+    t0 = time.time()
+    work = [(job, args.model, args.ps, args.every, args.after, args.seed + i, args.max_force) for i, job in enumerate(JOBS)]
+    with Pool(args.jobs) as pool:
+        done = pool.map(run_job, work)
+    index = {"teacher": "SPC/Fw water, LAMMPS rerun of model-MD frames", "trajectories": []}
+    for job in JOBS:
+        path = os.path.join(AL_DIR, job[0] + ".npz")
+        if job[0] in done and os.path.exists(path):
+            n = len(np.load(path)["energy"])
+            index["trajectories"].append({"id": job[0], "file": job[0] + ".npz", "split": job[3], "n_frames": n,
+                                          "n_atoms": 192, "kind": "periodic"})
+    with open(os.path.join(AL_DIR, "index.json"), "w") as f:
+        json.dump(index, f, indent=1)
+    print(f"done in {time.time() - t0:.0f} s: {os.path.join(AL_DIR, 'index.json')}")
+
+
+if __name__ == "__main__":
+    main()
