@@ -3,7 +3,6 @@
 //   scale_add    out = alpha·a + beta·b                    (residual x + s·u; backward s·dy)
 //   fill         out = alpha                               (zero an accumulator inside a replayed program)
 //   copy_cols    out[r, out_off + c] = a[r, in_off + c]    (concat and its backward: column slices)
-//   add_cols     out[r, out_off + c] += a[r, in_off + c]
 //   gather_self  out[a, c] = a[a·K, c]                     (node state = self-loop slot)
 //   merge_self   out[e, c] = e % K == 0 ? b[e / K, c] : a[e, c]
 //   add_self     out[a·K, c] += b[a, c]
@@ -54,15 +53,6 @@ fn copy_cols(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
   if (i >= params.rows * params.cols) { return; }
   let r = i / params.cols; let c = i % params.cols;
   out[r * params.out_stride + params.out_off + c] = a[r * params.in_stride + params.in_off + c];
-}
-
-@compute @workgroup_size(64)
-fn add_cols(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat(gid, nwg);
-  if (i >= params.rows * params.cols) { return; }
-  let r = i / params.cols; let c = i % params.cols;
-  let o = r * params.out_stride + params.out_off + c;
-  out[o] = out[o] + a[r * params.in_stride + params.in_off + c];
 }
 
 @compute @workgroup_size(64)

@@ -132,7 +132,8 @@ export class AllScaipWebGpu implements GpuForceProvider {
     const { positions, cell, volume } = await readHostState(t, staging);
     const structure: Structure = { numbers: t.numbers, positions, cell, pbc: t.pbc, charge: this.charge, spin: this.spin };
     const periodic = cell !== null && t.pbc.some(Boolean);
-    const r = await gm.compute(structure, { stress: (this.options.virial ?? true) && periodic });
+    // the program's slot budget: the same buffer sizes, so the frozen program's buffers stay valid
+    const r = await gm.compute(structure, { stress: (this.options.virial ?? true) && periodic, slots: this.slots });
     writeHostResult(t, { energy: r.energy, forces: r.forces, virial: r.stress && cell ? Float64Array.from(r.stress, (x) => -volume * x) : null });
   }
 

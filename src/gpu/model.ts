@@ -26,7 +26,7 @@ import { recordEdgeFeatures, recordFeaturesBackward } from './ops/features';
 import { neighborhoodAttentionBackward, neighborhoodAttentionForward } from './ops/neighborhoodAttention';
 import { nodeAttentionBackward, nodeAttentionForward, nodeAttentionGradSizes, packImages } from './ops/nodeAttention';
 import {
-  addCols, addSelf, addVector, broadcastRows, copyCols, embed, fill, gatherSelf, maskSelf, mergeSelf, packAtomsGpu,
+  addSelf, addVector, broadcastRows, copyCols, embed, fill, gatherSelf, maskSelf, mergeSelf, packAtomsGpu,
   scaleAdd, sumRows, sumSlots,
 } from './ops/rows';
 import { rmsNormBackward as rmsNormBackwardRows, rmsNormForward as rmsNormForwardRows } from './ops/elementwise';

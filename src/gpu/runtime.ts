@@ -303,7 +303,7 @@ export class Recorder {
     const arena = this.writeUniforms(this.uniformBytes > 0 ? this.rt.uniforms(this.uniformBytes) : null);
     const enc = device.createCommandEncoder({ label: this.label });
     const pass = enc.beginComputePass({ label: this.label });
-    for (const d of this.encodable(arena)) d(pass);
+    for (const d of this.encodable(arena, true)) d(pass);
     pass.end();
     device.queue.submit([enc.finish()]);
     this.clear();
@@ -312,14 +312,15 @@ export class Recorder {
   /**
    * Turn everything queued into a program that can be replayed into any compute pass, e.g. once per
    * MD step inside the engine's own pass: its parameters go into a uniform buffer of its own (not the
-   * shared arena, which later recorders overwrite), and its bind groups are made once, here.
+   * shared arena, which later recorders overwrite), and its bind groups are made once, here, and belong to
+   * the program (not the runtime's cache, which would keep those of every re-recorded program alive).
    */
   freeze(): RecordedProgram {
     this.rt.throwIfErrors();
     const own = this.uniformBytes > 0
       ? this.rt.device.createBuffer({ label: `${this.label}.uniforms`, size: Math.ceil(this.uniformBytes / 16) * 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST })
       : null;
-    const steps = this.encodable(this.writeUniforms(own));
+    const steps = this.encodable(this.writeUniforms(own), false);
     this.clear();
     return {
       dispatches: steps.length,
@@ -342,8 +343,8 @@ export class Recorder {
     return arena;
   }
 
-  /** One closure per non-empty dispatch: set pipeline, bind group (cached), dispatch. */
-  private encodable(arena: GPUBuffer | null): ((pass: GPUComputePassEncoder) => void)[] {
+  /** One closure per non-empty dispatch: set pipeline, bind group (from the runtime's cache or its own), dispatch. */
+  private encodable(arena: GPUBuffer | null, cached: boolean): ((pass: GPUComputePassEncoder) => void)[] {
     const out: ((pass: GPUComputePassEncoder) => void)[] = [];
     for (const p of this.pending) {
       if (p.grid[0] === 0) continue;
@@ -356,7 +357,8 @@ export class Recorder {
           entries.push({ binding, resource: 'buffer' in b ? b : { buffer: b } });
         }
       }
-      const group = this.rt.bindGroup(p.kernel, entries);
+      const group = cached ? this.rt.bindGroup(p.kernel, entries)
+        : this.rt.device.createBindGroup({ label: p.kernel.label, layout: p.kernel.pipeline.getBindGroupLayout(0), entries });
       const { pipeline } = p.kernel, [x, y] = p.grid;
       out.push((pass) => { pass.setPipeline(pipeline); pass.setBindGroup(0, group); pass.dispatchWorkgroups(x, y); });
     }

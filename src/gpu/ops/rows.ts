@@ -6,7 +6,7 @@ import type { GpuRuntime, Recorder } from '../runtime';
 const WG = 64;
 
 type RowsEntry =
-  | 'scale_add' | 'fill' | 'copy_cols' | 'add_cols' | 'gather_self' | 'merge_self' | 'add_self' | 'mask_self'
+  | 'scale_add' | 'fill' | 'copy_cols' | 'gather_self' | 'merge_self' | 'add_self' | 'mask_self'
   | 'sum_slots' | 'bcast_rows' | 'embed' | 'add_vec' | 'pack_atoms';
 
 interface RowsArgs {
@@ -46,10 +46,6 @@ export const fill = (rt: GpuRuntime, rec: Recorder, n: number, out: GPUBuffer, v
 /** out[r, outOff + c] = a[r, inOff + c] for c < cols. */
 export const copyCols = (rt: GpuRuntime, rec: Recorder, r: number, cols: number, a: GPUBuffer, inStride: number, inOff: number, out: GPUBuffer, outStride: number, outOff: number) =>
   rows(rt, rec, 'copy_cols', { rows: r, cols, a, out, inStride, inOff, outStride, outOff });
-
-/** out[r, outOff + c] += a[r, inOff + c]. */
-export const addCols = (rt: GpuRuntime, rec: Recorder, r: number, cols: number, a: GPUBuffer, inStride: number, inOff: number, out: GPUBuffer, outStride: number, outOff: number) =>
-  rows(rt, rec, 'add_cols', { rows: r, cols, a, out, inStride, inOff, outStride, outOff });
 
 /** Node states: out[a] = x[a·K]. */
 export const gatherSelf = (rt: GpuRuntime, rec: Recorder, n: number, H: number, K: number, x: GPUBuffer, out: GPUBuffer) =>
