@@ -1,4 +1,5 @@
-// `npm run bench`: energy+forces timings per system size and backend (WebGPU, float64 CPU, PyTorch), the node-attention kernel's
+// `npm run bench`: energy+forces timings per system size and backend (WebGPU, float64 CPU, PyTorch), the WebGPU
+// time per model stage from GPU timestamps (where the adapter has them), the node-attention kernel's
 // achieved GFLOP/s against a matmul ceiling measured in the same run on the same adapter, and GPU
 // bytes allocated. Prints a table and writes JSON to bench/results/. Ratios only mean something
 // within one run: the machines are shared and noisy.
@@ -156,6 +157,12 @@ async function main(): Promise<void> {
       }
       row.webgpu_f32_ms = median(times);
       row.gpu_bytes_allocated = rt.allocatedBytes;
+      if (rt.canTime) {
+        // one more run with a timestamped compute pass per model stage (GPU time, no host work)
+        rt.timing = true;
+        row.webgpu_stage_ms = (await gpuModel.compute(s)).stageMs;
+        rt.timing = false;
+      }
     }
     if (n <= args.cpuMaxAtoms) {
       const times: number[] = [];
@@ -187,6 +194,12 @@ async function main(): Promise<void> {
       (typeof row.cpu_f64_ms === 'number' ? ` (CPU/WebGPU ${((row.cpu_f64_ms as number) / (row.webgpu_f32_ms as number)).toFixed(2)}×)` : '') +
       `  | GPU bytes ${rt.allocatedBytes}`,
     );
+    const stageMs = row.webgpu_stage_ms as Record<string, number> | undefined;
+    if (stageMs) {
+      const total = Object.values(stageMs).reduce((a, b) => a + b, 0);
+      console.log(`         WebGPU stages (GPU timestamps, ${f(total)} ms): ` +
+        Object.entries(stageMs).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${(100 * v / total).toFixed(0)}%`).join(', '));
+    }
   }
   result.rows = rows;
   mkdirSync('bench/results', { recursive: true });

@@ -121,7 +121,9 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<GpuCo
   required.maxBufferSize = adapter.limits.maxBufferSize;
   let device: GPUDevice;
   try {
-    device = await adapter.requestDevice({ requiredLimits: required });
+    // Per-stage GPU timings (benchmarks) where the adapter offers timestamps; nothing else depends on it.
+    const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+    device = await adapter.requestDevice({ requiredLimits: required, requiredFeatures });
   } catch (e) {
     throw new WebGPUUnavailableError(`requestDevice() failed: ${String(e)}`);
   }

@@ -38,6 +38,8 @@ export interface GpuResult {
   forces: Float64Array;
   /** 3×3 row-major, eV/Å³, periodic conservative models; else null. */
   stress: Float64Array | null;
+  /** GPU milliseconds per model stage, when the runtime's timing is on and the device has timestamps. */
+  stageMs?: Record<string, number>;
 }
 
 /** What the graph and the model need besides positions (a Structure is one). */
@@ -129,6 +131,7 @@ export class GpuModel {
     const rec = rt.recorder('energy-forces');
     const out = this.record(rec, structure, positions, K);
     await rec.submit();
+    const stageTimes = await rec.readStageTimes();
 
     const energyRaw = (await rt.read(out.energyRaw, 1))[0];
     const grad = await rt.read(out.gradPositions, 3 * n);
@@ -143,7 +146,7 @@ export class GpuModel {
       stress = new Float64Array(9);
       for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) stress[3 * i + j] = (scale * 0.5 * (strain[3 * i + j] + strain[3 * j + i])) / V;
     }
-    return { energy, energyRaw, forces, stress };
+    return { energy, energyRaw, forces, stress, ...(stageTimes ? { stageMs: Object.fromEntries(stageTimes) } : {}) };
   }
 
   /** energy = energy_scale·E_raw + this: the shift plus the element reference energies. */
@@ -184,8 +187,10 @@ export class GpuModel {
     const H = arch.hidden_size, nh = arch.num_heads, d = H / nh, eps = arch.rmsnorm_eps;
     const g: GpuGraph = planGraph(rt, arch, n, graphCell(system), K);
     const E = n * K;
+    rec.stage('graph');
     recordGraphBuild(rt, rec, g, positions);
     // no N·K·rbf_size table: the edge-attribute layer makes the RBF values itself
+    rec.stage('features');
     const f = recordEdgeFeatures(rt, rec, g, arch, { rbf: false });
     const buf = (name: string, words: number) => rt.buffer(`model.${name}`, words * 4);
     const rmsNormForward = (rows: number, dim: number, x: GPUBuffer, weight: GPUBuffer, y: GPUBuffer, invRms: GPUBuffer) =>
@@ -198,6 +203,7 @@ export class GpuModel {
       scaleAdd(rt, rec, rows * dim, dres, part, dx, 1, 1);
     };
 
+    rec.stage('input block');
     // ---- input block
     const zBuf = rt.upload('model.numbers', Uint32Array.from(system.numbers));
     const nBoo = arch.boo_lmax + 1;
@@ -247,6 +253,7 @@ export class GpuModel {
         xn: buf(`${l}.${tag}.xn`, E * H), inv: buf(`${l}.${tag}.inv`, E), qkv: buf(`${l}.${tag}.qkv`, E * 3 * H),
         o: buf(`${l}.${tag}.o`, E * H), u: buf(`${l}.${tag}.u`, E * H), y: buf(`${l}.${tag}.y`, E * H),
       };
+      rec.stage('neighborhood attention');
       rmsNormForward(E, H, xin, a.norm, c.xn, c.inv);
       linearForward(rt, rec, { x: c.xn, rows: E, layer: a.qkv, y: c.qkv });
       neighborhoodAttentionForward(rt, rec, { ...nbhdBase, layout, qkv: c.qkv, o: c.o });
@@ -259,6 +266,7 @@ export class GpuModel {
         xn: buf(`${l}.${tag}.xn`, rows * H), inv: buf(`${l}.${tag}.inv`, rows), pre: buf(`${l}.${tag}.pre`, rows * fp.lin1.outDim),
         h: buf(`${l}.${tag}.h`, rows * fp.lin1.outDim), u: buf(`${l}.${tag}.u`, rows * H), y: buf(`${l}.${tag}.y`, rows * H),
       };
+      rec.stage('FFN');
       rmsNormForward(rows, H, xin, fp.norm, c.xn, c.inv);
       linearForward(rt, rec, { x: c.xn, rows, layer: fp.lin1, y: c.h, gelu: true, pre: c.pre });
       linearForward(rt, rec, { x: c.h, rows, layer: fp.lin2, y: c.u });
@@ -281,6 +289,7 @@ export class GpuModel {
           v: buf(`${l}.na.v`, n * H), o: buf(`${l}.na.o`, n * H), stats: buf(`${l}.na.stats`, nodeAttentionGradSizes(nodeShape).stats),
           u: buf(`${l}.na.u`, n * H), y: buf(`${l}.na.y`, n * H),
         };
+        rec.stage('node attention');
         rmsNormForward(n, H, node, a.norm, na.xn, na.inv);
         linearForward(rt, rec, { x: na.xn, rows: n, layer: a.q, y: na.q });
         linearForward(rt, rec, { x: na.xn, rows: n, layer: a.k, y: na.k });
@@ -298,6 +307,7 @@ export class GpuModel {
       return { xin, src, dst, node, effn, na, nodeMid, nffn };
     });
 
+    rec.stage('energy head');
     // ---- energy head
     const nodeFinal = buf('nodeFinal', n * H);
     gatherSelf(rt, rec, n, H, K, x, nodeFinal);
@@ -308,6 +318,7 @@ export class GpuModel {
     linearForward(rt, rec, { x: hH, rows: n, layer: this.head.lin2, y: ePerAtom });
     sumRows(rt, rec, n, ePerAtom, eRaw);
 
+    rec.stage('backward: energy head');
     // ---- backward: ∂E_raw/∂(everything)
     const ones = rt.upload('model.ones', new Float32Array(n).fill(1));
     const dH = buf('head.dh', n * this.head.lin1.outDim), dXn = buf('head.dxn', n * H), dNodeFinal = buf('head.dnode', n * H);
@@ -347,10 +358,12 @@ export class GpuModel {
       gatherSelf(rt, rec, n, H, K, dx, dNodeOut);
       maskSelf(rt, rec, E, H, K, dx, dEdgeOut);
       const dNodeMid = tmp('dNodeMid', n * H);
+      rec.stage('backward: node FFN');
       ffnBwd(layer.nodeFfn, c.nffn, c.nodeMid, dNodeOut, n, dNodeMid);
       let dNode = dNodeMid;
       if (layer.node && c.na) {
         const a = layer.node, na = c.na;
+        rec.stage('backward: node attention');
         const du = tmp('na.du', n * H), dO = tmp('na.dO', n * H);
         scaleAdd(rt, rec, n * H, dNodeMid, dNodeMid, du, a.resScale, 0);
         linearBackwardInput(rt, rec, { dy: du, rows: n, layer: a.out, dx: dO });
@@ -376,6 +389,7 @@ export class GpuModel {
       }
       // edge FFN ran on every slot of X_dst; slot 0 also feeds the node path
       const dDst = tmp('dDst', E * H);
+      rec.stage('backward: edge FFN + neighborhood attention');
       ffnBwd(layer.edgeFfn, c.effn, c.dst.y, dEdgeOut, E, dDst);
       addSelf(rt, rec, n, H, K, dNode, dDst);
       const dSrc = tmp('dSrc', E * H);
@@ -385,6 +399,7 @@ export class GpuModel {
       dx = dIn;
     }
 
+    rec.stage('backward: input block');
     // ---- input block backward → ∂E/∂RBF, ∂E/∂SH (first (sh_lmax+1)² columns), ∂E/∂BOO
     const dFeatIn = tmp('dFeatIn', E * 2 * H);
     linearBackwardInput(rt, rec, { dy: dx, rows: E, layer: this.input.edgeFeatureLinear, dx: dFeatIn, gelu: true, pre: featPre });
@@ -404,6 +419,7 @@ export class GpuModel {
     const gradBoo = tmp('gradBoo', n * nBoo);
     linearBackwardInput(rt, rec, { dy: dBdir, rows: n, layer: this.input.booLinear, dx: gradBoo, gelu: true, pre: booPre });
 
+    rec.stage('backward: features + graph');
     // ---- features and graph backward → ∂E/∂positions, strain
     const slot = recordFeaturesBackward(rt, rec, g, f, { gradBias, gradRbf: gradDistance, gradIsDistance: true, distanceParts, gradSh, gradBoo });
     const geo = recordGraphBackward(rt, rec, g, { ...slot, extra: arch.use_node_attention && arch.use_erope ? eropeGeometry : undefined });

@@ -34,6 +34,8 @@ export type Binding = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: n
 export type ParamValues = Record<string, number | number[]>;
 
 interface Pending {
+  /** Model stage the dispatch belongs to (Recorder.stage), for per-stage GPU timestamps. */
+  stage: string;
   kernel: Kernel;
   bindings: Record<string, Binding>;
   uniformOffset: number;
@@ -56,6 +58,15 @@ export class GpuRuntime {
   private uniformArena: GPUBuffer | null = null;
   /** Bytes currently held by pooled buffers (the allocation plan's footprint). */
   allocatedBytes = 0;
+  /**
+   * Time each stage of a submission with GPU timestamps (one compute pass per stage run; see
+   * Recorder.stage and Recorder.readStageTimes). Only where the device has 'timestamp-query'.
+   */
+  timing = false;
+
+  get canTime(): boolean {
+    return !!this.device.features?.has('timestamp-query');
+  }
 
   /** Validation errors reported by the device and not yet thrown to a caller. */
   private readonly errors: GpuValidationError[] = [];
@@ -263,6 +274,9 @@ export class Recorder {
   private readonly pending: Pending[] = [];
   private readonly uniformData: ArrayBuffer[] = [];
   private uniformBytes = 0;
+  private currentStage = '';
+  /** Timestamps of the last timed submit: stage per pass and the read-back buffer (2 × u64 per pass). */
+  private timed: { stages: string[]; readback: GPUBuffer; release: () => void } | null = null;
 
   constructor(
     private readonly rt: GpuRuntime,
@@ -290,7 +304,29 @@ export class Recorder {
       this.uniformBytes = uniformOffset + uniformSize;
       this.uniformData.push(view.arrayBuffer);
     }
-    this.pending.push({ kernel, bindings, uniformOffset, uniformSize, grid: foldGrid(workgroups, this.rt.device.limits.maxComputeWorkgroupsPerDimension) });
+    this.pending.push({ stage: this.currentStage, kernel, bindings, uniformOffset, uniformSize, grid: foldGrid(workgroups, this.rt.device.limits.maxComputeWorkgroupsPerDimension) });
+  }
+
+  /** Later dispatches belong to model stage `name` (per-stage timing when GpuRuntime.timing is on). */
+  stage(name: string): void {
+    this.currentStage = name;
+  }
+
+  /**
+   * GPU milliseconds per stage of the last submit (summed over every run of a stage), when it was
+   * timed; null otherwise. Waits for the submission to finish.
+   */
+  async readStageTimes(): Promise<Map<string, number> | null> {
+    const t = this.timed;
+    if (!t) return null;
+    this.timed = null;
+    await t.readback.mapAsync(GPUMapMode.READ);
+    const ns = new BigUint64Array(t.readback.getMappedRange().slice(0));
+    t.readback.unmap();
+    t.release();
+    const out = new Map<string, number>();
+    t.stages.forEach((name, i) => out.set(name, (out.get(name) ?? 0) + Number(ns[2 * i + 1] - ns[2 * i]) / 1e6));
+    return out;
   }
 
   /**
@@ -302,11 +338,45 @@ export class Recorder {
     this.rt.throwIfErrors();
     const arena = this.writeUniforms(this.uniformBytes > 0 ? this.rt.uniforms(this.uniformBytes) : null);
     const enc = device.createCommandEncoder({ label: this.label });
-    const pass = enc.beginComputePass({ label: this.label });
-    for (const d of this.encodable(arena, true)) d(pass);
-    pass.end();
+    const steps = this.encodable(arena, true);
+    if (this.rt.timing && this.rt.canTime) this.encodeTimed(enc, steps);
+    else {
+      const pass = enc.beginComputePass({ label: this.label });
+      for (const d of steps) d(pass);
+      pass.end();
+    }
     device.queue.submit([enc.finish()]);
     this.clear();
+  }
+
+  /** One compute pass per run of dispatches of the same stage, each with begin/end timestamps. */
+  private encodeTimed(enc: GPUCommandEncoder, steps: ((pass: GPUComputePassEncoder) => void)[]): void {
+    const device = this.rt.device;
+    const runs: { stage: string; from: number; to: number }[] = [];
+    const live = this.pending.filter((p) => p.grid[0] !== 0); // encodable() skipped the empty ones too
+    live.forEach((p, i) => {
+      const last = runs[runs.length - 1];
+      if (last && last.stage === p.stage) last.to = i + 1;
+      else runs.push({ stage: p.stage, from: i, to: i + 1 });
+    });
+    const querySet = device.createQuerySet({ type: 'timestamp', count: 2 * runs.length });
+    runs.forEach((r, i) => {
+      const pass = enc.beginComputePass({
+        label: `${this.label}:${r.stage}`,
+        timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
+      });
+      for (let k = r.from; k < r.to; k++) steps[k](pass);
+      pass.end();
+    });
+    const bytes = 16 * runs.length;
+    const resolved = device.createBuffer({ size: bytes, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    const readback = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    enc.resolveQuerySet(querySet, 0, 2 * runs.length, resolved, 0);
+    enc.copyBufferToBuffer(resolved, 0, readback, 0, bytes);
+    this.timed = {
+      stages: runs.map((r) => r.stage || '(unnamed)'), readback,
+      release: () => { readback.destroy(); resolved.destroy(); querySet.destroy(); },
+    };
   }
 
   /**

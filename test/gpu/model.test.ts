@@ -37,3 +37,31 @@ describe('WebGPU AllScAIP vs float64 fixtures', () => {
     });
   }
 });
+
+describe('per-stage GPU timestamps', () => {
+  it('time every model stage without changing the result', async () => {
+    const dir = 'test/fixtures/golden-case3'; // periodic, LAE + ERoPE + node attention
+    const model = await loadModelFromPath(dir);
+    const s = structureOf(JSON.parse(readFileSync(`${dir}/case.json`, 'utf8')).inputs);
+    const rt = gpu!.rt;
+    expect(rt.canTime).toBe(true); // SwiftShader and lavapipe both offer timestamp-query
+    const plain = await new GpuModel(rt, model).compute(s);
+    expect(plain.stageMs).toBeUndefined();
+    rt.timing = true;
+    try {
+      const timed = await new GpuModel(rt, model).compute(s);
+      expect(timed.energy).toBe(plain.energy);
+      expect(Array.from(timed.forces)).toEqual(Array.from(plain.forces));
+      const stages = Object.keys(timed.stageMs!);
+      for (const name of ['graph', 'features', 'input block', 'neighborhood attention', 'node attention', 'FFN', 'energy head',
+        'backward: node attention', 'backward: edge FFN + neighborhood attention', 'backward: features + graph']) {
+        expect(stages).toContain(name);
+      }
+      const ms = Object.values(timed.stageMs!);
+      expect(ms.every((t) => t >= 0 && Number.isFinite(t))).toBe(true);
+      expect(ms.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    } finally {
+      rt.timing = false;
+    }
+  });
+});
