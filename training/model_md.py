@@ -67,6 +67,14 @@ class ModelMD:
         self.f, self.e = self.forces(self.pos, self.cell)
         self.vel += 0.5 * dt * self.f / self.mass
 
+    def oh_lengths(self):
+        """O–H distances of every molecule (minimum image), shape (molecules, 2)."""
+        mols = self.pos.reshape(-1, 3, 3)
+        d = mols[:, 1:] - mols[:, :1]
+        if self.periodic:
+            d -= np.round(d @ np.linalg.inv(self.cell)) @ self.cell
+        return np.linalg.norm(d, axis=-1)
+
     def molecule_centres(self):
         mols = self.pos.reshape(-1, 3, 3)
         d = mols[:, 1:] - mols[:, :1]

@@ -152,6 +152,10 @@ def read_all_thermo(log_path):
 
 
 # ---------------------------------------------------------------- model (PyTorch reference, float32)
+class ModelMdFailure(RuntimeError):
+    """The model's MD left the physical region (a molecule broke apart or the energy went non-finite)."""
+
+
 def run_model_npt(args, model, out_dir):
     atoms = read(START)
     md = ModelMD(model, atoms.numbers, atoms.get_positions(), atoms.cell.array, args.seed, args.temperature)
@@ -166,13 +170,16 @@ def run_model_npt(args, model, out_dir):
             md.barostat(p)
         if step % 10 == 0:
             log.append((step * args.dt_fs / 1000, md.e, md.temperature(), md.density()))
+            oh = md.oh_lengths()
+            if not np.isfinite(md.e) or oh.max() > 1.5:
+                raise ModelMdFailure(f"model NPT: at step {step} ({step * args.dt_fs / 1000:.2f} ps) the longest O–H "
+                                     f"bond is {oh.max():.2f} Å, E_pot {md.e:.3f} eV, density {md.density():.3f} g/cm³")
         if step % 2000 == 0:
             print(json.dumps({"phase": "model_npt", "step": step, "of": steps, "T_K": round(md.temperature(), 1),
                               "density": round(md.density(), 4), "E_pot_eV": round(md.e, 4),
+                              "OH_A": [round(float(oh.min()), 3), round(float(oh.max()), 3)],
                               "acceptance": round(md.accepted / max(md.attempts, 1), 2),
                               "wall_s": round(time.time() - t0)}), flush=True)
-        if not np.isfinite(md.e):
-            raise RuntimeError(f"model NPT: non-finite energy at step {step}")
     log = np.array(log)
     prod = log[log[:, 0] > args.equil_ps]
     n_mol = len(atoms) // 3
@@ -275,7 +282,14 @@ def main():
     for name, fn in phases:
         if name in results:
             continue
-        results[name] = fn()
+        try:
+            results[name] = fn()
+        except ModelMdFailure as err:
+            results[name] = {"failed": str(err)}
+            print(json.dumps({name: results[name]}), flush=True)
+            with open(results_path, "w") as f:
+                json.dump(results, f, indent=1)
+            raise SystemExit(f"stopped: {err}")
         print(json.dumps({name: results[name]}), flush=True)
         with open(results_path, "w") as f:
             json.dump(results, f, indent=1)
