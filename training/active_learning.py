@@ -35,7 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "data"))
 from lammps_util import KCAL_PER_MOL_TO_EV, OUT_ROOT, read_dump, run_lammps, save_frames  # noqa: E402
-from make_water import EPS_OO, FORCE_FIELD, LJ_CUT_PERIODIC, SIG_OO, WATER_DIR, write_data  # noqa: E402
+from make_water import PERIODIC_SETUP, WATER_DIR, write_data  # noqa: E402
 
 AL_DIR = os.path.join(OUT_ROOT, "water_al")
 SAMPLES_DIR = os.path.join(AL_DIR, "samples")
@@ -111,16 +111,7 @@ def sample(job, model_dir, ps, every, after, seed):
 
 
 def rerun_script():
-    return f"""units real
-atom_style full
-boundary p p p
-read_data data.lmp
-pair_style lj/cut/coul/long {LJ_CUT_PERIODIC}
-pair_coeff 1 1 {EPS_OO} {SIG_OO}
-pair_coeff * 2 0.0 0.0
-{FORCE_FIELD}kspace_style pppm 1.0e-5
-pair_modify tail yes
-thermo_style custom step pe
+    return f"""{PERIODIC_SETUP}thermo_style custom step pe
 thermo_modify format float %.12g
 thermo 1
 dump d all custom 1 dump.txt id type x y z fx fy fz

@@ -31,8 +31,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "data"))
 from evaluate import load_for_eval  # noqa: E402
 from lammps_util import KCAL_PER_MOL_TO_EV, read_thermo, run_lammps  # noqa: E402
-from make_water import (EPS_OO, FORCE_FIELD, LJ_CUT_PERIODIC, SIG_OO, WATER_MOLAR_MASS,  # noqa: E402
-                        molecule_template, write_data)
+from make_water import PERIODIC_SETUP, WATER_MOLAR_MASS, molecule_template, write_data  # noqa: E402
 from model_md import AMU_PER_A3_TO_G_CM3, ModelMD  # noqa: E402
 
 ROOT = os.path.dirname(HERE)
@@ -57,16 +56,7 @@ def drift_fit(t_ps, e_tot_eV, n_atoms):
 # ---------------------------------------------------------------- teacher (LAMMPS)
 
 def teacher_script(T, npt_steps, nve_steps, equil_steps):
-    return f"""units real
-atom_style full
-boundary p p p
-read_data data.lmp
-pair_style lj/cut/coul/long {LJ_CUT_PERIODIC}
-pair_coeff 1 1 {EPS_OO} {SIG_OO}
-pair_coeff * 2 0.0 0.0
-{FORCE_FIELD}kspace_style pppm 1.0e-5
-pair_modify tail yes
-neighbor 2.0 bin
+    return f"""{PERIODIC_SETUP}neighbor 2.0 bin
 neigh_modify every 1 delay 0 check yes
 timestep 0.5
 velocity all create {T} 4242 mom yes rot yes dist gaussian

@@ -121,11 +121,9 @@ special_bonds lj/coul 0.0 0.0 0.0
 """
 
 
-def periodic_script(spec):
-    T = spec["temperature"]
-    ensemble = (f"fix 1 all npt temp {T} {T} 50.0 iso 1.0 1.0 500.0" if spec.get("npt")
-                else f"fix 1 all nvt temp {T} {T} 50.0")
-    return f"""units real
+# The periodic teacher: read data.lmp, SPC/Fw with LJ cut + tail and PPPM. Every periodic LAMMPS input starts
+# with it (training data here, the validation protocol in validate_water.py, the labels of active_learning.py).
+PERIODIC_SETUP = f"""units real
 atom_style full
 boundary p p p
 read_data data.lmp
@@ -134,7 +132,14 @@ pair_coeff 1 1 {EPS_OO} {SIG_OO}
 pair_coeff * 2 0.0 0.0
 {FORCE_FIELD}kspace_style pppm 1.0e-5
 pair_modify tail yes
-neighbor 2.0 bin
+"""
+
+
+def periodic_script(spec):
+    T = spec["temperature"]
+    ensemble = (f"fix 1 all npt temp {T} {T} 50.0 iso 1.0 1.0 500.0" if spec.get("npt")
+                else f"fix 1 all nvt temp {T} {T} 50.0")
+    return f"""{PERIODIC_SETUP}neighbor 2.0 bin
 neigh_modify every 1 delay 0 check yes
 timestep 0.5
 minimize 1.0e-4 1.0e-6 200 2000
