@@ -81,6 +81,8 @@ def main():
     ap.add_argument("--default", action="store_true", help="make it the workbench's default model")
     ap.add_argument("--card", required=True, help="card template (markdown with {placeholders})")
     ap.add_argument("--extra", action="append", default=[], help="key=value pairs for the card template")
+    ap.add_argument("--based-on", help="the shipped model directory this run was fine-tuned from (train.py --init-from): "
+                                      "its provenance goes into this one's")
     ap.add_argument("--fixtures", default=SHIPPED_FIXTURES, help="where the held-out case JSON goes")
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -100,6 +102,9 @@ def main():
         "training_minutes": round(ckpt["elapsed"] / 60, 1), "weights": "EMA of the training weights",
         "commit": git_commit(), "exported": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%MZ"),
     }
+    if args.based_on:
+        with open(os.path.join(args.based_on, "model.json")) as f:
+            config["provenance"]["fine_tuned_from"] = json.load(f)["provenance"]
     model = FastAllScAIP(config)
     model.load_state_dict(ckpt["ema"])
     save_model(model, args.out, config)
@@ -153,7 +158,7 @@ def main():
             f"| {k} | {v['n_frames']} | {v['energy_mae_meV_per_atom']:.2f} | {v['force_mae_meV_per_A']:.1f} | "
             f"{v['energy_rmse_meV_per_atom']:.2f} | {v['force_rmse_meV_per_A']:.1f} |" for k, v in ev["groups"].items()),
         exported=config["provenance"]["exported"], commit=config["provenance"]["commit"],
-        stride=ev["test_stride"], accuracy_note="", train_args="",
+        stride=ev["test_stride"], accuracy_note="", train_args="", fine_tune="", reproduce_extra="", stability_note="",
     )
     for split in ("train", "val", "test"):
         fields[f"n_{split}_frames"] = sum(len(t) for t in data[split])
