@@ -256,7 +256,11 @@ def main():
     ap.add_argument("--teacher-nve-ps", type=int, default=10)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--quick", action="store_true", help="tiny run lengths (a smoke test of the pipeline)")
+    ap.add_argument("--report", action="store_true", help="only print the markdown table of an existing --out")
     args = ap.parse_args()
+    if args.report:
+        print(markdown_report(json.load(open(os.path.join(args.out, "results.json")))))
+        return
     if args.quick:
         args.equil_ps, args.npt_ps, args.nve_ps, args.gas_ps = 0.05, 0.1, 0.05, 0.05
         args.teacher_npt_ps, args.teacher_nve_ps = 2, 1
@@ -293,7 +297,34 @@ def main():
     results["water_molar_mass"] = WATER_MOLAR_MASS
     with open(results_path, "w") as f:
         json.dump(results, f, indent=1)
-    print(json.dumps(results, indent=1))
+    report = markdown_report(results)
+    with open(os.path.join(args.out, "report.md"), "w") as f:
+        f.write(report)
+    print(report)
+
+
+def markdown_report(r):
+    """The teacher-vs-model table of docs/validation.md, from results.json."""
+    t, g, npt, nve, dh = r["teacher"], r["model_gas"], r["model_npt"], r["model_nve"], r["model_dH_vap_kcal_mol"]
+    pm = lambda v, d=3: f"{v[0]:.{d}f} ± {v[1]:.{d}f}"  # noqa: E731
+    rows = [
+        ("run", f"NPT {t['npt_ps']} ps + NVE {t['nve_ps']} ps (Nosé–Hoover)",
+         f"NPT {npt['equil_ps']} + {npt['npt_ps']} ps (Langevin + MC barostat), NVE {nve['nve_ps']} ps"),
+        ("⟨T⟩ in NPT (K)", f"{t['T_K']:.1f}", f"{npt['T_K']:.1f}"),
+        ("density (g/cm³)", pm(t["density_g_cm3"]), pm(npt["density_g_cm3"])),
+        ("U_liq per molecule (kcal/mol)", pm(t["U_liq_kcal_mol"], 2), pm(npt["U_liq_kcal_mol"], 2)),
+        ("U_gas per molecule (kcal/mol)", f"{t['U_gas_kcal_mol']:.2f} (3/2 kT, E_min = 0)",
+         f"{g['U_gas_harmonic_kcal_mol']:.2f} (E_min {g['E_min_kcal_mol']:+.2f} + 3/2 kT); sampled {pm(g['U_gas_sampled_kcal_mol'], 2)}"),
+        ("ΔH_vap (kcal/mol)", pm(t["dH_vap_kcal_mol"], 2),
+         f"{pm(dh['harmonic_gas'], 2)} (sampled gas: {pm(dh['sampled_gas'], 2)})"),
+        ("NVE drift (meV/atom/ps, 0.5 fs)", f"{t['nve_drift_meV_atom_ps']:+.4f}", f"{nve['nve_drift_meV_atom_ps']:+.4f}"),
+        ("NVE σ(E_tot) / σ(E_kin) (meV/atom)", f"{t['nve_sigma_Etot_meV_atom']:.3f} / {t['nve_sigma_Ekin_meV_atom']:.2f}",
+         f"{nve['nve_sigma_Etot_meV_atom']:.3f} / {nve['nve_sigma_Ekin_meV_atom']:.2f}"),
+    ]
+    out = [f"Model: `{r['model']}`. 64 molecules from `public/systems/water64_box.xyz`, 300 K, 1 bar; error bars are "
+           "standard errors of 5 block means.", "", "| quantity | teacher (SPC/Fw, LAMMPS) | model |", "|---|---|---|"]
+    out += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    return "\n".join(out) + "\n"
 
 
 if __name__ == "__main__":
