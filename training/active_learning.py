@@ -94,10 +94,7 @@ def sample(job, model_dir, ps, every, after, seed):
         md.baoab(dt, gamma)
         if step % every:
             continue
-        mols = md.pos.reshape(-1, 3, 3)
-        v = mols[:, 1:] - mols[:, :1]
-        v -= np.round(v @ np.linalg.inv(md.cell)) @ md.cell
-        oh = np.linalg.norm(v, axis=-1)
+        oh = md.oh_lengths()
         frames.append(md.pos.copy())
         log.append({"step": step, "E_pot_eV": md.e, "T_K": md.temperature(), "OH_max_A": float(oh.max())})
         if broken_at is None and oh.max() > 1.5:

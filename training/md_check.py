@@ -48,10 +48,7 @@ def main():
     for step in range(1, args.steps + 1):
         md.baoab(dt, gamma)
         if step % 20 == 0 or step == args.steps:
-            x = md.pos.reshape(-1, 3, 3)
-            dv = x[:, 1:] - x[:, :1]
-            dv -= np.round(dv @ np.linalg.inv(md.cell)) @ md.cell
-            oh = np.linalg.norm(dv, axis=-1)
+            oh = md.oh_lengths()
             rec = {"step": step, "time_fs": step * args.dt_fs, "T_K": md.temperature(), "E_pot_eV": md.e,
                    "OH_min_A": float(oh.min()), "OH_max_A": float(oh.max()), "F_max_eV_A": float(np.abs(md.f).max())}
             log.append(rec)
