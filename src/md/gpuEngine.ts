@@ -338,13 +338,14 @@ export class GpuMdEngine implements MdEngine {
       const pending: PendingSample[] = [];
       // At most MAX_SAMPLES_PER_BATCH staging copies per submission bounds host memory for large systems.
       const batchEnd = Math.min(end, this.hostStep + Math.min(this.stepsPerSubmission, MAX_SAMPLES_PER_BATCH * opts.sampleEvery));
-      const batchSteps = batchEnd - this.hostStep, submitted = performance.now();
+      const batchSteps = batchEnd - this.hostStep;
       while (this.hostStep < batchEnd) {
         await this.encodeStep();
         if (this.hostStep % opts.sampleEvery === 0 || this.hostStep === end) {
           pending.push({ staging: this.encodeSampleCopy(), step: this.hostStep });
         }
       }
+      const submitted = performance.now(); // GPU work of the batch starts here (host encoding excluded)
       this.submit();
       for (const p of pending) {
         const ready = this.readSample(p.staging);
