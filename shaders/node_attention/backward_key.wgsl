@@ -49,25 +49,15 @@ fn backward_key(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
     for (var il = 0u; il < TILE; il++) {
       let ai = tile_atoms[il];
       if (ai.w != aj.w) { continue; }
-      var s = 0.0;
-      for (var c = 0u; c < D; c++) { s += tile_a[il * D + c] * kj[c]; }
-      s *= params.scale;
-      var pd = vec4f(0.0);
-      var bias = vec2f(0.0);   // (bias, ∂bias/∂r)
-      if (EROPE) {
-        pd = pair_disp(ai, aj);
-        bias = erope_bias_grad(erope_terms(h, pd.w));
-        s += bias.x;
-      }
-      let p = exp(s - tile_stats[il].x);
-      var dp = 0.0;
-      for (var c = 0u; c < D; c++) { dp += tile_b[il * D + c] * vj[c]; }
-      let ds = p * (dp - tile_stats[il].y);
+      var qk = 0.0;
+      var dov = 0.0;
+      for (var c = 0u; c < D; c++) { qk += tile_a[il * D + c] * kj[c]; dov += tile_b[il * D + c] * vj[c]; }
+      let sg = score_backward(h, ai, aj, qk, dov, tile_stats[il]);
       for (var c = 0u; c < D; c++) {
-        dvj[c] += p * tile_b[il * D + c];
-        dkj[c] += ds * params.scale * tile_a[il * D + c];
+        dvj[c] += sg.p * tile_b[il * D + c];
+        dkj[c] += sg.ds * params.scale * tile_a[il * D + c];
       }
-      if (EROPE) { if (pd.w > 0.0) { gpos += ds * bias.y * pd.xyz / pd.w; } }
+      gpos += sg.g;
     }
     workgroupBarrier();
   }

@@ -19,8 +19,7 @@ fn backward_query(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
     doi[c] = select(0.0, o_in[ic * params.hidden + h * D + c], qv);
     dqi[c] = 0.0;
   }
-  let lse = stats[(h * params.n + ic) * 2u];
-  let di = stats[(h * params.n + ic) * 2u + 1u];
+  let row = vec2f(stats[(h * params.n + ic) * 2u], stats[(h * params.n + ic) * 2u + 1u]);   // (log-sum-exp, D_i)
   var gpos = vec3f(0.0);
   var vir0 = vec3f(0.0); var vir1 = vec3f(0.0); var vir2 = vec3f(0.0);
   for (var t0 = 0u; t0 < params.n; t0 += TILE) {
@@ -28,28 +27,13 @@ fn backward_query(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
     workgroupBarrier();
     for (var jl = 0u; jl < TILE; jl++) {
       if (tile_atoms[jl].w != ai.w) { continue; }
-      var s = 0.0;
-      for (var c = 0u; c < D; c++) { s += qi[c] * tile_a[jl * D + c]; }
-      s *= params.scale;
-      var pd = vec4f(0.0);
-      var bias = vec2f(0.0);   // (bias, ∂bias/∂r)
-      if (EROPE) {
-        pd = pair_disp(ai, tile_atoms[jl]);
-        bias = erope_bias_grad(erope_terms(h, pd.w));
-        s += bias.x;
-      }
-      let p = exp(s - lse);
-      var dp = 0.0;
-      for (var c = 0u; c < D; c++) { dp += doi[c] * tile_b[jl * D + c]; }
-      let ds = p * (dp - di);
-      for (var c = 0u; c < D; c++) { dqi[c] += ds * params.scale * tile_a[jl * D + c]; }
-      if (EROPE) {
-        if (pd.w > 0.0) {
-          let g = ds * bias.y * pd.xyz / pd.w;   // ∂E/∂disp, disp = a_j − a_i
-          gpos -= g;
-          vir0 += pd.x * g; vir1 += pd.y * g; vir2 += pd.z * g;
-        }
-      }
+      var qk = 0.0;
+      var dov = 0.0;
+      for (var c = 0u; c < D; c++) { qk += qi[c] * tile_a[jl * D + c]; dov += doi[c] * tile_b[jl * D + c]; }
+      let sg = score_backward(h, ai, tile_atoms[jl], qk, dov, row);
+      for (var c = 0u; c < D; c++) { dqi[c] += sg.ds * params.scale * tile_a[jl * D + c]; }
+      gpos -= sg.g;   // the query moves the displacement the other way
+      vir0 += sg.disp.x * sg.g; vir1 += sg.disp.y * sg.g; vir2 += sg.disp.z * sg.g;
     }
     workgroupBarrier();
   }

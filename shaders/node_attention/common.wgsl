@@ -148,6 +148,31 @@ fn erope_bias(h: u32, ai: vec4f, aj: vec4f) -> f32 {
   return log(softplus(erope_z(h, pair_disp(ai, aj).w)) + 1e-6);
 }
 
+/** One (query i, key j) term of the backward pass, from its recomputed logit. */
+struct ScoreGrad {
+  p: f32,          // softmax probability p_ij (from the saved log-sum-exp)
+  ds: f32,         // ∂E/∂s_ij = p_ij (dO_i·v_j − D_i)
+  g: vec3f,        // ∂E/∂(a_j − a_i) through the ERoPE bias (zero without ERoPE or for r = 0)
+  disp: vec3f,     // a_j − a_i, minimum image (ERoPE only; for the virial)
+}
+
+/** qk = q_i·k_j, dov = dO_i·v_j, row = (log-sum-exp_i, D_i) as saved by forward and row_stats. */
+fn score_backward(h: u32, ai: vec4f, aj: vec4f, qk: f32, dov: f32, row: vec2f) -> ScoreGrad {
+  var s = qk * params.scale;
+  var pd = vec4f(0.0);
+  var bias = vec2f(0.0);   // (bias, ∂bias/∂r)
+  if (EROPE) {
+    pd = pair_disp(ai, aj);
+    bias = erope_bias_grad(erope_terms(h, pd.w));
+    s += bias.x;
+  }
+  let p = exp(s - row.x);
+  let ds = p * (dov - row.y);
+  var g = vec3f(0.0);
+  if (EROPE && pd.w > 0.0) { g = ds * bias.y * pd.xyz / pd.w; }
+  return ScoreGrad(p, ds, g, pd.xyz);
+}
+
 /** (query tile, head) of this workgroup; head ≥ num_heads marks padding of a folded grid. */
 fn tile_of(wid: vec3u, nwg: vec3u) -> vec2u {
   let flat = wid.x + wid.y * nwg.x;
