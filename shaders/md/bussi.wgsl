@@ -1,11 +1,5 @@
 // Bussi–Donadio–Parrinello stochastic velocity rescaling (J. Chem. Phys. 126, 014101 (2007), eq. A7):
 // one thread turns the kinetic energy into the scale factor; kinetic.wgsl applies it.
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read_write> pos: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> vel: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> frc: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> inv_mass: array<f32>;
-@group(0) @binding(5) var<storage, read_write> ctl: Control;
 
 @compute @workgroup_size(1)
 fn bussi_factor() {

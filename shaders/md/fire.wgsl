@@ -1,14 +1,7 @@
 // FIRE minimisation (Bitzek et al., PRL 97, 170201 (2006)): a reduction of P = F·v, |v|², |F|² that also updates
 // the FIRE time step and mixing (one workgroup, deterministic), then a per-atom velocity mix + Euler move with a
 // per-atom displacement cap. Constants as in src/md/cpuEngine.ts.
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read_write> pos: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> vel: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> frc: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> inv_mass: array<f32>;
-@group(0) @binding(5) var<storage, read_write> ctl: Control;
-// Watchdog as in verlet.wgsl: [0] faults seen, [1] step and [2] atom of the first one.
-@group(0) @binding(6) var<storage, read_write> watch: array<atomic<u32>, 4>;
+// Watchdog: see integrator_bindings.wgsl.
 
 var<workgroup> part: array<vec3<f32>, 256>;
 

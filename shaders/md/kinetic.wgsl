@@ -1,11 +1,5 @@
 // Kinetic energy as one deterministic single-workgroup reduction (same summation order every run, so runs
 // and resumed runs agree bit for bit), and the global velocity scaling used by Bussi and Nosé–Hoover.
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read_write> pos: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> vel: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> frc: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> inv_mass: array<f32>;
-@group(0) @binding(5) var<storage, read_write> ctl: Control;
 
 var<workgroup> partial: array<f32, 256>;
 

@@ -1,11 +1,5 @@
 // Langevin dynamics in BAOAB splitting (Leimkuhler & Matthews, AMRX 2013): this kernel does B, A, O, A;
 // verlet.wgsl's `kick` does the final B after the forces. Noise: Philox keyed by (atom, step, stream).
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read_write> pos: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> vel: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> frc: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> inv_mass: array<f32>;
-@group(0) @binding(5) var<storage, read_write> ctl: Control;
 
 @compute @workgroup_size(64)
 fn baoa(@builtin(global_invocation_id) gid: vec3<u32>) {

@@ -1,12 +1,6 @@
 // Nosé–Hoover chain, half-step propagation of the chain with Suzuki–Yoshida order 4 (Martyna, Tuckerman & Klein,
 // Mol. Phys. 87, 1117 (1996)); one thread, writes the velocity scale factor that kinetic.wgsl applies.
 // Masses: Q_1 = N_f kT τ², Q_j = kT τ².
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read_write> pos: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> vel: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> frc: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> inv_mass: array<f32>;
-@group(0) @binding(5) var<storage, read_write> ctl: Control;
 
 fn q_of(j: u32) -> f32 {
   var q = P.kT * P.tau_t * P.tau_t;

@@ -1,13 +1,5 @@
 // Velocity Verlet (NVE): half kick + drift, then (after the forces) the second half kick.
 // Velocities are Å/fs; inv_mass holds 1/(m·C) so that a = F·inv_mass in Å/fs²; vel.w accumulates thermostat heat.
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read_write> pos: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> vel: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> frc: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> inv_mass: array<f32>;
-@group(0) @binding(5) var<storage, read_write> ctl: Control;
-// Watchdog: [0] faults seen, [1] step and [2] atom of the first one (non-finite state or |F| above the limit).
-@group(0) @binding(6) var<storage, read_write> watch: array<atomic<u32>, 4>;
 
 @compute @workgroup_size(64)
 fn kick_drift(@builtin(global_invocation_id) gid: vec3<u32>) {

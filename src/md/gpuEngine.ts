@@ -3,6 +3,7 @@
 // through asynchronous buffer maps while later steps are already queued. Same algorithms and random-number
 // counters as the float64 reference in src/md/cpuEngine.ts.
 import commonSrc from '../../shaders/md/common.wgsl?raw';
+import integratorBindingsSrc from '../../shaders/md/integrator_bindings.wgsl?raw';
 import verletSrc from '../../shaders/md/verlet.wgsl?raw';
 import langevinSrc from '../../shaders/md/langevin.wgsl?raw';
 import kineticSrc from '../../shaders/md/kinetic.wgsl?raw';
@@ -166,7 +167,8 @@ export class GpuMdEngine implements MdEngine {
       ['barostat', barostatSrc, baro, ['mc_propose', 'mc_scale', 'mc_accept', 'mc_restore']],
     ];
     for (const [name, src, bufs, entries] of families) {
-      const module = d.createShaderModule({ code: commonSrc + '\n' + src, label: `${name}.wgsl` });
+      const header = bufs === integ ? commonSrc + '\n' + integratorBindingsSrc : commonSrc;
+      const module = d.createShaderModule({ code: header + '\n' + src, label: `${name}.wgsl` });
       const layout = d.createBindGroupLayout({
         label: name,
         entries: bufs.map((_, binding) => ({
