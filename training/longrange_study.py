@@ -42,7 +42,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--every", type=int, default=2, help="test frame stride (same frames for both models)")
     ap.add_argument("--skip-eval", action="store_true", help="reuse runs/<name>/eval.json")
-    ap.add_argument("--train-args", default="--time-limit-min 60", help="training arguments, for the cards")
+    ap.add_argument("--train-args", default="", help="extra training arguments, for the cards")
     args = ap.parse_args()
     py = sys.executable
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
