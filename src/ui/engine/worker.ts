@@ -6,6 +6,7 @@
 // engine from that checkpoint and carries on.
 
 import { acquireDevice, type GpuContext } from '../../gpu/device';
+import { DeviceLostError } from '../../gpu/errors';
 import { ATOMIC_MASSES } from '../../io/elements';
 import type { LoadedModel, Tensor } from '../../model/config';
 import type { EngineCheckpoint, MdEngine, MdSettings, Sample } from '../../md/types';
@@ -87,11 +88,18 @@ function watchDevice(ctx: GpuContext): void {
   });
 }
 
+/** How a lost device fails the work still pending on it: mappings aborted, operations failed. */
+function looksLikeDeviceLoss(e: unknown): boolean {
+  return e instanceof DeviceLostError || (e instanceof DOMException && (e.name === 'AbortError' || e.name === 'OperationError'));
+}
+
 /** After a GPU call failed: was it because the device went away? (device.lost resolves a moment later.) */
 async function failedFromDeviceLoss(e: unknown, lossesBefore: number): Promise<boolean> {
   if (!gpu || e instanceof MdSafetyError) return false;
-  // A busy machine can take a while to deliver device.lost; a genuine bug just reports a few seconds later.
-  for (let t = 0; t < 500 && deviceLosses === lossesBefore; t++) await new Promise((r) => setTimeout(r, 10));
+  // A busy machine can take a while to deliver device.lost (over 5 s seen with both CI cores loaded). An
+  // aborted mapping is almost surely the loss, so it waits longer; any other error is reported after 5 s.
+  const waitMs = looksLikeDeviceLoss(e) ? 30_000 : 5_000;
+  for (let t = 0; t < waitMs / 10 && deviceLosses === lossesBefore; t++) await new Promise((r) => setTimeout(r, 10));
   return deviceLosses !== lossesBefore;
 }
 
