@@ -57,7 +57,7 @@ fn backward_key(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
         dvj[c] += sg.p * tile_b[il * D + c];
         dkj[c] += sg.ds * params.scale * tile_a[il * D + c];
       }
-      gpos += sg.g;
+      if (EROPE) { gpos += sg.g; }
     }
     workgroupBarrier();
   }

@@ -32,8 +32,10 @@ fn backward_query(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
       for (var c = 0u; c < D; c++) { qk += qi[c] * tile_a[jl * D + c]; dov += doi[c] * tile_b[jl * D + c]; }
       let sg = score_backward(h, ai, tile_atoms[jl], qk, dov, row);
       for (var c = 0u; c < D; c++) { dqi[c] += sg.ds * params.scale * tile_a[jl * D + c]; }
-      gpos -= sg.g;   // the query moves the displacement the other way
-      vir0 += sg.disp.x * sg.g; vir1 += sg.disp.y * sg.g; vir2 += sg.disp.z * sg.g;
+      if (EROPE) {
+        gpos -= sg.g;   // the query moves the displacement the other way
+        vir0 += sg.disp.x * sg.g; vir1 += sg.disp.y * sg.g; vir2 += sg.disp.z * sg.g;
+      }
     }
     workgroupBarrier();
   }
