@@ -53,3 +53,36 @@ def test_fast_graph_same_edges(small_model):
         assert torch.equal(got[key], want[key]), key
     torch.testing.assert_close(got["env"], want["env"], rtol=0, atol=1e-12)
     torch.testing.assert_close(got["dist_pairwise"], want["dist_pairwise"], rtol=0, atol=1e-12)
+
+
+def test_fast_graph_float32_matches_float64_on_md_frames_of_the_water_box():
+    """The float32 fast path (model_md.py, validate_water.py) must compute the float64 function to float32
+    round-off on MD frames of the shipped default model's 64-water box. Its self-loop slot once carried the
+    ~1e6 unit-vector gradient in float32 (forces 5e-3 eV/Å RMS off float64), which showed up as NVE drift."""
+    import os
+
+    from ase import units
+    from ase.io import read
+    from conftest import REPO
+    from evaluate import load_for_eval
+    from model_md import ModelMD
+    from train import make_batch, predict
+
+    model_dir = os.path.join(REPO, "public", "models", "water-spcfw-small")
+    m32, _ = load_for_eval(model_dir=model_dir, dtype=torch.float32)
+    m64, _ = load_for_eval(model_dir=model_dir, dtype=torch.float64)
+    atoms = read(os.path.join(REPO, "public", "systems", "water64_box.xyz"))
+    md = ModelMD(m32, atoms.numbers, atoms.get_positions(), atoms.cell.array, seed=11, temperature=300.0)
+    frames = []
+    for step in range(1, 7):  # velocity Verlet on the float32 path itself, 1 fs steps at 300 K
+        md.verlet(1.0 * units.fs)
+        if step % 3 == 0:
+            frames.append((md.pos.copy(), md.f.copy()))
+    for pos, f32 in frames:
+        s = dict(numbers=md.numbers, positions=pos, cell=md.cell, pbc=np.array([True] * 3), energy=0.0,
+                 forces=np.zeros_like(pos))
+        f64 = predict(m64, make_batch([s], dtype=torch.float64))["forces"].detach().numpy()
+        err = f32 - f64
+        rms = float(np.sqrt((err ** 2).mean()))
+        assert rms <= 1e-4, f"float32 forces {rms:.2e} eV/Å RMS off float64 (max {np.abs(err).max():.2e})"
+        assert np.abs(err).max() <= 1e-3
