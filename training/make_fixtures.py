@@ -37,7 +37,7 @@ if not os.path.isdir(GOLDEN_DIR):
 # ----------------------------------------------------------------------------- configs
 def make_config(name, description, hidden=16, heads=2, knn_k=30, candidates=50, use_node_attention=True,
                 use_lae=False, use_erope=False, forces="conservative", regress_stress=True, normalization=None,
-                max_num_elements=110):
+                max_num_elements=110, boo_envelope_weighted=False):
     head_dim = hidden // heads
     lae = {8: [3, 2, 1, 1, 1], 16: [6, 4, 2, 2, 2]}[head_dim]
     return {
@@ -54,7 +54,7 @@ def make_config(name, description, hidden=16, heads=2, knn_k=30, candidates=50, 
             "knn_candidates": candidates, "rbf_size": 16, "sh_lmax": 5, "boo_lmax": 9, "ffn_multiplier": 2,
             "output_multiplier": 2, "use_node_attention": use_node_attention, "use_lae": use_lae,
             "lae_frequency_list": lae, "use_erope": use_erope, "erope_num_freq": 32, "use_charge_spin": True,
-            "rmsnorm_eps": 1.1920928955078125e-07,
+            "rmsnorm_eps": 1.1920928955078125e-07, "boo_envelope_weighted": boo_envelope_weighted,
         },
         "heads": {
             "forces": forces,

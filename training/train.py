@@ -26,6 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from datasets import load_dataset, subsample  # noqa: E402
 from fast_graph import FastAllScAIP  # noqa: E402
+from scaip.config import validate_config  # noqa: E402
 from scaip.io import read_config  # noqa: E402
 from scaip.model import batch_structures  # noqa: E402
 from scaip.safetensors import load_file  # noqa: E402
@@ -77,6 +78,17 @@ def model_config(preset, normalization):
                   "force_prefix": None, "regress_stress": True},
         "normalization": normalization,
     }
+
+
+def arch_override(item):
+    """'key=json' from --arch, e.g. 'boo_envelope_weighted=true' -> ('boo_envelope_weighted', True)."""
+    key, sep, value = item.partition("=")
+    if not sep:
+        raise SystemExit(f"--arch {item!r}: expected KEY=VALUE")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        raise SystemExit(f"--arch {item!r}: the value must be JSON (true, 4, [1, 2])") from None
 
 
 def fit_normalization(train, max_z):
@@ -161,6 +173,9 @@ def main():
     ap.add_argument("--batch", type=int, help="frames per step (default: the preset's)")
     ap.add_argument("--init-from", help="start from this shipped model directory's weights (fresh optimizer and "
                                         "schedule: fine-tuning); its model.json fixes the architecture and normalization")
+    ap.add_argument("--arch", action="append", default=[], metavar="KEY=JSON",
+                    help="set an architecture key of a new run (fresh or --init-from), e.g. boo_envelope_weighted=true "
+                         "(the smooth-surface flags of docs/model-format.md); repeatable")
     ap.add_argument("--threads", type=int, default=1,
                     help="torch threads; 1 on a shared machine (2 threads were 10x slower when the cores were busy)")
     args = ap.parse_args()
@@ -197,6 +212,12 @@ def main():
         ckpt = None
         max_z = int(max(int(t.numbers.max()) for t in train)) + 1
         config = model_config(preset, fit_normalization(train, max_z))
+    if args.arch:
+        overrides = dict(arch_override(item) for item in args.arch)
+        if ckpt is not None and any(config["architecture"].get(k) != v for k, v in overrides.items()):
+            raise SystemExit(f"{args.run}: resuming a run whose architecture differs from --arch {args.arch}")
+        config["architecture"].update(overrides)
+        config = validate_config(config)
     torch.manual_seed(args.seed)
     model = FastAllScAIP(config).float()
     if ckpt is None and args.init_from:

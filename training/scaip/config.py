@@ -32,6 +32,12 @@ ARCHITECTURE_KEYS = {
     "use_charge_spin": bool,
     "rmsnorm_eps": float,
 }
+# Optional architecture keys and their defaults: absent in converted checkpoints and older files, which
+# therefore keep the reference behaviour. validate_config fills the default in.
+OPTIONAL_ARCHITECTURE_KEYS = {
+    # BOO as an envelope-weighted mean over the slots (docs/model-format.md), continuous as edges enter/leave
+    "boo_envelope_weighted": (bool, False),
+}
 HEADS_KEYS = {"forces": str, "energy_prefix": str, "force_prefix": (str, type(None)), "regress_stress": bool}
 NORMALIZATION_KEYS = {"energy_scale": float, "energy_shift": float, "element_references": (list, type(None))}
 TOP_KEYS = {
@@ -44,9 +50,14 @@ class ModelConfigError(ValueError):
     pass
 
 
-def _check_section(section, spec, where):
+def _check_section(section, spec, where, optional=None):
     if not isinstance(section, dict):
         raise ModelConfigError(f"{where}: expected an object")
+    optional = optional or {}
+    for key, (typ, default) in optional.items():
+        if key not in section:
+            section[key] = default
+    spec = dict(spec, **{key: typ for key, (typ, _) in optional.items()})
     unknown = set(section) - set(spec)
     if unknown:
         raise ModelConfigError(f"{where}: unknown key(s) {sorted(unknown)}")
@@ -81,7 +92,7 @@ def validate_config(config):
             f"model.json: format {cfg['format']!r} version {cfg['format_version']!r} "
             f"(expected {FORMAT!r} version {FORMAT_VERSION})"
         )
-    _check_section(cfg["architecture"], ARCHITECTURE_KEYS, "architecture")
+    _check_section(cfg["architecture"], ARCHITECTURE_KEYS, "architecture", OPTIONAL_ARCHITECTURE_KEYS)
     _check_section(cfg["heads"], HEADS_KEYS, "heads")
     _check_section(cfg["normalization"], NORMALIZATION_KEYS, "normalization")
     arch, heads = cfg["architecture"], cfg["heads"]

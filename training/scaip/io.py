@@ -4,7 +4,7 @@ import os
 
 import torch
 
-from .config import ModelConfigError, validate_config
+from .config import OPTIONAL_ARCHITECTURE_KEYS, ModelConfigError, validate_config
 from .model import AllScAIP
 from .safetensors import load_file, save_file
 
@@ -60,6 +60,12 @@ def load_model(model_dir_or_json, dtype=torch.float64):
 def save_model(model, out_dir, config=None):
     """Write model.json (the given or the model's config) and float32 weights into out_dir."""
     config = validate_config(config if config is not None else model.config)
+    # Optional architecture flags at their default are left out, so a model written before a flag existed
+    # and the same model written now are the same file (and converted checkpoints keep the reference's keys).
+    arch = config["architecture"]
+    for key, (_, default) in OPTIONAL_ARCHITECTURE_KEYS.items():
+        if arch.get(key) == default:
+            del arch[key]
     os.makedirs(out_dir, exist_ok=True)
     tensors = {k: v.detach().to(torch.float32) for k, v in model.state_dict().items()}
     save_file(tensors, os.path.join(out_dir, config["weights_file"]), metadata={"format": "pt"})

@@ -162,8 +162,17 @@ class AllScAIP(nn.Module):
         ls = torch.arange(lb + 1, device=dev)
         degree = torch.repeat_interleave(ls, 2 * ls + 1)
         y_boo = spherical_harmonics(lb, u) / torch.sqrt(2.0 * degree.to(dtype) + 1.0)
-        count = layout["src_count"].clamp(min=1).to(dtype)
-        mean = torch.zeros((n_total, y_boo.shape[1]), dtype=dtype, device=dev).index_add(0, center, y_boo) / count[:, None]
+        if arch["boo_envelope_weighted"]:
+            # Weights w = exp(-x^2/(1-x^2)) vanish with every derivative as an edge reaches x = 1, so an
+            # edge entering or leaving the graph moves nothing; the self slot (x = 0, w = 1) keeps Σw >= 1.
+            w = torch.exp(envelope(graph["env"]))
+            wsum = torch.zeros(n_total, dtype=dtype, device=dev).index_add(0, center, w)
+            mean = (torch.zeros((n_total, y_boo.shape[1]), dtype=dtype, device=dev)
+                    .index_add(0, center, y_boo * w[:, None]) / wsum[:, None])
+        else:
+            count = layout["src_count"].clamp(min=1).to(dtype)
+            mean = (torch.zeros((n_total, y_boo.shape[1]), dtype=dtype, device=dev)
+                    .index_add(0, center, y_boo) / count[:, None])
         boo_sq = torch.zeros((n_total, lb + 1), dtype=dtype, device=dev).index_add(1, degree, mean * mean)
         boo = torch.clamp(boo_sq, min=1e-6).sqrt()
 
