@@ -16,7 +16,8 @@ eV/Å. So besides the model's own trajectories there are "rattled" teacher frame
    frame of a teacher 64-molecule trajectory, a frame every --every steps, for --ps or until a molecule breaks
    (an O–H distance above 1.5 Å) and --after more frames; for "rattle" jobs, teacher frames with displaced H.
    Samples (positions only) go to training/data/out/water_al/samples/<id>.npz and are reused by later runs;
-2. label: a LAMMPS rerun with the teacher's periodic settings (those of data/make_water.py);
+2. label: a LAMMPS rerun with the teacher's periodic settings (those of data/make_water.py): energy, forces and
+   the virial stress;
 3. write training/data/out/water_al/<id>.npz and index.json. Frames whose teacher forces exceed --max-force
    are dropped (bonds stretched far beyond anything MD at these temperatures should visit).
 Deterministic per seed; existing samples and labelled files are reused, so a rerun resumes.
@@ -34,8 +35,8 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "data"))
-from lammps_util import KCAL_PER_MOL_TO_EV, OUT_ROOT, read_dump, run_lammps, save_frames  # noqa: E402
-from make_water import PERIODIC_SETUP, WATER_DIR, write_data  # noqa: E402
+from lammps_util import KCAL_PER_MOL_TO_EV, OUT_ROOT, read_dump, run_lammps, save_frames, virial_stress  # noqa: E402
+from make_water import PERIODIC_SETUP, VIRIAL_COMPUTE, VIRIAL_THERMO, WATER_DIR, write_data  # noqa: E402
 
 AL_DIR = os.path.join(OUT_ROOT, "water_al")
 SAMPLES_DIR = os.path.join(AL_DIR, "samples")
@@ -108,7 +109,7 @@ def sample(job, model_dir, ps, every, after, seed):
 
 
 def rerun_script():
-    return f"""{PERIODIC_SETUP}thermo_style custom step pe
+    return f"""{PERIODIC_SETUP}{VIRIAL_COMPUTE}thermo_style custom {VIRIAL_THERMO}
 thermo_modify format float %.12g
 thermo 1
 dump d all custom 1 dump.txt id type x y z fx fy fz
@@ -117,10 +118,11 @@ rerun traj.txt dump x y z
 """
 
 
-def rerun_energies(log_path):
-    """{step: pe} of the rerun's thermo table. Broken molecules make LAMMPS print image-flag warnings between
-    rows, which lammps_util.read_thermo takes for the end of the table."""
-    out, in_table = {}, False
+def rerun_thermo(log_path):
+    """{step: [pe, pxx, pyy, pzz, pxy, pxz, pyz]} of the rerun's thermo table (virial pressure in atm). Broken
+    molecules make LAMMPS print image-flag warnings between rows, which lammps_util.read_thermo takes for the end
+    of the table."""
+    out, in_table, width = {}, False, len(VIRIAL_THERMO.split())
     with open(log_path) as f:
         for line in f:
             parts = line.split()
@@ -128,13 +130,14 @@ def rerun_energies(log_path):
                 out, in_table = {}, True
             elif in_table and parts and parts[0] == "Loop":
                 in_table = False
-            elif in_table and len(parts) == 2 and parts[0].isdigit():
-                out[int(parts[0])] = float(parts[1])
+            elif in_table and len(parts) == width and parts[0].isdigit():
+                out[int(parts[0])] = [float(p) for p in parts[1:]]
     return out
 
 
 def label(numbers, frames, cell, workdir):
-    """Teacher energies and forces of each frame (LAMMPS rerun), positions wrapped into the box."""
+    """Teacher energies (eV), forces (eV/Å) and stress (eV/Å³, ASE sign) of each frame (LAMMPS rerun), positions
+    wrapped into the box."""
     L = np.diag(cell)
     if not np.allclose(cell, np.diag(L)):
         raise ValueError("the teacher boxes are orthorhombic")
@@ -148,15 +151,17 @@ def label(numbers, frames, cell, workdir):
             f.write("ITEM: ATOMS id type x y z\n")
             f.write("".join(f"{i + 1} {types[i]} {p[0]:.8f} {p[1]:.8f} {p[2]:.8f}\n" for i, p in enumerate(pos)))
     run_lammps(rerun_script(), workdir)
-    thermo = rerun_energies(os.path.join(workdir, "log.lammps"))
+    thermo = rerun_thermo(os.path.join(workdir, "log.lammps"))
     dump = read_dump(os.path.join(workdir, "dump.txt"))
     steps = [fr[0] for fr in dump]
     if steps != list(range(1, len(frames) + 1)) or sorted(thermo) != steps:
         raise RuntimeError(f"rerun visited steps {steps[:3]}... / {sorted(thermo)[:3]}..., expected 1..{len(frames)}")
-    energy = np.array([thermo[k] for k in steps]) * KCAL_PER_MOL_TO_EV
+    table = np.array([thermo[k] for k in steps])
+    energy = table[:, 0] * KCAL_PER_MOL_TO_EV
+    stress = virial_stress(table[:, 1:].T)
     pos = np.stack([np.stack([fr[2]["x"], fr[2]["y"], fr[2]["z"]], 1) for fr in dump])
     frc = np.stack([np.stack([fr[2]["fx"], fr[2]["fy"], fr[2]["fz"]], 1) for fr in dump]) * KCAL_PER_MOL_TO_EV
-    return pos, frc, energy
+    return pos, frc, energy, stress
 
 
 def run_job(args_job):
@@ -178,7 +183,7 @@ def run_job(args_job):
         os.makedirs(SAMPLES_DIR, exist_ok=True)
         np.savez_compressed(sample_path, numbers=numbers, positions=frames, cell=cell, log=np.array(json.dumps(log)))
     with tempfile.TemporaryDirectory(prefix="al_lmp_") as work:
-        pos, frc, energy = label(numbers, frames, cell, work)
+        pos, frc, energy, stress = label(numbers, frames, cell, work)
     keep = np.abs(frc).max(axis=(1, 2)) < max_force
     meta = {"id": job_id, "start": start, "temperature_or_shift": temperature, "split": split,
             "model": None if log is None else model_dir, "seed": seed, "every_steps": every,
@@ -186,7 +191,7 @@ def run_job(args_job):
             "model_energy_eV": None if log is None else [r["E_pot_eV"] for r in log],
             "teacher": "SPC/Fw (LAMMPS rerun)", "long_range": "pppm 1e-5, LJ cut 6 A + tail"}
     save_frames(path, numbers, pos[keep], frc[keep], energy[keep], np.repeat(cell[None], int(keep.sum()), 0),
-                [True, True, True], meta)
+                [True, True, True], meta, stress=stress[keep])
     summary = {"job": job_id, "kept": int(keep.sum()), "of": len(frames),
                "teacher_max_force_eV_A_quantiles": np.quantile(np.abs(frc).max(axis=(1, 2)), [0, 0.5, 0.9, 1]).round(1).tolist()}
     if log is not None and keep.any():

@@ -21,6 +21,9 @@ class Trajectory:
         self.energy = d["energy"]
         self.cell = d["cell"]
         self.pbc = np.asarray(d["pbc"], dtype=bool)
+        # teacher stress (eV/Å³, ASE sign, virial only) per frame, or None where the teacher gave none (vacuum,
+        # and files written before the stress was stored)
+        self.stress = d.get("stress")
         self.meta = d["meta"]
 
     def __len__(self):
@@ -33,7 +36,8 @@ class Trajectory:
     def structure(self, i):
         return dict(numbers=self.numbers, positions=self.positions[i].astype(np.float64),
                     cell=self.cell[i] if self.pbc.any() else None, pbc=self.pbc,
-                    energy=float(self.energy[i]), forces=self.forces[i].astype(np.float64))
+                    energy=float(self.energy[i]), forces=self.forces[i].astype(np.float64),
+                    stress=None if self.stress is None else self.stress[i].astype(np.float64))
 
 
 def water_group(traj_id):

@@ -12,6 +12,7 @@ from ase import units
 
 LMP = os.environ.get("LMP", "/usr/bin/lmp")
 KCAL_PER_MOL_TO_EV = units.kcal / units.mol  # 0.0433641 eV
+ATM_TO_EV_PER_A3 = 101325.0 * units.Pascal  # LAMMPS `real` pressure unit (atm) in eV/Å³: 6.3242e-7
 
 OUT_ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out")
 
@@ -82,8 +83,18 @@ def read_dump(path):
     return frames
 
 
-def save_frames(path, numbers, positions, forces, energy, cell, pbc, meta):
-    """Write one trajectory as npz: positions/forces float32 (Å, eV/Å), energy float64 (eV)."""
+def virial_stress(p6):
+    """ASE stress (eV/Å³, 3×3 per frame) from LAMMPS `compute pressure NULL virial` columns pxx pyy pzz pxy pxz pyz
+    (atm, `real` units). LAMMPS's virial pressure is P = (1/V)·Σ r⊗f = −(1/V)·∂E/∂ε; ASE's stress is
+    +(1/V)·∂E/∂ε, so stress = −P."""
+    pxx, pyy, pzz, pxy, pxz, pyz = (np.asarray(c, dtype=np.float64) for c in p6)
+    p = np.stack([np.stack([pxx, pxy, pxz], -1), np.stack([pxy, pyy, pyz], -1), np.stack([pxz, pyz, pzz], -1)], -2)
+    return -p * ATM_TO_EV_PER_A3
+
+
+def save_frames(path, numbers, positions, forces, energy, cell, pbc, meta, stress=None):
+    """Write one trajectory as npz: positions/forces float32 (Å, eV/Å), energy float64 (eV), and for periodic
+    frames the teacher's stress (float64, eV/Å³, ASE sign; absent when the teacher has none)."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp = path + ".tmp.npz"
     np.savez_compressed(
@@ -95,6 +106,7 @@ def save_frames(path, numbers, positions, forces, energy, cell, pbc, meta):
         cell=np.asarray(cell, dtype=np.float64),
         pbc=np.asarray(pbc, dtype=bool),
         meta=np.array(json.dumps(meta)),
+        **({} if stress is None else {"stress": np.asarray(stress, dtype=np.float64)}),
     )
     os.replace(tmp, path)  # atomic: a killed run never leaves a half-written trajectory behind
 

@@ -9,7 +9,8 @@ A trajectory that already has its npz is skipped, so an interrupted run resumes 
 Periodic boxes: LJ cut 6 Å (+ tail correction) and PPPM (1e-5) in every box size, so all boxes share one
 potential-energy surface. Vacuum clusters: the same SPC/Fw terms with plain (uncut, 50 Å) LJ + Coulomb between
 molecules, no k-space, no tail: the isolated-molecule energies a heat of vaporization needs.
-Units stored: Å, eV, eV/Å (LAMMPS `real` kcal/mol converted once).
+Units stored: Å, eV, eV/Å (LAMMPS `real` kcal/mol converted once); periodic frames also carry the teacher's
+`stress` (eV/Å³, ASE's sign: (1/V)·∂E/∂ε, i.e. minus the virial pressure; see VIRIAL_THERMO).
 """
 import argparse
 import json
@@ -22,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lammps_util import (KCAL_PER_MOL_TO_EV, OUT_ROOT, read_dump, read_thermo, run_lammps,  # noqa: E402
-                         save_frames)
+                         save_frames, virial_stress)
 
 # SPC/Fw parameters (LAMMPS real units; harmonic K is k/2 as LAMMPS writes it)
 R_OH = 1.012
@@ -135,6 +136,14 @@ pair_modify tail yes
 """
 
 
+# Thermo columns of the periodic teacher: potential energy and the virial part of the pressure tensor. LAMMPS's
+# `press`/`pxx` include the kinetic term m·v⊗v/V; `compute pressure NULL virial` leaves it out, so it is the
+# pressure of the potential alone (pair + tail + bonds + angles + PPPM), the one a model of E(x, cell) predicts.
+VIRIAL_COMPUTE = "compute pvir all pressure NULL virial\n"
+VIRIAL_COLUMNS = ("c_pvir[1]", "c_pvir[2]", "c_pvir[3]", "c_pvir[4]", "c_pvir[5]", "c_pvir[6]")
+VIRIAL_THERMO = "step pe " + " ".join(VIRIAL_COLUMNS)
+
+
 def periodic_script(spec):
     T = spec["temperature"]
     ensemble = (f"fix 1 all npt temp {T} {T} 50.0 iso 1.0 1.0 500.0" if spec.get("npt")
@@ -149,7 +158,7 @@ velocity all create {T} {spec['seed']} mom yes rot yes dist gaussian
 thermo 1000
 run {spec['equil_steps']}
 reset_timestep 0
-thermo_style custom step pe
+{VIRIAL_COMPUTE}thermo_style custom {VIRIAL_THERMO}
 thermo_modify format float %.12g
 thermo {spec['stride']}
 dump d all custom {spec['stride']} dump.txt id type x y z fx fy fz
@@ -245,7 +254,9 @@ def generate(spec, workroot):
         write_data(os.path.join(work, "data.lmp"), mols, [(-30.0, 30.0)] * 3)
         script = vacuum_script(spec)
     seconds = run_lammps(script, work)
-    thermo = read_thermo(os.path.join(work, "log.lammps"))
+    periodic = spec["kind"] == "periodic"
+    thermo = read_thermo(os.path.join(work, "log.lammps"),
+                         ("Step", "PotEng") + (VIRIAL_COLUMNS if periodic else ()))
     frames = read_dump(os.path.join(work, "dump.txt"))
     steps = np.array([f[0] for f in frames])
     if not np.array_equal(steps, thermo["Step"].astype(int)):
@@ -260,13 +271,16 @@ def generate(spec, workroot):
         cells = np.stack([np.diag(f[1][:, 1] - f[1][:, 0]) for f in frames])
         pos = pos - np.stack([f[1][:, 0] for f in frames])[:, None, :]  # origin at box corner
         pbc = [True, True, True]
+        stress = virial_stress([thermo[c] for c in VIRIAL_COLUMNS])
     else:
         cells = np.zeros((len(frames), 3, 3))
         pbc = [False, False, False]
+        stress = None  # no cell, no stress
     assert pos.shape == (len(frames), n_atoms, 3)
     meta = dict(spec, teacher="SPC/Fw (LAMMPS 20220106)", lammps_seconds=round(seconds, 2),
                 long_range="pppm 1e-5, LJ cut 6 A + tail" if spec["kind"] == "periodic" else "none (vacuum, 50 A)")
-    save_frames(os.path.join(WATER_DIR, spec["id"] + ".npz"), numbers, pos, frc, energy, cells, pbc, meta)
+    save_frames(os.path.join(WATER_DIR, spec["id"] + ".npz"), numbers, pos, frc, energy, cells, pbc, meta,
+                stress=stress)
     return seconds
 
 
