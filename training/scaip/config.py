@@ -37,6 +37,11 @@ ARCHITECTURE_KEYS = {
 OPTIONAL_ARCHITECTURE_KEYS = {
     # BOO as an envelope-weighted mean over the slots (docs/model-format.md), continuous as edges enter/leave
     "boo_envelope_weighted": (bool, False),
+    # ERoPE pair distance from a smooth periodic metric instead of the minimum image (no force kink at half
+    # the box; docs/model-format.md)
+    "erope_smooth_minimum_image": (bool, False),
+    # demand knn_candidates >= 2 knn_k, which guarantees that the candidate truncation never drops an edge
+    "knn_candidate_margin": (bool, False),
 }
 HEADS_KEYS = {"forces": str, "energy_prefix": str, "force_prefix": (str, type(None)), "regress_stress": bool}
 NORMALIZATION_KEYS = {"energy_scale": float, "energy_shift": float, "element_references": (list, type(None))}
@@ -44,6 +49,11 @@ TOP_KEYS = {
     "format", "format_version", "name", "version", "description", "provenance", "weights_file",
     "architecture", "heads", "normalization",
 }
+
+
+# Optional top-level keys: "elements" (sorted atomic numbers the model was trained on; absent = unknown).
+OPTIONAL_TOP_KEYS = {"elements"}
+MAX_Z = 118
 
 
 class ModelConfigError(ValueError):
@@ -81,7 +91,7 @@ def validate_config(config):
     if not isinstance(config, dict):
         raise ModelConfigError("model.json: expected a JSON object")
     cfg = copy.deepcopy(config)
-    unknown = set(cfg) - TOP_KEYS
+    unknown = set(cfg) - TOP_KEYS - OPTIONAL_TOP_KEYS
     if unknown:
         raise ModelConfigError(f"model.json: unknown key(s) {sorted(unknown)}")
     missing = TOP_KEYS - set(cfg)
@@ -100,6 +110,13 @@ def validate_config(config):
         raise ModelConfigError("architecture: hidden_size must be divisible by num_heads")
     if arch["use_lae"] and sum(arch["lae_frequency_list"]) != arch["hidden_size"] // arch["num_heads"]:
         raise ModelConfigError("architecture.lae_frequency_list: must sum to the head dimension")
+    if arch["knn_candidate_margin"] and arch["knn_candidates"] < 2 * arch["knn_k"]:
+        # The farthest kept candidate c has rank_c = Σ_b bump((d_c - d_b)/s) over the kept set, every term >= 1/2,
+        # so rank_c >= knn_candidates/2 >= knn_k, hence x >= rank_c/knn_k >= 1: it is never an edge, and a swap at
+        # the truncation boundary exchanges two non-edges (the other ranks are continuous through it).
+        raise ModelConfigError(
+            f"architecture.knn_candidates: {arch['knn_candidates']} < 2 * knn_k = {2 * arch['knn_k']}; "
+            "knn_candidate_margin needs knn_candidates >= 2 knn_k so that no edge is ever cut by the candidate budget")
     if not arch["knn_soft"]:
         raise ModelConfigError("architecture.knn_soft: hard kNN ranks are not supported (all released models are soft)")
     if heads["forces"] not in ("conservative", "direct"):
@@ -113,4 +130,14 @@ def validate_config(config):
     refs = cfg["normalization"]["element_references"]
     if refs is not None and not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in refs):
         raise ModelConfigError("normalization.element_references: must be numbers")
+    elements = cfg.get("elements")
+    if elements is not None:
+        if not (isinstance(elements, list) and elements
+                and all(isinstance(z, int) and not isinstance(z, bool) and 1 <= z <= MAX_Z for z in elements)):
+            raise ModelConfigError(f"elements: must be null or a non-empty list of atomic numbers 1..{MAX_Z}, got {elements!r}")
+        if any(b <= a for a, b in zip(elements, elements[1:])):
+            raise ModelConfigError(f"elements: must be sorted ascending without repeats, got {elements}")
+        if elements[-1] >= arch["max_num_elements"]:
+            raise ModelConfigError(f"elements: Z = {elements[-1]} has no embedding row (max_num_elements = "
+                                   f"{arch['max_num_elements']})")
     return cfg

@@ -115,3 +115,32 @@ def segment_slots(segment, value, num_segments):
     slots = torch.empty_like(segment)
     slots[order] = torch.arange(segment.shape[0], dtype=segment.dtype, device=segment.device) - starts[segment[order]]
     return slots, counts
+
+
+def smooth_pair_distance(pos, cell, pbc):
+    """All-pairs distance r̃_ij for ERoPE that is smooth and exactly periodic (erope_smooth_minimum_image).
+
+    The minimum image switches image at half the box, which leaves a kink in the forces. Here, with the
+    fractional displacement s = (pos_j − pos_i)·cell⁻¹ and, per periodic axis a, σ = sin(π s_a), κ = cos(π s_a):
+        w_a = σκ(3 + 2σ²)/(3π),   h_a = 4σ⁶(2 + σ²)/(9π²)      (non-periodic axes: w_a = s_a, h_a = 0),
+        r̃² = |Σ_a w_a·cell_a|² + Σ_a h_a·|cell_a|².
+    w_a = (8 sin 2πs − sin 4πs)/(12π) is the two-term sine series equal to s up to O(s⁵), and w_a² + h_a =
+    σ²(3 + σ²)/(3π²) the two-term cosine series equal to s² up to O(s⁶), so r̃ = r(1 + O(s⁴)) at short range
+    (0.5 % at s = 0.16, 2.4 % at s = 0.24;
+    the one-term chord (L/π)·sin(π s) is 3.9 % short at s = 0.16); h_a ≥ 0 keeps r̃² > 0 away from lattice points. Every term is periodic
+    in each s_a and infinitely differentiable. r̃ depends on s and the metric cell·cellᵀ only, so rotating
+    positions and cell together leaves it unchanged; swapping i, j flips w and keeps h.
+    pos (n,3) wrapped positions, cell (3,3) rows = lattice vectors, pbc (3,) bool. Returns (n,n).
+    """
+    disp = pos[None, :, :] - pos[:, None, :]  # [i, j] = pos_j - pos_i
+    if not bool(pbc.any()):
+        return safe_norm(disp)
+    s = disp @ torch.linalg.inv(cell)
+    sn, cs = torch.sin(math.pi * s), torch.cos(math.pi * s)
+    sn2 = sn * sn
+    w = torch.where(pbc, sn * cs * (3 + 2 * sn2) / (3 * math.pi), s)
+    h = torch.where(pbc, 4 * sn2 * sn2 * sn2 * (2 + sn2) / (9 * math.pi ** 2), torch.zeros_like(s))
+    chord = w @ cell
+    q = (chord * chord).sum(-1) + (h * (cell * cell).sum(-1)).sum(-1)
+    small = q <= 1e-12
+    return torch.where(small, torch.zeros_like(q), torch.sqrt(torch.clamp(q, min=1e-12)))

@@ -10,7 +10,8 @@ import torch
 from torch import nn
 
 from .config import validate_config
-from .graph import build_system_graph, safe_norm, safe_normalize, segment_slots, wrap_positions
+from .graph import (build_system_graph, safe_norm, safe_normalize, segment_slots, smooth_pair_distance,
+                    wrap_positions)
 from .layers import DirectForceHead, EnergyHead, GraphAttentionBlock, InputBlock, LaeLayout
 from .sh import spherical_harmonics
 
@@ -86,12 +87,15 @@ class AllScAIP(nn.Module):
     def _graph(self, pos, cell, pbc, natoms):
         arch = self.arch
         need_pairwise = arch["use_node_attention"] and arch["use_erope"]
+        smooth = need_pairwise and arch["erope_smooth_minimum_image"]
         parts, start = [], 0
         for s, n in enumerate(natoms):
             p = wrap_positions(pos[start:start + n], cell[s], pbc[s])
             g = self.system_graph(
                 p, cell[s], pbc[s], arch["cutoff"], arch["knn_k"], arch["knn_candidates"],
-                arch["knn_sigmoid_scale"], arch["knn_lse_scale"], need_pairwise)
+                arch["knn_sigmoid_scale"], arch["knn_lse_scale"], need_pairwise and not smooth)
+            if smooth:
+                g["dist_pairwise"] = smooth_pair_distance(p, cell[s], pbc[s])
             g["center"] = g["center"] + start
             g["neighbor"] = g["neighbor"] + start
             parts.append(g)
