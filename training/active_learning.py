@@ -211,16 +211,20 @@ def main():
     ap.add_argument("--max-force", type=float, default=60.0, help="drop frames with a teacher force above this, eV/Å")
     ap.add_argument("--jobs", type=int, default=2, help="processes (one torch thread each)")
     ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--only", default="", help="run only the jobs whose id starts with this (the index lists every "
+                                               "job labelled so far)")
     args = ap.parse_args()
     os.makedirs(AL_DIR, exist_ok=True)
     t0 = time.time()
-    work = [(job, args.model, args.ps, args.every, args.after, args.seed + i, args.max_force) for i, job in enumerate(JOBS)]
+    # the seed is tied to the job's place in JOBS, so --only runs the same jobs as a full run
+    work = [(job, args.model, args.ps, args.every, args.after, args.seed + i, args.max_force) for i, job in enumerate(JOBS)
+            if job[0].startswith(args.only)]
     with Pool(args.jobs) as pool:
-        done = pool.map(run_job, work)
+        pool.map(run_job, work)
     index = {"teacher": "SPC/Fw water, LAMMPS rerun of model-MD frames", "trajectories": []}
     for job in JOBS:
         path = os.path.join(AL_DIR, job[0] + ".npz")
-        if job[0] in done and os.path.exists(path):
+        if os.path.exists(path):
             n = len(np.load(path)["energy"])
             index["trajectories"].append({"id": job[0], "file": job[0] + ".npz", "split": job[3], "n_frames": n,
                                           "n_atoms": 192, "kind": "periodic"})

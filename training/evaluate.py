@@ -23,6 +23,8 @@ from fast_graph import FastAllScAIP  # noqa: E402
 from train import make_batch, predict, random_rotation  # noqa: E402
 
 from scaip.io import read_config  # noqa: E402
+
+BAR_IN_EV_PER_A3 = 1e5 / 1.602176634e11  # 1 bar = 1e5 Pa; 1 eV/Å³ = 1.602176634e11 Pa
 from scaip.safetensors import load_file  # noqa: E402
 
 
@@ -46,12 +48,18 @@ def load_for_eval(run=None, model_dir=None, dtype=torch.float32):
 
 
 def group_errors(model, trajs, frames):
-    """MAE of energy per atom (meV/atom), force components (meV/Å), and RMSE, over the given frames."""
-    e_abs, e_sq, f_abs, f_sq, n_f = [], [], 0.0, 0.0, 0
+    """MAE of energy per atom (meV/atom), force components (meV/Å), and RMSE, over the given frames; where the
+    teacher has a stress, the stress component MAE (meV/Å³; 1 meV/Å³ = 1602 bar) and the mean pressure error
+    (bar, virial part: model minus teacher of −tr σ/3; what moves an NPT density)."""
+    e_abs, e_sq, f_abs, f_sq, n_f, s_abs, p_err = [], [], 0.0, 0.0, 0, [], []
     for ti, fi in frames:
         t = trajs[ti]
         b = make_batch([t.structure(fi)])
-        out = predict(model, b)
+        out = predict(model, b, stress=bool(b["stress_mask"][0]))
+        if "stress" in out:
+            ds = out["stress"][0].detach().double() - b["stress"][0]
+            s_abs.append(float(ds.abs().mean()))
+            p_err.append(-float(torch.trace(ds)) / 3)
         de = (float(out["energy"][0]) - float(b["energy"][0])) / t.n_atoms
         e_abs.append(abs(de))
         e_sq.append(de * de)
@@ -59,7 +67,13 @@ def group_errors(model, trajs, frames):
         f_abs += float(df.abs().sum())
         f_sq += float((df ** 2).sum())
         n_f += df.numel()
+    stress = {} if not s_abs else {
+        "stress_mae_meV_per_A3": 1000 * float(np.mean(s_abs)),
+        "pressure_error_mean_bar": float(np.mean(p_err)) / BAR_IN_EV_PER_A3,
+        "pressure_mae_bar": float(np.mean(np.abs(p_err))) / BAR_IN_EV_PER_A3,
+    }
     return {
+        **stress,
         "n_frames": len(frames),
         "energy_mae_meV_per_atom": 1000 * float(np.mean(e_abs)),
         "energy_rmse_meV_per_atom": 1000 * float(np.sqrt(np.mean(e_sq))),
