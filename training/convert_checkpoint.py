@@ -208,6 +208,20 @@ def extract_normalization(tasks, task_name=None):
     return {"energy_scale": scale, "energy_shift": shift, "element_references": refs}, task.get("name")
 
 
+def elements_from_references(refs, max_num_elements):
+    """Atomic numbers with a non-zero element reference, ascending; None without references.
+
+    fairchem fits the element references by least squares over the elements of the training data and leaves
+    every other row of the table at exactly 0.0, so the non-zero rows are the elements the model was trained
+    on. (An element whose fitted reference came out exactly 0.0 would be missed; with float64 fits that does
+    not happen.) Row 0 is not an element.
+    """
+    if refs is None:
+        return None
+    found = [z for z in range(1, min(len(refs), max_num_elements, 119)) if refs[z] != 0.0]
+    return found or None
+
+
 def find_heads(keys, energy_head=None):
     energy = sorted({k[: -len("energy_ffn.0.0.weight")] for k in keys if k.endswith("energy_ffn.0.0.weight")})
     force = sorted({k[: -len("force_ffn.0.0.weight")] for k in keys if k.endswith("force_ffn.0.0.weight")})
@@ -276,6 +290,7 @@ def build_config(backbone, state, tasks, name, description, source, task_name=No
         "provenance": {"converter": "training/convert_checkpoint.py", "source": source, "energy_task": used_task,
                        "weights": "ema_state_dict"},
         "weights_file": "weights.safetensors",
+        "elements": elements_from_references(normalization["element_references"], arch["max_num_elements"]),
         "architecture": arch,
         "heads": {
             "forces": "direct" if direct else "conservative",
@@ -286,6 +301,8 @@ def build_config(backbone, state, tasks, name, description, source, task_name=No
         },
         "normalization": normalization,
     }
+    if config["elements"] is None:
+        del config["elements"]  # unknown: loaders warn that structures are not checked against it
     return validate_config(config)
 
 

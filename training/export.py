@@ -57,6 +57,25 @@ def heldout_case(model_dir, test_traj, frame):
     }
 
 
+def trained_elements(trajectories):
+    """Sorted atomic numbers present in the training trajectories: the elements model.json says the model knows."""
+    found = set()
+    for t in trajectories:
+        found.update(int(z) for z in t.numbers.unique().tolist())
+    return sorted(found)
+
+
+def with_elements(config, elements):
+    """The config with a top-level "elements" right after "weights_file" (the order docs/model-format.md shows)."""
+    out = {}
+    for key, value in config.items():
+        if key != "elements":
+            out[key] = value
+        if key == "weights_file":
+            out["elements"] = elements
+    return out
+
+
 def update_index(models_dir, dir_name, name, description, make_default):
     path = os.path.join(models_dir, "index.json")
     index = {"default": None, "models": []}
@@ -105,6 +124,9 @@ def main():
     if args.based_on:
         with open(os.path.join(args.based_on, "model.json")) as f:
             config["provenance"]["fine_tuned_from"] = json.load(f)["provenance"]
+    data = load_dataset(ev["dataset"])
+    # The elements the model has seen are those of its training frames (not validation or test).
+    config = with_elements(config, trained_elements(data["train"]))
     model = FastAllScAIP(config)
     model.load_state_dict(ckpt["ema"])
     save_model(model, args.out, config)
@@ -133,7 +155,6 @@ def main():
         f.write("\n")
 
     # held-out fixture: the first frame of the first test trajectory of the main group
-    data = load_dataset(ev["dataset"])
     test = [t for t in data["test"] if t.group == main_group]
     os.makedirs(args.fixtures, exist_ok=True)
     case = heldout_case(args.out, test[0], 0)

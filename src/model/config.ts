@@ -47,6 +47,11 @@ export interface ModelConfig {
   description: string;
   provenance: Record<string, unknown>;
   weights_file: string;
+  /**
+   * Atomic numbers the model was trained on, ascending (e.g. [1, 8]); null when the file does not say
+   * (model files written before the field existed): such a model gets a load warning and no element check.
+   */
+  elements: number[] | null;
   architecture: ArchitectureConfig;
   heads: HeadsConfig;
   normalization: NormalizationConfig;
@@ -62,4 +67,6 @@ export interface Tensor {
 export interface LoadedModel {
   config: ModelConfig;
   tensors: Map<string, Tensor>;
+  /** Things about the file the user should know that do not stop it loading (e.g. no "elements" list). */
+  warnings?: string[];
 }

@@ -5,7 +5,7 @@
 
 import type { LoadedModel } from './config';
 import { ModelLoadError } from './errors';
-import { parseModelConfig } from './modelJson';
+import { configWarnings, parseModelConfig } from './modelJson';
 import { parseSafetensors } from './safetensors';
 import { checkWeights } from './weights';
 
@@ -18,12 +18,13 @@ export function assembleModel(
   weightsBytes: Uint8Array | ArrayBuffer,
   names: { config?: string; weights?: string } = {},
 ): LoadedModel {
-  const config = parseModelConfig(configText, names.config ?? 'model.json');
+  const configName = names.config ?? 'model.json';
+  const config = parseModelConfig(configText, configName);
   const weightsName = names.weights ?? config.weights_file;
   const file = parseSafetensors(weightsBytes, weightsName);
   const { tensors, problems } = checkWeights(config, file, weightsName);
   if (problems.length > 0) throw new ModelLoadError(problems);
-  return { config, tensors };
+  return { config, tensors, warnings: configWarnings(config, configName) };
 }
 
 export interface FetchLoadOptions {

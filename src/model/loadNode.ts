@@ -1,12 +1,12 @@
 // Node loader: a model from a directory holding model.json, or from the path of a model.json;
 // the weights file is read from the config's directory. Used by the CLIs, benchmarks and tests.
 
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { LoadedModel } from './config';
 import { ModelLoadError } from './errors';
 import { assembleModel } from './load';
-import { parseModelConfig } from './modelJson';
+import { MODEL_JSON_LIMITS, parseModelConfig } from './modelJson';
 
 async function kindOf(path: string): Promise<'file' | 'directory' | null> {
   try {
@@ -25,12 +25,32 @@ export async function loadModelFromPath(path: string): Promise<LoadedModel> {
   if (kind === 'directory' && (await kindOf(configPath)) !== 'file') {
     throw new ModelLoadError([`${path}: the directory has no model.json`]);
   }
+  const configStat = await stat(configPath);
+  if (!configStat.isFile()) throw new ModelLoadError([`${configPath}: not a regular file`]);
+  if (configStat.size > MODEL_JSON_LIMITS.maxBytes) {
+    throw new ModelLoadError([
+      `${configPath}: ${configStat.size} bytes; a model config is at most ${MODEL_JSON_LIMITS.maxBytes} bytes (the weights go in the .safetensors file)`,
+    ]);
+  }
   const configText = await readFile(configPath, 'utf8');
   const config = parseModelConfig(configText, configPath);
+  // parseModelConfig has refused names with separators or "..": the file sits next to model.json.
   const weightsPath = resolve(dirname(configPath), config.weights_file);
-  if ((await kindOf(weightsPath)) !== 'file') {
+  const weightsKind = await kindOf(weightsPath);
+  if (weightsKind !== 'file') {
     throw new ModelLoadError([
-      `${configPath}: weights_file "${config.weights_file}" not found (looked for ${weightsPath})`,
+      weightsKind === 'directory'
+        ? `${configPath}: weights_file "${config.weights_file}" is a directory, not a weights file (${weightsPath})`
+        : `${configPath}: weights_file "${config.weights_file}" not found (looked for ${weightsPath})`,
+    ]);
+  }
+  // A symlink may point elsewhere in the model's directory, never out of it (a model file must not make
+  // the loader read files the user did not hand it).
+  const [realWeights, realDir] = await Promise.all([realpath(weightsPath), realpath(dirname(configPath))]);
+  if (dirname(realWeights) !== realDir) {
+    throw new ModelLoadError([
+      `${configPath}: weights_file "${config.weights_file}" is a link to ${realWeights}, outside the model's directory; ` +
+        'copy the weights next to model.json',
     ]);
   }
   const bytes = await readFile(weightsPath);

@@ -4,6 +4,45 @@
 
 import type { ArchitectureConfig, HeadsConfig, ModelConfig, NormalizationConfig } from './config';
 import { ModelLoadError } from './errors';
+import { MODEL_JSON_LIMITS, scanJsonLimits } from './jsonLimits';
+
+export { MODEL_JSON_LIMITS };
+
+/** Largest atomic number (oganesson). */
+const MAX_Z = 118;
+
+/**
+ * Inclusive bounds on numeric fields. They are far beyond any real AllScAIP (the released md_NeNo models:
+ * hidden 640, 10 layers, 10 heads, k 30, 50 candidates, RBF 512, SH l ≤ 5, BOO l ≤ 9, 32 ERoPE
+ * frequencies, cutoff 6 Å) but keep every size derived from them (tensor shapes, per-layer loops, image
+ * counts, the charge/spin tables) small enough to compute with: a value outside them means a damaged file.
+ */
+const LIMITS: Record<string, [number, number]> = {
+  'architecture.hidden_size': [1, 16384],
+  'architecture.num_layers': [1, 256],
+  'architecture.num_heads': [1, 256],
+  'architecture.max_num_elements': [2, 1024],
+  'architecture.cutoff': [0.1, 100],
+  'architecture.knn_k': [1, 1024],
+  'architecture.knn_sigmoid_scale': [1e-6, 100],
+  'architecture.knn_lse_scale': [1e-6, 100],
+  'architecture.knn_candidates': [1, 1024],
+  'architecture.rbf_size': [1, 16384],
+  'architecture.sh_lmax': [0, 16],
+  'architecture.boo_lmax': [0, 32],
+  'architecture.ffn_multiplier': [1, 64],
+  'architecture.output_multiplier': [1, 64],
+  'architecture.erope_num_freq': [1, 4096],
+  'architecture.rmsnorm_eps': [1e-30, 0.1],
+  'normalization.energy_scale': [1e-12, 1e12],
+  'normalization.energy_shift': [-1e12, 1e12],
+};
+/** Units shown with a limit in messages. */
+const LIMIT_UNITS: Record<string, string> = { 'architecture.cutoff': ' Å', 'normalization.energy_shift': ' eV' };
+/** Reference energies of real atoms are above −1e6 eV (uranium's total energy is about −7.6e5 eV). */
+const MAX_ABS_REFERENCE_EV = 1e7;
+const MAX_LIST_LENGTH = 1024;
+
 
 type Kind =
   | 'positiveInt'
@@ -16,7 +55,8 @@ type Kind =
   | 'intList'
   | 'object'
   | 'nullableString'
-  | 'nullableNumberList';
+  | 'nullableNumberList'
+  | 'nullableElementList';
 
 interface Field {
   kind: Kind;
@@ -70,6 +110,7 @@ const TOP: Record<keyof ModelConfig, Field> = {
   description: { kind: 'string', optional: { default: '' } },
   provenance: { kind: 'object', optional: { default: {} } },
   weights_file: { kind: 'nonEmptyString' },
+  elements: { kind: 'nullableElementList', optional: { default: null } },
   architecture: { kind: 'object' },
   heads: { kind: 'object' },
   normalization: { kind: 'object' },
@@ -87,6 +128,7 @@ const KIND_WORDS: Record<Kind, string> = {
   object: 'an object',
   nullableString: 'a string or null',
   nullableNumberList: 'null or a list of finite numbers',
+  nullableElementList: 'null or a list of atomic numbers (whole numbers 1 to 118)',
 };
 
 function matches(kind: Kind, v: unknown): boolean {
@@ -113,6 +155,8 @@ function matches(kind: Kind, v: unknown): boolean {
       return v === null || typeof v === 'string';
     case 'nullableNumberList':
       return v === null || (Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x)));
+    case 'nullableElementList':
+      return v === null || (Array.isArray(v) && v.every((x) => Number.isInteger(x) && x >= 1 && x <= MAX_Z));
   }
 }
 
@@ -129,9 +173,58 @@ function editDistance(a: string, b: string): number {
 }
 
 function describe(v: unknown): string {
-  const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 40 ? s.slice(0, 37) + '...' : s;
+  let s: string | undefined;
+  try {
+    s = JSON.stringify(v);
+  } catch {
+    s = undefined; // too deep or cyclic (only for objects handed in directly; text input is pre-scanned)
+  }
+  if (s === undefined) s = Array.isArray(v) ? 'a list' : typeof v === 'object' && v !== null ? 'an object' : String(v);
+  return s.length > 40 ? s.slice(0, 37) + '...' : s;
 }
+
+/** A key as shown in a message: at most 40 characters. */
+function showKey(key: string): string {
+  return key.length > 40 ? `${key.slice(0, 37)}...(${key.length} characters)` : key;
+}
+
+/** Deepest nesting of a parsed value, walked without recursion and stopping past `limit`. */
+function depthExceeds(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (d > limit) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, d + 1]);
+  }
+  return false;
+}
+
+/** Checks numeric fields against LIMITS and list lengths; pushes one problem per field. */
+function checkRanges(section: Record<string, unknown>, path: string, fileName: string, problems: string[]): void {
+  for (const [key, v] of Object.entries(section)) {
+    const bounds = LIMITS[path + key];
+    if (bounds && typeof v === 'number' && !(v >= bounds[0] && v <= bounds[1])) {
+      const unit = LIMIT_UNITS[path + key] ?? '';
+      problems.push(
+        `${fileName}: "${path}${key}" is ${v}${unit}, outside the range ${bounds[0]}${unit} to ${bounds[1]}${unit} ` +
+          `that any real model lies in`,
+      );
+    }
+  }
+}
+
+/** A weights_file must name a file next to model.json: no directories, no "..", no absolute paths. */
+function weightsFileProblem(name: string): string | null {
+  if (name.length > 255) return `is ${name.length} characters long (a file name has at most 255)`;
+  if (/[/\\]/.test(name)) return 'contains a path separator: it must be a plain file name next to model.json';
+  if (name === '.' || name === '..') return 'is not a file name';
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f]/.test(name)) return 'contains control characters';
+  if (/^[a-zA-Z]:/.test(name)) return 'is a drive path: it must be a plain file name next to model.json';
+  return null;
+}
+
 
 /** Checks one section against its field table; returns the section with defaults filled in. */
 function checkSection(
@@ -143,8 +236,17 @@ function checkSection(
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const known = Object.keys(fields);
-  for (const key of Object.keys(obj)) {
-    if (key in fields) continue;
+  const unknown = Object.keys(obj).filter((key) => !Object.hasOwn(fields, key));
+  // Report a handful; a file with thousands of stray keys is not a model config.
+  const SHOWN = 10;
+  if (unknown.length > SHOWN) {
+    problems.push(`${fileName}: ${unknown.length} unknown keys in "${path || 'the top level'}" (the first ${SHOWN} follow)`);
+  }
+  for (const key of unknown.slice(0, SHOWN)) {
+    if (key.length > MODEL_JSON_LIMITS.maxKeyLength) {
+      problems.push(`${fileName}: unknown key "${path}${showKey(key)}"`);
+      continue;
+    }
     const close = known
       .map((k) => [k, editDistance(key.toLowerCase(), k)] as const)
       .sort((x, y) => x[1] - y[1])[0];
@@ -152,7 +254,7 @@ function checkSection(
     problems.push(`${fileName}: unknown key "${path}${key}"${hint}`);
   }
   for (const [key, field] of Object.entries(fields)) {
-    if (!(key in obj)) {
+    if (!Object.hasOwn(obj, key)) {
       if (field.optional) out[key] = field.optional.default;
       else problems.push(`${fileName}: "${path}${key}" is missing (${KIND_WORDS[field.kind]})`);
       continue;
@@ -176,6 +278,11 @@ export function validateModelConfig(raw: unknown, fileName = 'model.json'): Mode
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ModelLoadError([`${fileName}: expected a JSON object at the top level, got ${describe(raw)}`]);
   }
+  if (depthExceeds(raw, MODEL_JSON_LIMITS.maxDepth)) {
+    throw new ModelLoadError([
+      `${fileName}: values nest more than ${MODEL_JSON_LIMITS.maxDepth} levels deep; no model config field needs that`,
+    ]);
+  }
   const top = raw as Record<string, unknown>;
   if ('format' in top && top.format !== 'scaip-web-model') {
     throw new ModelLoadError([
@@ -193,6 +300,60 @@ export function validateModelConfig(raw: unknown, fileName = 'model.json'): Mode
   const n = t.normalization
     ? checkSection(t.normalization as Record<string, unknown>, NORMALIZATION, 'normalization.', fileName, problems)
     : null;
+
+  if (a) checkRanges(a, 'architecture.', fileName, problems);
+  if (n) checkRanges(n, 'normalization.', fileName, problems);
+  if (typeof t.weights_file === 'string') {
+    const why = weightsFileProblem(t.weights_file);
+    if (why) problems.push(`${fileName}: "weights_file" ${describe(t.weights_file)} ${why}`);
+  }
+  if (a && Array.isArray(a.lae_frequency_list)) {
+    const list = a.lae_frequency_list as number[];
+    if (list.length > MAX_LIST_LENGTH || list.some((x) => x > (LIMITS['architecture.hidden_size'][1]))) {
+      problems.push(`${fileName}: "architecture.lae_frequency_list" has ${list.length} entries up to ${Math.max(...list.slice(0, MAX_LIST_LENGTH))}; it needs 5 channel counts`);
+    }
+  }
+  const refs = n && Array.isArray(n.element_references) ? (n.element_references as number[]) : null;
+  if (refs) {
+    if (refs.length > MAX_LIST_LENGTH) {
+      problems.push(`${fileName}: "normalization.element_references" has ${refs.length} entries (one per atomic number, at most ${MAX_LIST_LENGTH})`);
+    }
+    const bad = refs.findIndex((x) => Math.abs(x) > MAX_ABS_REFERENCE_EV);
+    if (bad >= 0) {
+      problems.push(
+        `${fileName}: "normalization.element_references"[${bad}] is ${refs[bad]} eV; reference energies of real atoms ` +
+          `lie within ±${MAX_ABS_REFERENCE_EV} eV`,
+      );
+    }
+  }
+  const elements = Array.isArray(t.elements) ? (t.elements as number[]) : null;
+  if (elements) {
+    const order = elements.findIndex((z, i) => i > 0 && z <= elements[i - 1]);
+    if (elements.length === 0) problems.push(`${fileName}: "elements" is empty; list the atomic numbers the model was trained on, or use null for unknown`);
+    if (order >= 0) {
+      problems.push(
+        `${fileName}: "elements" must be sorted ascending without repeats (atomic numbers), but ${elements[order]} follows ${elements[order - 1]}`,
+      );
+    }
+    if (a && typeof a.max_num_elements === 'number') {
+      const beyond = elements.filter((z) => z >= (a.max_num_elements as number));
+      if (beyond.length > 0) {
+        problems.push(
+          `${fileName}: "elements" lists Z = ${beyond.slice(0, 5).join(', ')} but the embedding has rows for Z < ` +
+            `architecture.max_num_elements = ${a.max_num_elements}`,
+        );
+      }
+    }
+    if (refs) {
+      const noRef = elements.filter((z) => z >= refs.length);
+      if (noRef.length > 0) {
+        problems.push(
+          `${fileName}: "elements" lists Z = ${noRef.slice(0, 5).join(', ')} but normalization.element_references has ` +
+            `entries only for Z < ${refs.length}`,
+        );
+      }
+    }
+  }
 
   // Values that are each valid but cannot work together.
   const has = (o: Record<string, unknown> | null, ...keys: string[]) => o !== null && keys.every((k) => k in o);
@@ -250,8 +411,22 @@ export function validateModelConfig(raw: unknown, fileName = 'model.json'): Mode
   };
 }
 
+/** Things the user should know about a valid config that do not stop it loading. */
+export function configWarnings(config: ModelConfig, fileName = 'model.json'): string[] {
+  const out: string[] = [];
+  if (config.elements === null) {
+    out.push(
+      `${fileName} does not list the elements the model was trained on ("elements"), so structures are not ` +
+        `checked against them: results for elements the model never saw are meaningless`,
+    );
+  }
+  return out;
+}
+
 /** Parses the text of a model.json file. Throws ModelLoadError for bad JSON or any invalid field. */
 export function parseModelConfig(text: string, fileName = 'model.json'): ModelConfig {
+  const tooBig = scanJsonLimits(text);
+  if (tooBig) throw new ModelLoadError([`${fileName}: ${tooBig}`]);
   let raw: unknown;
   try {
     raw = JSON.parse(text);

@@ -6,6 +6,7 @@
 
 import type { Tensor } from './config';
 import { ModelLoadError } from './errors';
+import { scanJsonLimits } from './jsonLimits';
 
 /** Bytes per element of every dtype the format defines (to check offsets even for dtypes we reject). */
 const DTYPE_BYTES: Record<string, number> = {
@@ -52,14 +53,23 @@ function formatShape(shape: number[]): string {
 }
 
 /**
- * Parses a safetensors file. Throws ModelLoadError if the header cannot be read (too short, truncated
- * header, bad JSON); problems with single tensors (wrong dtype, data past the end of the file) are
- * returned in `problems` so a caller can report them together with its own checks.
+ * Largest header the format allows (the reference implementation refuses N > 100,000,000 as
+ * HeaderTooLarge); a real header is a few hundred bytes per tensor.
+ */
+export const MAX_HEADER_BYTES = 100_000_000;
+
+/**
+ * Parses a safetensors file. Throws ModelLoadError if the header cannot be read (too short, truncated or
+ * oversized header, bad JSON) or if the tensors' byte ranges break the format's layout rules (each range
+ * matches dtype × shape, and sorted by offset the ranges tile the data section exactly: in bounds, no
+ * overlap, no gap, no trailing bytes). Such a file cannot be trusted
+ * for any tensor. Problems with single tensors (dtype other than F32, malformed entry) are returned in
+ * `problems` so a caller can report them together with its own checks.
  */
 export function parseSafetensors(input: Uint8Array | ArrayBuffer, fileName = 'weights.safetensors'): SafetensorsContents {
   const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
-  const fatal = (problem: string): never => {
-    throw new ModelLoadError([`${fileName}: ${problem}`]);
+  const fatal = (problem: string | string[]): never => {
+    throw new ModelLoadError((Array.isArray(problem) ? problem : [problem]).map((p) => `${fileName}: ${p}`));
   };
   if (bytes.byteLength < 8) {
     fatal(`the file is truncated or not a safetensors file (${bytes.byteLength} bytes; the header length alone takes 8)`);
@@ -68,16 +78,24 @@ export function parseSafetensors(input: Uint8Array | ArrayBuffer, fileName = 'we
   const low = view.getUint32(0, true);
   const high = view.getUint32(4, true);
   const headerLength = high * 2 ** 32 + low;
-  if (high !== 0 || headerLength > bytes.byteLength - 8) {
+  if (headerLength > MAX_HEADER_BYTES) {
+    fatal(`the header length field says ${headerLength} bytes; the format allows at most ${MAX_HEADER_BYTES}: the file is damaged or not a safetensors file`);
+  }
+  if (headerLength < 2 || headerLength > bytes.byteLength - 8) {
     fatal(
-      `the file is truncated or not a safetensors file: it declares a ${headerLength}-byte header but only ` +
+      `the file is truncated or not a safetensors file: it declares a ${headerLength}-byte header but ` +
         `${bytes.byteLength - 8} bytes follow`,
     );
   }
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)));
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength));
+    // The header is a flat object of flat entries; anything nesting deeper is not a safetensors header.
+    const tooDeep = scanJsonLimits(text, { maxBytes: MAX_HEADER_BYTES, maxDepth: 4, maxKeyLength: 4096 });
+    if (tooDeep) fatal(`the header is not a safetensors header: ${tooDeep}`);
+    header = JSON.parse(text);
   } catch (e) {
+    if (e instanceof ModelLoadError) throw e;
     fatal(`the header is not valid JSON (${(e as Error).message}); the file is damaged or not a safetensors file`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) {
@@ -87,52 +105,58 @@ export function parseSafetensors(input: Uint8Array | ArrayBuffer, fileName = 'we
   const dataStart = 8 + headerLength;
   const dataLength = bytes.byteLength - dataStart;
   const problems: string[] = [];
+  const layout: string[] = [];
   const tensors = new Map<string, SafetensorsEntry>();
   const metadata: Record<string, string> = {};
-  const truncated: string[] = [];
-  let neededBytes = 0;
+  const ranges: { name: string; begin: number; end: number }[] = [];
+  const toRead: { tensor: SafetensorsEntry; begin: number; count: number }[] = [];
 
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      if (raw && typeof raw === 'object') {
-        for (const [k, v] of Object.entries(raw as Record<string, unknown>)) metadata[k] = String(v);
+      if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+        problems.push(`${fileName}: __metadata__ must be an object of strings`);
+        continue;
+      }
+      for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+        if (typeof v === 'string') metadata[k] = v;
+        else problems.push(`${fileName}: __metadata__ value for "${k.slice(0, 40)}" is not a string`);
       }
       continue;
     }
-    const entry = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    const entry = (raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? raw : {}) as {
+      dtype?: unknown; shape?: unknown; data_offsets?: unknown;
+    };
     const shapeOk =
-      Array.isArray(entry?.shape) && entry.shape.every((d) => Number.isInteger(d) && (d as number) >= 0);
+      Array.isArray(entry.shape) && entry.shape.length <= 8 &&
+      entry.shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0);
     const offsetsOk =
-      Array.isArray(entry?.data_offsets) &&
+      Array.isArray(entry.data_offsets) &&
       entry.data_offsets.length === 2 &&
-      entry.data_offsets.every((d) => Number.isInteger(d) && (d as number) >= 0) &&
+      entry.data_offsets.every((d) => Number.isSafeInteger(d) && (d as number) >= 0) &&
       (entry.data_offsets[0] as number) <= (entry.data_offsets[1] as number);
-    if (typeof entry?.dtype !== 'string' || !shapeOk || !offsetsOk) {
-      problems.push(`${fileName}: header entry for tensor ${name} is malformed (needs dtype, shape, data_offsets)`);
+    if (typeof entry.dtype !== 'string' || !shapeOk || !offsetsOk) {
+      // Without a usable byte range nothing about the layout can be trusted.
+      layout.push(`header entry for tensor ${name.slice(0, 200)} is malformed (needs dtype, shape of at most 8 whole numbers, data_offsets [begin, end] with begin ≤ end)`);
       continue;
     }
     const dtype = entry.dtype;
     const shape = entry.shape as number[];
     const [begin, end] = entry.data_offsets as [number, number];
+    ranges.push({ name, begin, end });
     const count = shape.reduce((a, b) => a * b, 1);
     const tensor: SafetensorsEntry = { dtype, shape, data: null };
     tensors.set(name, tensor);
-    neededBytes = Math.max(neededBytes, end);
 
-    const itemBytes = DTYPE_BYTES[dtype];
+    const itemBytes = Object.hasOwn(DTYPE_BYTES, dtype) ? DTYPE_BYTES[dtype] : undefined;
     if (itemBytes === undefined) {
-      problems.push(`${fileName}: tensor ${name} has unknown dtype "${dtype}"`);
+      layout.push(`tensor ${name} has unknown dtype "${dtype.slice(0, 20)}", so its size cannot be checked`);
       continue;
     }
     if (end - begin !== count * itemBytes) {
-      problems.push(
-        `${fileName}: tensor ${name} has shape ${formatShape(shape)} (${count * itemBytes} bytes of ${dtype}) ` +
-          `but its data_offsets span ${end - begin} bytes`,
+      layout.push(
+        `tensor ${name} has shape ${formatShape(shape)} (${count * itemBytes} bytes of ${dtype}) ` +
+          `but its data_offsets [${begin}, ${end}] span ${end - begin} bytes`,
       );
-      continue;
-    }
-    if (end > dataLength) {
-      truncated.push(name);
       continue;
     }
     if (dtype !== 'F32') {
@@ -142,15 +166,41 @@ export function parseSafetensors(input: Uint8Array | ArrayBuffer, fileName = 'we
       );
       continue;
     }
-    tensor.data = readFloat32(bytes, dataStart + begin, count);
+    toRead.push({ tensor, begin, count });
   }
-  if (truncated.length > 0) {
-    const shown = truncated.slice(0, 5).join(', ') + (truncated.length > 5 ? `, … (${truncated.length} in all)` : '');
-    problems.push(
-      `${fileName}: the file is truncated: its header describes ${neededBytes} bytes of tensor data but only ` +
+
+  // The format's layout rule: sorted by offset, the byte ranges tile the data section exactly.
+  ranges.sort((x, y) => x.begin - y.begin || x.end - y.end);
+  let expected = 0;
+  for (const r of ranges) {
+    if (r.begin < expected) {
+      const other = ranges.find((o) => o !== r && o.begin < r.end && r.begin < o.end);
+      layout.push(
+        `tensor ${r.name}'s bytes [${r.begin}, ${r.end}] overlap ${other ? `tensor ${other.name}'s [${other.begin}, ${other.end}]` : 'another tensor'}`,
+      );
+    } else if (r.begin > expected) {
+      layout.push(`bytes [${expected}, ${r.begin}] of the data section belong to no tensor (before tensor ${r.name})`);
+    }
+    expected = Math.max(expected, r.end);
+  }
+  if (expected > dataLength) {
+    const cut = ranges.filter((r) => r.end > dataLength).map((r) => r.name);
+    const shown = cut.slice(0, 5).join(', ') + (cut.length > 5 ? `, … (${cut.length} in all)` : '');
+    layout.push(
+      `the file is truncated: its header describes ${expected} bytes of tensor data but only ` +
         `${dataLength} are present; tensors cut off: ${shown}`,
     );
+  } else if (expected < dataLength) {
+    layout.push(`${dataLength - expected} bytes after the last tensor belong to no tensor (the header describes ${expected} of ${dataLength})`);
   }
+  if (layout.length > 0) {
+    const SHOWN = 20;
+    fatal([
+      ...layout.slice(0, SHOWN),
+      ...(layout.length > SHOWN ? [`… and ${layout.length - SHOWN} more layout problems`] : []),
+    ]);
+  }
+  for (const { tensor, begin, count } of toRead) tensor.data = readFloat32(bytes, dataStart + begin, count);
   return { metadata, tensors, problems };
 }
 

@@ -24,7 +24,7 @@ export function goldenModel(g: GoldenJson): LoadedModel {
   const b = g.backbone_config;
   const config: ModelConfig = {
     format: 'scaip-web-model', format_version: 1, name: g.case, version: '0', description: g.description,
-    provenance: { source: 'allscaip-golden' }, weights_file: 'weights.safetensors',
+    provenance: { source: 'allscaip-golden' }, weights_file: 'weights.safetensors', elements: null,
     architecture: {
       hidden_size: b.hidden_size, num_layers: b.num_layers, num_heads: b.atten_num_heads,
       max_num_elements: b.max_num_elements, cutoff: b.max_radius, knn_k: b.knn_k, knn_soft: b.knn_soft,

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -53,12 +53,37 @@ describe('loadModelFromPath (Node fs)', () => {
     expectSameModel(await loadModelFromPath(join(dir, 'model.json')));
   });
 
-  it('finds a weights file in a subdirectory named by weights_file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'model-'));
-    mkdirSync(join(dir, 'w'));
-    writeFileSync(join(dir, 'model.json'), JSON.stringify({ ...configObject, weights_file: 'w/tiny.safetensors' }));
-    writeFileSync(join(dir, 'w', 'tiny.safetensors'), weightBytes);
-    expect((await loadModelFromPath(dir)).tensors.size).toBe(tensors.size);
+  it('refuses a weights_file that is not a plain file next to model.json (separators, "..", absolute, a directory, an escaping link)', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'outside-'));
+    writeFileSync(join(outside, 'secret.safetensors'), weightBytes);
+    const cases: [string, RegExp][] = [
+      ['w/tiny.safetensors', /"weights_file" "w\/tiny\.safetensors" contains a path separator/],
+      ['../outside/secret.safetensors', /contains a path separator/],
+      [join(outside, 'secret.safetensors'), /contains a path separator/],
+      ['..\\secret.safetensors', /contains a path separator/],
+      ['..', /"weights_file" "\.\." is not a file name/],
+      ['C:secret.safetensors', /is a drive path/],
+    ];
+    for (const [name, message] of cases) {
+      const dir = mkdtempSync(join(tmpdir(), 'model-'));
+      writeFileSync(join(dir, 'model.json'), JSON.stringify({ ...configObject, weights_file: name }));
+      expect((await loadError(loadModelFromPath(dir))).message, name).toMatch(message);
+    }
+    // a directory with the weights' name
+    const dirCase = mkdtempSync(join(tmpdir(), 'model-'));
+    mkdirSync(join(dirCase, 'weights.safetensors'));
+    writeFileSync(join(dirCase, 'model.json'), JSON.stringify(configObject));
+    expect((await loadError(loadModelFromPath(dirCase))).message).toMatch(/weights_file "weights\.safetensors" is a directory/);
+    // a link out of the model's directory is refused; a link inside it is followed
+    const linkCase = mkdtempSync(join(tmpdir(), 'model-'));
+    writeFileSync(join(linkCase, 'model.json'), JSON.stringify(configObject));
+    symlinkSync(join(outside, 'secret.safetensors'), join(linkCase, 'weights.safetensors'));
+    expect((await loadError(loadModelFromPath(linkCase))).message).toMatch(/is a link to .*secret\.safetensors, outside the model's directory/);
+    const inside = mkdtempSync(join(tmpdir(), 'model-'));
+    writeFileSync(join(inside, 'model.json'), JSON.stringify(configObject));
+    writeFileSync(join(inside, 'real.safetensors'), weightBytes);
+    symlinkSync('real.safetensors', join(inside, 'weights.safetensors'));
+    expect((await loadModelFromPath(inside)).tensors.size).toBe(tensors.size);
   });
 
   it('names the path when the model, its model.json or its weights are missing', async () => {

@@ -27,6 +27,73 @@ function loadError(fn: () => unknown): ModelLoadError {
 }
 
 describe('safetensors', () => {
+  it('refuses tensors whose byte ranges overlap (one tensor\'s offsets moved onto another\'s)', () => {
+    const a = new Float32Array([1, 2, 3, 4]);
+    const b = new Float32Array([5, 6, 7, 8]);
+    const data = new Uint8Array(32);
+    data.set(new Uint8Array(a.buffer), 0);
+    data.set(new Uint8Array(b.buffer), 16);
+    // b's offsets point at a's bytes: before, b loaded silently as [1, 2, 3, 4]
+    const moved = handMade(
+      { a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] }, b: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } },
+      data,
+    );
+    const e = loadError(() => parseSafetensors(moved, 'w.safetensors'));
+    expect(e.problems).toContain("w.safetensors: tensor b's bytes [0, 16] overlap tensor a's [0, 16]");
+    expect(e.problems).toContain('w.safetensors: 16 bytes after the last tensor belong to no tensor (the header describes 16 of 32)');
+    // partly overlapping, with the bytes still all covered
+    const partial = handMade(
+      { a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] }, b: { dtype: 'F32', shape: [4], data_offsets: [8, 24] } },
+      new Uint8Array(24),
+    );
+    expect(loadError(() => parseSafetensors(partial, 'w.safetensors')).problems).toEqual([
+      "w.safetensors: tensor b's bytes [8, 24] overlap tensor a's [0, 16]",
+    ]);
+  });
+
+  it('refuses gaps between tensors, trailing bytes, absurd header lengths and non-string metadata', () => {
+    const gap = handMade(
+      { a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] } },
+      new Uint8Array(12),
+    );
+    expect(loadError(() => parseSafetensors(gap, 'w.safetensors')).problems).toEqual([
+      'w.safetensors: bytes [4, 8] of the data section belong to no tensor (before tensor b)',
+    ]);
+    const trailing = handMade({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(5));
+    expect(loadError(() => parseSafetensors(trailing, 'w.safetensors')).problems).toEqual([
+      'w.safetensors: 1 bytes after the last tensor belong to no tensor (the header describes 4 of 5)',
+    ]);
+    const huge = new Uint8Array(16);
+    new DataView(huge.buffer).setUint32(4, 1, true); // 2^32-byte header
+    expect(loadError(() => parseSafetensors(huge, 'w.safetensors')).message).toBe(
+      'w.safetensors: the header length field says 4294967296 bytes; the format allows at most 100000000: the file is damaged or not a safetensors file',
+    );
+    const deepMeta = handMade({ __metadata__: { x: [[['deep']]] } }, new Uint8Array(0));
+    expect(loadError(() => parseSafetensors(deepMeta, 'w.safetensors')).message).toMatch(/levels deep/);
+    const meta = handMade({ __metadata__: { x: 3 }, a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4));
+    expect(parseSafetensors(meta, 'w.safetensors').problems).toEqual(['w.safetensors: __metadata__ value for "x" is not a string']);
+    const proto = handMade({ a: { dtype: 'constructor', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4));
+    expect(loadError(() => parseSafetensors(proto, 'w.safetensors')).problems).toEqual([
+      'w.safetensors: tensor a has unknown dtype "constructor", so its size cannot be checked',
+    ]);
+  });
+
+  it('accepts zero-size tensors anywhere in the layout', () => {
+    const file = handMade(
+      {
+        e: { dtype: 'F32', shape: [0], data_offsets: [4, 4] },
+        a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] },
+        z: { dtype: 'F32', shape: [2, 0], data_offsets: [8, 8] },
+        b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] },
+      },
+      new Uint8Array(new Float32Array([1, 2]).buffer),
+    );
+    const parsed = parseSafetensors(file, 'w.safetensors');
+    expect(parsed.problems).toEqual([]);
+    expect(Array.from(parsed.tensors.get('b')!.data!)).toEqual([2]);
+    expect(parsed.tensors.get('z')!.data!.length).toBe(0);
+  });
+
   it('reads a hand-made file with an unaligned header (copying the data)', () => {
     const values = new Float32Array([1.5, -2.25, 3.125, 0, 1e-30, -7]);
     const file = handMade(
@@ -70,7 +137,7 @@ describe('safetensors', () => {
     );
     const full = serializeSafetensors(new Map([['a', { shape: [4], data: new Float32Array(4) }]]));
     expect(loadError(() => parseSafetensors(full.subarray(0, 20), 'w.safetensors')).message).toMatch(
-      /^w\.safetensors: the file is truncated or not a safetensors file: it declares a \d+-byte header but only 12 bytes follow$/,
+      /^w\.safetensors: the file is truncated or not a safetensors file: it declares a \d+-byte header but 12 bytes follow$/,
     );
   });
 
@@ -81,12 +148,10 @@ describe('safetensors', () => {
         ['second', { shape: [4], data: new Float32Array(4) }],
       ]),
     );
-    const parsed = parseSafetensors(full.subarray(0, full.length - 6), 'w.safetensors');
-    expect(parsed.problems).toEqual([
+    // A truncated file is refused whole: no tensor of it is returned.
+    expect(loadError(() => parseSafetensors(full.subarray(0, full.length - 6), 'w.safetensors')).problems).toEqual([
       'w.safetensors: the file is truncated: its header describes 32 bytes of tensor data but only 26 are present; tensors cut off: second',
     ]);
-    expect(parsed.tensors.get('first')!.data).not.toBeNull();
-    expect(parsed.tensors.get('second')!.data).toBeNull();
   });
 
   it('reports F16 and F64 tensors as needing float32', () => {
@@ -105,8 +170,8 @@ describe('safetensors', () => {
 
   it('reports offsets that disagree with the shape, and a header that is not JSON', () => {
     const file = handMade({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8));
-    expect(parseSafetensors(file, 'w.safetensors').problems).toEqual([
-      'w.safetensors: tensor a has shape [3] (12 bytes of F32) but its data_offsets span 8 bytes',
+    expect(loadError(() => parseSafetensors(file, 'w.safetensors')).problems).toEqual([
+      'w.safetensors: tensor a has shape [3] (12 bytes of F32) but its data_offsets [0, 8] span 8 bytes',
     ]);
     const junk = new Uint8Array(16);
     new DataView(junk.buffer).setUint32(0, 8, true);

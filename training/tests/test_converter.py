@@ -69,3 +69,32 @@ def test_bad_checkpoints_are_reported(tmp_path, small_model):
         convert_checkpoint.convert(str(tmp_path / "bad.pt"), str(tmp_path / "o"))
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
     assert convert_checkpoint.main([str(tmp_path / "junk.pt"), str(tmp_path / "o2")]) == 1
+
+
+def test_elements_come_from_the_non_zero_element_references(tmp_path, small_model):
+    refs = [0.0] * 20
+    refs[1], refs[6], refs[8] = -13.6, -1029.5, -2041.8
+    model = small_model(seed=31, normalization={"energy_scale": 1.0, "energy_shift": 0.0, "element_references": refs})
+    config = convert_checkpoint.convert(str(write_checkpoint_like(model, tmp_path / "e.pt")), str(tmp_path / "out"))
+    assert config["elements"] == [1, 6, 8]
+    with open(tmp_path / "out" / "model.json") as f:
+        assert list(json.load(f))[:8] == ["format", "format_version", "name", "version", "description", "provenance",
+                                          "weights_file", "elements"]
+    # without references nothing says which elements the model knows: the field is left out (= unknown)
+    assert convert_checkpoint.elements_from_references(None, 20) is None
+    assert convert_checkpoint.elements_from_references([0.0, 0.0], 20) is None
+
+
+def test_exporter_lists_the_training_elements():
+    import export
+    from datasets import Trajectory
+    import numpy as np
+    def traj(name, numbers):
+        n = len(numbers)
+        return Trajectory(name, "g", {"numbers": np.array(numbers), "positions": np.zeros((1, n, 3)),
+                                      "energy": np.zeros(1), "forces": np.zeros((1, n, 3)), "cell": None,
+                                      "pbc": [False] * 3, "meta": {}})
+    trajs = [traj("a", [8, 1, 1]), traj("b", [11, 17])]
+    assert export.trained_elements(trajs) == [1, 8, 11, 17]
+    cfg = export.with_elements({"format": "f", "weights_file": "w", "architecture": {}}, [1, 8])
+    assert list(cfg) == ["format", "weights_file", "elements", "architecture"] and cfg["elements"] == [1, 8]
