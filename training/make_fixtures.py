@@ -199,6 +199,11 @@ CASES = [
      "cubic water box with energy_scale 1.433569, shift 0.25 and element references"),
     ("dense-truncation", dict(knn_k=10, candidates=14, use_lae=True, use_erope=True), lambda: dense_cluster(21, 40),
      "40 Ne/Ar atoms at 1.7 Å spacing with knn_k 10 / 14 candidates: truncation and rank-limited slots"),
+    ("boo-weighted-molecule", dict(knn_k=8, candidates=12, use_lae=True, use_erope=True, boo_envelope_weighted=True),
+     lambda: molecule(25, 5), "5 H2O cluster, envelope-weighted BOO, knn_k 8 / 12 candidates (soft-kNN slots)"),
+    ("boo-weighted-triclinic", dict(knn_k=10, candidates=16, use_lae=True, use_erope=True, boo_envelope_weighted=True),
+     lambda: periodic(26, [[7.3, 0.0, 0.0], [1.9, 6.8, 0.0], [-1.3, 1.2, 5.6]], 8),
+     "8 H2O in a triclinic cell, envelope-weighted BOO, knn_k 10 / 16 candidates, all flags, stress"),
 ]
 
 
@@ -256,6 +261,7 @@ def flags_of(config, structure):
         "normalized": norm["energy_scale"] != 1.0 or norm["energy_shift"] != 0.0
         or norm["element_references"] is not None,
         "knn_k": arch["knn_k"], "knn_candidates": arch["knn_candidates"],
+        "boo_envelope_weighted": arch.get("boo_envelope_weighted", False),
         "num_atoms": len(structure["numbers"]), "hidden_size": arch["hidden_size"],
     }
 

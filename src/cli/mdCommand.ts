@@ -4,7 +4,6 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { readStructures } from '../io/read';
 import type { Structure } from '../io/structure';
 import { writeExtXyz } from '../io/xyz';
-import { openTrajectory, TRAJECTORY_EXTENSIONS, trajectoryFormat } from './trajectoryOutput';
 import { loadModelFromPath } from '../model/loadNode';
 import { acquireDevice } from '../gpu/device';
 import { installNodeGpu } from '../md/nodeGpu';
@@ -17,6 +16,7 @@ import type { LoadedModel } from '../model/config';
 import { GpuMdEngine } from '../md/gpuEngine';
 import { ARGON, LennardJonesCpu, type LjParams } from '../md/lj';
 import { LennardJonesGpu } from '../md/ljGpu';
+import { driftStats, EnergyContinuity, formatDriftReport } from '../md/driftReport';
 import { RunMonitor } from '../md/monitor';
 import { csvHeader, csvLine } from '../md/observables';
 import { defaultLimits } from '../md/safety';
@@ -40,8 +40,7 @@ export const MD_USAGE = `usage: npm run md -- --system <file> (--model <dir> | -
   --barostat-every <n>   steps between Monte Carlo volume moves (default 25)
   --every <n>            sample, log and trajectory interval in steps (default 100)
   --log <file.csv>       thermo table (step, time, energies, T, P, V, density, steps/s, ns/day)
-  --traj <file>          trajectory every --every steps, format by extension: .extxyz/.xyz (extXYZ with
-                         energies, forces, momenta) or .dcd (CHARMM/NAMD DCD with the unit cell)
+  --traj <file.extxyz>   trajectory every --every steps
   --checkpoint <file>    write a checkpoint at the end (and every --checkpoint-every steps)
   --checkpoint-every <n>
   --resume <file>        continue from a checkpoint (same system and model; bit for bit unless --ensemble,
@@ -103,7 +102,6 @@ export function parseMdArgs(argv: string[]): MdArgs | null {
   if (!v.resume && !v.system) throw new MdUsageError('--system is required (or --resume a checkpoint)');
   if (!v.model && v.potential !== 'lj') throw new MdUsageError('give --model <dir> or --potential lj');
   if (v.model && v.potential) throw new MdUsageError('give either --model or --potential, not both');
-  if (v.traj !== undefined && !trajectoryFormat(v.traj)) throw new MdUsageError(`--traj ${v.traj}: unknown trajectory format; use ${TRAJECTORY_EXTENSIONS}`);
   return {
     system: v.system ?? null, model: v.model ?? null, potential: v.potential === 'lj' ? 'lj' : null,
     ljEpsilon: num('lj-epsilon', ARGON.epsilon, { positive: true }), ljSigma: num('lj-sigma', ARGON.sigma, { positive: true }),
@@ -238,12 +236,11 @@ export async function runMd(argv: string[], io: MdIo = defaultIo): Promise<numbe
     const startStep = eng.step, endStep = startStep + args.steps;
     if (args.log && !resume) writeFileSync(args.log, csvHeader() + '\n');
     if (args.log && resume) appendFileSync(args.log, '');
-    // A resumed run continues the trajectory file it was given.
-    const traj = args.traj ? openTrajectory(args.traj, { append: resume !== null, stepInterval: args.every, timeStep_fs: settings.dt, warn: io.error }) : null;
+    if (args.traj && !resume) writeFileSync(args.traj, '');
     let lastWritten = -1;
     const writeFrame = (s: Sample) => {
-      if (!traj || s.step === lastWritten) return;
-      traj.write(frameOf(s, numbers, masses, pbc), s.step);
+      if (!args!.traj || s.step === lastWritten) return;
+      appendFileSync(args!.traj, writeExtXyz(frameOf(s, numbers, masses, pbc)));
       lastWritten = s.step;
     };
     const t0 = performance.now();
@@ -267,11 +264,21 @@ export async function runMd(argv: string[], io: MdIo = defaultIo): Promise<numbe
         return rc > half ? `the box shrank to a half-length of ${half.toFixed(3)} Å, below the LJ cutoff ${rc} Å; use a larger system or a shorter --lj-cutoff` : null;
       };
     }
+    // NVE energy conservation: the float64 engine hands over every step's positions and forces for the continuity
+    // check; on WebGPU they stay on the GPU between samples, so only consecutive samples (--every 1) are compared.
+    const continuity = settings.ensemble === 'nve' ? new EnergyContinuity(pbc) : null;
+    const perStep = continuity !== null && eng instanceof CpuMdEngine;
+    if (perStep) (eng as CpuMdEngine).onStep = (step, x, f, e, cell) => continuity!.add(step, x, f, e, cell);
+    const accept = (s: Sample): 'stop' | void => {
+      const r = monitor.accept(s);
+      if (r !== 'stop' && continuity && (!perStep || s.step === startStep)) continuity.add(s.step, s.positions, s.forces, s.epot, s.cell);
+      return r;
+    };
     const initial = await eng.sample();
-    monitor.accept(initial);
+    accept(initial);
     const chunk = args.checkpointEvery ?? args.steps;
     while (eng.step < endStep && !monitor.failure) {
-      await eng.run(Math.min(chunk, endStep - eng.step), { sampleEvery: args.every, onSample: monitor.accept });
+      await eng.run(Math.min(chunk, endStep - eng.step), { sampleEvery: args.every, onSample: accept });
       if (args.checkpoint && !monitor.failure) writeFileSync(args.checkpoint, serializeCheckpoint(await eng.checkpoint()));
     }
     if (io.isTty) io.progress('\n');
@@ -299,6 +306,11 @@ export async function runMd(argv: string[], io: MdIo = defaultIo): Promise<numbe
       averages: { temperature_K: avg('temperature_K'), epot_eV: avg('epot_eV'), etot_eV: avg('etot_eV'), pressure_bar: avg('pressure_bar'),
         volume_A3: avg('volume_A3'), density_g_cm3: avg('density_g_cm3') },
       energy_drift: monitor.drift.report(),
+      nve_report: continuity ? {
+        ...driftStats(monitor.rows.map((r) => r.time_ps), monitor.rows.map((r) => r.etot_eV), monitor.rows.map((r) => r.ekin_eV), numbers.length),
+        continuity: continuity.stats(),
+        continuity_source: perStep ? 'every step (float64 engine)' : 'consecutive samples only (WebGPU: use --every 1 for every step)',
+      } : null,
       barostat: monitor.lastGood && monitor.lastGood.barostatAttempts > 0
         ? { attempts: monitor.lastGood.barostatAttempts, acceptance: monitor.lastGood.barostatAccepted / monitor.lastGood.barostatAttempts } : null,
       rdf: monitor.rdf?.result() ?? null,
@@ -310,6 +322,8 @@ export async function runMd(argv: string[], io: MdIo = defaultIo): Promise<numbe
     io.log(`${done} steps of ${settings.ensemble} (${settings.dt} fs) on ${summary.device}: ${stepsPerS.toFixed(1)} steps/s, ` +
       `${summary.ns_per_day.toFixed(3)} ns/day` + (rows.length ? `; ⟨T⟩ = ${summary.averages.temperature_K.toFixed(2)} K` : '') +
       (d ? `; drift ${d.meV_per_atom_per_ps.toExponential(3)} meV/atom/ps` : ''));
+    const nveDrift = continuity ? driftStats(monitor.rows.map((r) => r.time_ps), monitor.rows.map((r) => r.etot_eV), monitor.rows.map((r) => r.ekin_eV), numbers.length) : null;
+    if (nveDrift) io.log(formatDriftReport(nveDrift, continuity!.stats()));
     return code;
   } catch (e) {
     io.error(`error: ${(e as Error).message}`);

@@ -20,8 +20,19 @@ export interface EdgeFeatures {
   boo: Float64Array;
   /** Per atom and degree: the clamped Σ_m mean², for the backward pass. */
   booSumSq: Float64Array;
-  /** Mean of Ŷ_lm over each atom's valid slots, N×(boo_lmax+1)². */
+  /** Mean of Ŷ_lm over each atom's valid slots, N×(boo_lmax+1)² (envelope-weighted with boo_envelope_weighted). */
   booMean: Float64Array;
+  /** boo_envelope_weighted: each edge's weight w = exp(−x²/(1−x²)) (E) and each atom's Σw (N); else null. */
+  booWeights: Float64Array | null;
+  booWeightSum: Float64Array | null;
+}
+
+/**
+ * Envelope weight of an edge for the weighted BOO mean: exp of the attention key bias −x²/(1−x²), 1 at the
+ * self slot (x = 0) and 0 with every derivative at x → 1, so an edge entering or leaving moves nothing.
+ */
+export function booEnvelopeWeight(x: number): number {
+  return Math.exp((-x * x) / (1 - x * x));
 }
 
 export function featureShDegree(arch: ArchitectureConfig): number {
@@ -56,18 +67,28 @@ export function computeEdgeFeatures(graph: NeighborGraph, arch: ArchitectureConf
     const d = graph.edgeDist[e];
     for (let i = 0; i < R; i++) rbf[e * R + i] = Math.exp(coeff * (d - centers[i]) ** 2);
   }
-  // BOO_l = sqrt(max(Σ_m (mean_slots Ŷ_lm)², 1e-6)), Ŷ = Y/√(2l+1), the self slot included.
+  // BOO_l = sqrt(max(Σ_m (mean_slots Ŷ_lm)², 1e-6)), Ŷ = Y/√(2l+1), the self slot included; the mean is
+  // plain (reference) or weighted by the envelope, Σ_s w_s Ŷ_s / Σ_s w_s (Σ_s w_s ≥ 1: the self slot has w = 1).
   const L = arch.boo_lmax;
   const nb = (L + 1) * (L + 1);
   const boo = new Float64Array(n * (L + 1));
   const booSumSq = new Float64Array(n * (L + 1));
   const booMean = new Float64Array(n * nb);
+  const weighted = arch.boo_envelope_weighted;
+  const booWeights = weighted ? new Float64Array(E) : null;
+  const booWeightSum = weighted ? new Float64Array(n) : null;
   for (let a = 0; a < n; a++) {
     const e0 = graph.edgeRowStart[a], e1 = graph.edgeRowStart[a + 1];
-    const inv = 1 / Math.max(e1 - e0, 1);
+    let inv = 1 / Math.max(e1 - e0, 1);
+    if (booWeights && booWeightSum) {
+      let W = 0;
+      for (let e = e0; e < e1; e++) W += (booWeights[e] = booEnvelopeWeight(graph.edgeEnv[e]));
+      booWeightSum[a] = W;
+      inv = 1 / W;
+    }
     for (let e = e0; e < e1; e++)
       for (let l = 0; l <= L; l++) {
-        const sc = inv / Math.sqrt(2 * l + 1);
+        const sc = (booWeights ? booWeights[e] * inv : inv) / Math.sqrt(2 * l + 1);
         for (let c = l * l; c < (l + 1) * (l + 1); c++) booMean[a * nb + c] += sh[e * shSize + c] * sc;
       }
     for (let l = 0; l <= L; l++) {
@@ -77,28 +98,50 @@ export function computeEdgeFeatures(graph: NeighborGraph, arch: ArchitectureConf
       boo[a * (L + 1) + l] = Math.sqrt(Math.max(ss, 1e-6));
     }
   }
-  return { lmax, shSize, sh, rbf, rbfCenters: centers, rbfCoeff: coeff, boo, booSumSq, booMean };
+  return { lmax, shSize, sh, rbf, rbfCenters: centers, rbfCoeff: coeff, boo, booSumSq, booMean, booWeights, booWeightSum };
 }
 
-/** Accumulates ∂E/∂Y_lm(u_e) into gradSh (E×shSize) from ∂E/∂BOO (N×(boo_lmax+1)). */
+/**
+ * Accumulates ∂E/∂Y_lm(u_e) into gradSh (E×shSize) from ∂E/∂BOO (N×(boo_lmax+1)); with the envelope-weighted
+ * mean also ∂E/∂(key bias) into gradKeyBias (E), since w_e = exp(bias_e) depends on the edge's geometry too.
+ */
 export function booBackward(
   graph: NeighborGraph, arch: ArchitectureConfig, f: EdgeFeatures, gradBoo: Float64Array, gradSh: Float64Array,
+  gradKeyBias: Float64Array,
 ): void {
   const L = arch.boo_lmax;
   const nb = (L + 1) * (L + 1);
+  const w = f.booWeights, W = f.booWeightSum;
+  const gm = new Float64Array(nb);
   for (let a = 0; a < graph.numAtoms; a++) {
     const e0 = graph.edgeRowStart[a], e1 = graph.edgeRowStart[a + 1];
-    const inv = 1 / Math.max(e1 - e0, 1);
+    const inv = w && W ? 1 / W[a] : 1 / Math.max(e1 - e0, 1);
+    // gm_c = ∂E/∂mean_c = ∂E/∂BOO_l · mean_c / BOO_l (zero where the clamp holds BOO_l at 1e-3)
+    gm.fill(0);
+    let any = false;
     for (let l = 0; l <= L; l++) {
       const ss = f.booSumSq[a * (L + 1) + l];
       if (!(ss > 1e-6)) continue; // clamp: zero gradient below
       const g = gradBoo[a * (L + 1) + l] / Math.sqrt(ss);
       if (g === 0) continue;
-      const sc = inv / Math.sqrt(2 * l + 1);
-      for (let c = l * l; c < (l + 1) * (l + 1); c++) {
-        const gm = g * f.booMean[a * nb + c] * sc;
-        for (let e = e0; e < e1; e++) gradSh[e * f.shSize + c] += gm;
+      for (let c = l * l; c < (l + 1) * (l + 1); c++) gm[c] = g * f.booMean[a * nb + c];
+      any = true;
+    }
+    if (!any) continue;
+    for (let e = e0; e < e1; e++) {
+      // mean = Σ_e w_e Ŷ_e / W: ∂mean/∂Ŷ_e = w_e/W, ∂mean/∂w_e = (Ŷ_e − mean)/W (plain mean: w_e = 1, fixed)
+      const we = w ? w[e] : 1;
+      let gw = 0;
+      for (let l = 0; l <= L; l++) {
+        const norm = Math.sqrt(2 * l + 1);
+        const sc = (w ? we * inv : inv) / norm;
+        for (let c = l * l; c < (l + 1) * (l + 1); c++) {
+          if (gm[c] === 0) continue;
+          gradSh[e * f.shSize + c] += gm[c] * sc;
+          if (w) gw += gm[c] * (f.sh[e * f.shSize + c] / norm - f.booMean[a * nb + c]);
+        }
       }
+      if (w) gradKeyBias[e] += gw * inv * we; // ∂w/∂bias = w
     }
   }
 }

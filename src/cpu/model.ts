@@ -159,7 +159,7 @@ export function computeCpu(model: LoadedModel, structure: Structure, options: Cp
     dx = neighborhoodAttentionBackward(lp.src, c.src, dSrc, E, nh, srcLayout, keyBias, lae, gradKeyBias, gradSh);
   }
   const { gradRbf, gradBoo } = inputBlockBackward(p.input, arch, graph, feats, inputCache, dx, gradSh);
-  booBackward(graph, arch, feats, gradBoo, gradSh);
+  booBackward(graph, arch, feats, gradBoo, gradSh, gradKeyBias);
   const gradEnv = new Float64Array(E);
   for (let e = 0; e < E; e++) gradEnv[e] = gradKeyBias[e] * dBiasDx[e];
   const gradDist = rbfBackward(graph, feats, gradRbf, arch.rbf_size);

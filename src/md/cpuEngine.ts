@@ -31,6 +31,12 @@ export class CpuMdEngine implements MdEngine {
   private readonly invMass: Float64Array; // 1/(m·C): acceleration per unit force, Å/fs² per eV/Å
   private readonly numMolecules: number;
 
+  /**
+   * Called after every step with the engine's own arrays (positions Å, forces eV/Å; views, copy what you keep),
+   * E_pot (eV) and the cell: per-step checks such as the energy-continuity test of src/md/driftReport.ts.
+   */
+  onStep: ((step: number, positions: Float64Array, forces: Float64Array, epot: number, cell: Float64Array | null) => void) | null = null;
+
   constructor(readonly system: MdSystem, readonly provider: CpuForceProvider, readonly settings: MdSettings,
     initialForces = true) {
     this.numAtoms = system.numbers.length;
@@ -132,6 +138,7 @@ export class CpuMdEngine implements MdEngine {
     }
     this.stepCount++;
     if (!this.fault) this.watch();
+    this.onStep?.(this.stepCount, this.x, this.f, this.epot, this.cell);
   }
 
   /** Per-step watchdog, as in the WGSL `kick`: the first non-finite number or force above the limit. */

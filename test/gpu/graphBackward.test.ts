@@ -45,8 +45,9 @@ describe('geometry backward kernels vs float64 CPU backward', () => {
 
         // float64 reference
         const gradSh = Float64Array.from(gShE);
-        booBackward(cg, arch, cf, gBoo, gradSh);
-        const gradEnv = gBiasE.map((v, e) => v * dBiasDx[e]);
+        const gradBias = Float64Array.from(gBiasE);
+        booBackward(cg, arch, cf, gBoo, gradSh, gradBias);
+        const gradEnv = gradBias.map((v, e) => v * dBiasDx[e]);
         const gradDist = rbfBackward(cg, cf, gRbfE, R);
         const gradUnit = shBackward(cg, cf, gradSh);
         const gradDisp = neighborGraphBackward(cg, arch, gradEnv, gradDist, gradUnit);
