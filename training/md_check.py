@@ -5,6 +5,8 @@
 Starts from the first frame of a held-out 64-molecule test trajectory and reports the temperature, the potential
 energy, the shortest and longest O-H distance and the largest force along the way. "Stable" here means: no
 molecule breaks (O-H within 0.8-1.3 Å), no atoms collapse onto each other, temperature stays near the target.
+With --nve-steps, velocity Verlet NVE follows from the last NVT state, logged every step (t_ps, E_tot, E_kin, T,
+E_pot, continuity residual ΔE_pot + ½(F_n + F_{n+1})·Δx) to --nve-log, and drift_report.py's summary is printed.
 """
 import argparse
 import json
@@ -15,13 +17,34 @@ import time
 import numpy as np
 import torch
 from ase import Atoms, units
-from ase.io import write
+from ase.io import read, write
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from datasets import load_dataset  # noqa: E402
+from drift_report import format_report, report  # noqa: E402
 from evaluate import load_for_eval  # noqa: E402
 from model_md import ModelMD  # noqa: E402
+
+
+def run_nve(md, dt, steps, dt_fs, log_path):
+    """Velocity Verlet from the current state; every step logged with its energy-continuity residual."""
+    log, t0 = [], time.time()
+    for step in range(1, steps + 1):
+        pos0, f0, e0 = md.pos.copy(), md.f, md.e
+        md.verlet(dt)
+        # positions are never wrapped in ModelMD, so the displacement needs no minimum image
+        jump = (md.e - e0) + 0.5 * float(((f0 + md.f) * (md.pos - pos0)).sum())
+        log.append((step * dt_fs / 1000, md.e + md.kinetic(), md.kinetic(), md.temperature(), md.e, jump))
+        if step % 200 == 0 or step == steps:
+            print(json.dumps({"nve_step": step, "of": steps, "E_tot_eV": log[-1][1], "T_K": log[-1][3],
+                              "jump_meV": jump * 1000, "wall_s": round(time.time() - t0)}), flush=True)
+            if log_path:
+                np.save(log_path, np.array(log))
+    log = np.array(log)
+    r = report(log[:, 0], log[:, 1], log[:, 2], len(md.pos), log[:, 5])
+    print(format_report(r), flush=True)
+    return dict(r, steps=steps, dt_fs=dt_fs, wall_s=round(time.time() - t0, 1))
 
 
 def main():
@@ -29,6 +52,8 @@ def main():
     src = ap.add_mutually_exclusive_group(required=True)
     src.add_argument("--model", help="shipped model directory")
     src.add_argument("--run", help="training run directory (EMA weights of its checkpoint)")
+    ap.add_argument("--start", help="start structure (extXYZ, e.g. public/systems/water64_box.xyz) instead of the "
+                    "first held-out 64-molecule frame (which needs the generated training data)")
     ap.add_argument("--steps", type=int, default=400)
     ap.add_argument("--dt-fs", type=float, default=0.5)
     ap.add_argument("--temperature", type=float, default=300.0)
@@ -36,11 +61,17 @@ def main():
     ap.add_argument("--out", help="write the summary JSON here")
     ap.add_argument("--traj", help="write frames to this extXYZ file")
     ap.add_argument("--traj-every", type=int, default=200, help="steps between written frames")
+    ap.add_argument("--nve-steps", type=int, default=0, help="velocity Verlet NVE steps after the NVT part")
+    ap.add_argument("--nve-log", help="write the per-step NVE log (.npy) here")
     args = ap.parse_args()
     torch.set_num_threads(1)
     model, _ = load_for_eval(run=args.run, model_dir=args.model)
-    test = [t for t in load_dataset("water")["test"] if t.group == "w64"]
-    s = test[0].structure(0)
+    if args.start:
+        atoms = read(args.start)
+        s = {"numbers": atoms.numbers, "positions": atoms.get_positions(), "cell": atoms.cell.array}
+    else:
+        test = [t for t in load_dataset("water")["test"] if t.group == "w64"]
+        s = test[0].structure(0)
     md = ModelMD(model, np.asarray(s["numbers"]), s["positions"], s["cell"], 0, args.temperature)
     dt, gamma = args.dt_fs * units.fs, args.friction_per_fs / units.fs
     log, frames = [], []
@@ -60,6 +91,8 @@ def main():
                "thermostat": f"Langevin BAOAB {args.friction_per_fs}/fs at {args.temperature} K",
                "mean_T_K_second_half": float(np.mean([r["T_K"] for r in log[len(log) // 2:]])),
                "molecules_intact": oh_ok, "wall_s": round(time.time() - t0, 1), "log": log}
+    if args.nve_steps:
+        summary["nve"] = run_nve(md, dt, args.nve_steps, args.dt_fs, args.nve_log)
     if frames:
         write(args.traj, frames)
     if args.out:
