@@ -4,6 +4,7 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { readStructures } from '../io/read';
 import type { Structure } from '../io/structure';
 import { writeExtXyz } from '../io/xyz';
+import { openTrajectory, TRAJECTORY_EXTENSIONS, trajectoryFormat } from './trajectoryOutput';
 import { loadModelFromPath } from '../model/loadNode';
 import { acquireDevice } from '../gpu/device';
 import { installNodeGpu } from '../md/nodeGpu';
@@ -40,7 +41,8 @@ export const MD_USAGE = `usage: npm run md -- --system <file> (--model <dir> | -
   --barostat-every <n>   steps between Monte Carlo volume moves (default 25)
   --every <n>            sample, log and trajectory interval in steps (default 100)
   --log <file.csv>       thermo table (step, time, energies, T, P, V, density, steps/s, ns/day)
-  --traj <file.extxyz>   trajectory every --every steps
+  --traj <file>          trajectory every --every steps, format by extension: .extxyz/.xyz (extXYZ with
+                         energies, forces, momenta) or .dcd (CHARMM/NAMD DCD with the unit cell)
   --checkpoint <file>    write a checkpoint at the end (and every --checkpoint-every steps)
   --checkpoint-every <n>
   --resume <file>        continue from a checkpoint (same system and model; bit for bit unless --ensemble,
@@ -102,6 +104,7 @@ export function parseMdArgs(argv: string[]): MdArgs | null {
   if (!v.resume && !v.system) throw new MdUsageError('--system is required (or --resume a checkpoint)');
   if (!v.model && v.potential !== 'lj') throw new MdUsageError('give --model <dir> or --potential lj');
   if (v.model && v.potential) throw new MdUsageError('give either --model or --potential, not both');
+  if (v.traj !== undefined && !trajectoryFormat(v.traj)) throw new MdUsageError(`--traj ${v.traj}: unknown trajectory format; use ${TRAJECTORY_EXTENSIONS}`);
   return {
     system: v.system ?? null, model: v.model ?? null, potential: v.potential === 'lj' ? 'lj' : null,
     ljEpsilon: num('lj-epsilon', ARGON.epsilon, { positive: true }), ljSigma: num('lj-sigma', ARGON.sigma, { positive: true }),
@@ -236,11 +239,12 @@ export async function runMd(argv: string[], io: MdIo = defaultIo): Promise<numbe
     const startStep = eng.step, endStep = startStep + args.steps;
     if (args.log && !resume) writeFileSync(args.log, csvHeader() + '\n');
     if (args.log && resume) appendFileSync(args.log, '');
-    if (args.traj && !resume) writeFileSync(args.traj, '');
+    // A resumed run continues the trajectory file it was given.
+    const traj = args.traj ? openTrajectory(args.traj, { append: resume !== null, stepInterval: args.every, timeStep_fs: settings.dt, warn: io.error }) : null;
     let lastWritten = -1;
     const writeFrame = (s: Sample) => {
-      if (!args!.traj || s.step === lastWritten) return;
-      appendFileSync(args!.traj, writeExtXyz(frameOf(s, numbers, masses, pbc)));
+      if (!traj || s.step === lastWritten) return;
+      traj.write(frameOf(s, numbers, masses, pbc), s.step);
       lastWritten = s.step;
     };
     const t0 = performance.now();
