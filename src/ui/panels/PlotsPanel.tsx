@@ -1,11 +1,12 @@
 // Live plots (uPlot): energies with the drift fit and its value, temperature, pressure, density,
-// MSD, RDF and tracked measurements; plus the CSV / extXYZ exports.
+// MSD, RDF and tracked measurements; plus the exports (thermo CSV, trajectory extXYZ or DCD, current frame PDB).
 
 import { useCallback, useState } from 'react';
 import type uPlot from 'uplot';
 import { CHEMICAL_SYMBOLS } from '../../io/elements';
-import { downloadText } from '../download';
-import { thermoCsv, trajectoryExtXyz } from '../exporters';
+import { downloadBlob, downloadText } from '../download';
+import { framePdb, thermoCsv, trajectoryDcd, trajectoryExtXyz } from '../exporters';
+import { StructureWriteError } from '../../io/writeErrors';
 import { maxRdfRadius, radialDistribution } from '../geometry/rdf';
 import { Plot, type PlotSpec } from '../plots/Plot';
 import { fitDrift } from '../plots/drift';
@@ -121,6 +122,32 @@ export function PlotsPanel() {
     if (!s.system || !s.trajectory.length) return notify('warning', 'No trajectory yet: run some steps first.');
     downloadText(trajectoryExtXyz(s.system, s.trajectory), `${s.systemName || 'run'}-trajectory.extxyz`);
   };
+  // DCD and PDB describe a cell by lengths and angles and have fixed-width fields: what they cannot hold is
+  // reported, the run and the other exports are unaffected.
+  const exportDcd = () => {
+    const s = useWorkbench.getState();
+    if (!s.system || !s.trajectory.length) return notify('warning', 'No trajectory yet: run some steps first.');
+    try {
+      const dcd = trajectoryDcd(s.system, s.trajectory, s.params.timestep);
+      downloadBlob(new Blob([dcd.bytes], { type: 'application/octet-stream' }), `${s.systemName || 'run'}-trajectory.dcd`);
+      if (!dcd.evenlySpaced) {
+        notify('warning', 'The stored frames are not evenly spaced (thinned as the run grew, or the interval changed); DCD keeps one frame interval, so frame times in other tools are approximate. Positions and cells are exact.');
+      }
+    } catch (e) {
+      if (e instanceof StructureWriteError) return notify('error', e.message);
+      throw e;
+    }
+  };
+  const exportPdb = () => {
+    const s = useWorkbench.getState();
+    if (!s.system || !s.frame) return notify('warning', 'Load a system first.');
+    try {
+      downloadText(framePdb(s.system, s.frame, `${s.systemName || 'run'} step ${s.frame.step}`), `${s.systemName || 'run'}-step${s.frame.step}.pdb`, 'chemical/x-pdb');
+    } catch (e) {
+      if (e instanceof StructureWriteError) return notify('error', e.message);
+      throw e;
+    }
+  };
 
   return (
     <section className="panel plots" data-testid="plots-panel">
@@ -129,6 +156,8 @@ export function PlotsPanel() {
         <div className="buttons">
           <button data-testid="export-csv" onClick={exportCsv}>thermo CSV</button>
           <button data-testid="export-extxyz" onClick={exportXyz}>trajectory extXYZ</button>
+          <button data-testid="export-dcd" onClick={exportDcd} title="DCD trajectory for VMD, MDAnalysis, mdtraj (use the PDB as topology)">trajectory DCD</button>
+          <button data-testid="export-pdb" onClick={exportPdb} title="the current frame as PDB (CRYST1 cell, element columns)">frame PDB</button>
         </div>
       </div>
       <DriftReadout />
