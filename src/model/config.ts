@@ -24,6 +24,11 @@ export interface ArchitectureConfig {
   erope_num_freq: number;
   use_charge_spin: boolean;
   rmsnorm_eps: number;
+  /**
+   * BOO as the envelope-weighted mean over the slots instead of the plain mean (docs/model-format.md):
+   * continuous when an edge enters or leaves the graph. Optional, default false (the reference).
+   */
+  boo_envelope_weighted: boolean;
 }
 
 export interface HeadsConfig {

@@ -87,6 +87,7 @@ const ARCHITECTURE: Record<keyof ArchitectureConfig, Field> = {
   erope_num_freq: { kind: 'positiveInt' },
   use_charge_spin: { kind: 'boolean' },
   rmsnorm_eps: { kind: 'positiveNumber' },
+  boo_envelope_weighted: { kind: 'boolean', optional: { default: false } },
 };
 
 const HEADS: Record<keyof HeadsConfig, Field> = {
