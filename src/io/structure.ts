@@ -3,6 +3,12 @@
 
 export type Pbc = [boolean, boolean, boolean];
 
+/** A value decoded from JSON (extXYZ `key="_JSON …"` info values). */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** One per-frame info value: what ASE's extXYZ reader makes of a comment-line key. */
+export type InfoValue = string | number | boolean | number[] | boolean[] | JsonValue;
+
 export interface Structure {
   /** Atomic numbers Z, length N. */
   numbers: Int32Array;
@@ -16,7 +22,7 @@ export interface Structure {
   /** Spin multiplicity 2S+1 (fairchem's `spin`). */
   spin: number;
   /** Free-form per-frame info (extXYZ comment keys other than Lattice/pbc/Properties/charge/spin). */
-  info?: Record<string, string | number | boolean | number[]>;
+  info?: Record<string, InfoValue>;
   /** Extra per-atom arrays read from a file, e.g. velocities (N×3) or reference forces. */
   arrays?: Record<string, Float64Array | Int32Array | string[]>;
 }

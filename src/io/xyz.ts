@@ -5,13 +5,15 @@
 // then one line per atom whose columns follow `Properties`. A plain XYZ file has a free-text comment line
 // and columns "symbol x y z". Charge and spin multiplicity are read from the `charge=` and `spin=` keys
 // (fairchem's convention for `atoms.info`).
+//
+// Untrusted input: nothing is allocated from a header alone (atom and column counts are checked
+// against the text that is there first), every number that reaches a structure is finite, and every
+// failure is a StructureParseError naming the file, line and problem.
 
-import { cellDeterminant } from './cell';
+import { cellProblem } from './cell';
 import { atomicNumberOrNull, chemicalSymbol } from './elements';
-import { StructureParseError } from './errors';
-import type { Pbc, Structure } from './structure';
-
-type InfoValue = string | number | boolean | number[];
+import { StructureParseError, StructureWriteError } from './errors';
+import type { InfoValue, JsonValue, Pbc, Structure } from './structure';
 
 /** One column group of the Properties key, e.g. forces:R:3. */
 interface PropertyColumn {
@@ -36,22 +38,20 @@ interface Comment {
 }
 
 const NUMBER_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eEdD][+-]?\d+)?$/;
+const NON_FINITE_RE = /^[+-]?(nan|inf|infinity)$/i;
 const INTEGER_RE = /^[+-]?\d+$/;
+const INT32_MAX = 2147483647;
 
 /** Parses a real number as Fortran-era files write it (accepts a D exponent); NaN if it is not one. */
 function parseReal(token: string): number {
-  if (!NUMBER_RE.test(token)) {
-    const lower = token.toLowerCase();
-    if (lower === 'nan' || lower === '+nan' || lower === '-nan') return Number.NaN;
-    if (lower === 'inf' || lower === '+inf' || lower === 'infinity') return Number.POSITIVE_INFINITY;
-    if (lower === '-inf' || lower === '-infinity') return Number.NEGATIVE_INFINITY;
-    return Number.NaN;
-  }
-  return Number(token.replace(/[dD]/, 'e'));
+  if (!NUMBER_RE.test(token)) return Number.NaN;
+  const x = Number(token);
+  return Number.isNaN(x) ? Number(token.replace(/[dD]/, 'e')) : x;
 }
 
-function isRealToken(token: string): boolean {
-  return NUMBER_RE.test(token);
+/** A number in ASE's sense (Python float), including the words nan and inf. */
+function isNumberWord(token: string): boolean {
+  return NUMBER_RE.test(token) || NON_FINITE_RE.test(token);
 }
 
 function parseBool(token: string): boolean | null {
@@ -71,6 +71,12 @@ function parseBool(token: string): boolean | null {
   }
 }
 
+/** Sets an own property even for keys like "__proto__", which plain assignment would treat specially. */
+function setOwn<T>(target: Record<string, T>, key: string, value: T): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Comment line
 
@@ -78,89 +84,177 @@ interface KeyValueToken {
   key: string;
   /** null for a bare key (which means `true`). */
   value: string | null;
-  /** true when the value was quoted or bracketed, so it may hold several whitespace-separated items. */
-  grouped: boolean;
 }
 
-/** Splits an extXYZ comment line into key=value tokens; returns an error string if it is malformed. */
+const BACKSLASH = 92;
+const EQUALS = 61;
+
+/** The closing delimiter for an opening one (" ' { [), else 0. */
+function closingOf(c: number): number {
+  switch (c) {
+    case 34:
+    case 39:
+      return c;
+    case 123:
+      return 125;
+    case 91:
+      return 93;
+    default:
+      return 0;
+  }
+}
+
+function isSpaceCode(c: number): boolean {
+  return c === 32 || c === 9 || c === 11 || c === 12 || c === 13 || c === 10;
+}
+
+/**
+ * Splits an extXYZ comment line into key=value tokens with ASE's rules (quotes, {…} and […] group,
+ * a backslash takes the next character literally, spaces around "=" are allowed, further "=" belong
+ * to the value). One pass over the line, copying runs of characters by slice, so a 10 MB line costs
+ * tens of milliseconds. Returns an error string if the line is malformed.
+ */
 function tokenizeComment(line: string): KeyValueToken[] | string {
   const tokens: KeyValueToken[] = [];
-  let i = 0;
+  // The entry being read: its key once finished, its value parts joined by "=" so far.
+  let key: string | null = null;
+  let value: string | null = null;
+  let acc = ''; // the field being read (key or value part)
+  let touched = false; // the field has characters or an (empty) quoted group
+  let runStart = -1; // start of a run of literal characters not yet copied into acc
+  let close = 0; // closing delimiter we are inside, 0 outside
+  let openColumn = 0;
   const n = line.length;
-  const isSpace = (c: string) => c === ' ' || c === '\t';
-  while (i < n) {
-    while (i < n && isSpace(line[i])) i++;
-    if (i >= n) break;
-    let key = '';
-    if (line[i] === '"') {
-      // Quoted keys are allowed by the extXYZ grammar.
-      i++;
-      while (i < n && line[i] !== '"') key += line[i++];
-      if (i >= n) return `unterminated quote in key "${key}"`;
-      i++;
-    } else {
-      while (i < n && !isSpace(line[i]) && line[i] !== '=') key += line[i++];
-    }
-    if (key.length === 0) return `"=" without a key at column ${i + 1}`;
-    let j = i;
-    while (j < n && isSpace(line[j])) j++;
-    if (j >= n || line[j] !== '=') {
-      tokens.push({ key, value: null, grouped: false });
+  for (let i = 0; i < n; i++) {
+    const c = line.charCodeAt(i);
+    if (close !== 0) {
+      if (c === BACKSLASH) {
+        if (runStart >= 0) acc += line.slice(runStart, i);
+        runStart = i + 1 < n ? ++i : -1;
+      } else if (c === close) {
+        if (runStart >= 0) acc += line.slice(runStart, i);
+        runStart = -1;
+        close = 0;
+      } else if (runStart < 0) {
+        runStart = i;
+      }
       continue;
     }
-    i = j + 1;
-    while (i < n && isSpace(line[i])) i++;
-    if (i >= n) return `key "${key}" has "=" but no value`;
-    const open = line[i];
-    if (open === '"' || open === "'") {
-      let value = '';
-      i++;
-      while (i < n && line[i] !== open) {
-        if (line[i] === '\\' && i + 1 < n) {
-          const next = line[i + 1];
-          value += next === 'n' ? '\n' : next;
-          i += 2;
-        } else {
-          value += line[i++];
-        }
-      }
-      if (i >= n) return `unterminated quote in the value of "${key}"`;
-      i++;
-      tokens.push({ key, value, grouped: true });
-    } else if (open === '{' || open === '[') {
-      const close = open === '{' ? '}' : ']';
-      const end = line.indexOf(close, i + 1);
-      if (end < 0) return `unterminated "${open}" in the value of "${key}"`;
-      tokens.push({ key, value: line.slice(i + 1, end), grouped: true });
-      i = end + 1;
+    const closing = closingOf(c);
+    if (c === BACKSLASH || closing !== 0 || c === EQUALS || isSpaceCode(c)) {
+      if (runStart >= 0) acc += line.slice(runStart, i);
+      runStart = -1;
     } else {
-      let value = '';
-      while (i < n && !isSpace(line[i])) value += line[i++];
-      tokens.push({ key, value, grouped: false });
+      touched = true;
+      if (runStart < 0) runStart = i;
+      continue;
+    }
+    if (c === BACKSLASH) {
+      touched = true;
+      if (i + 1 < n) runStart = ++i;
+    } else if (closing !== 0) {
+      close = closing;
+      openColumn = i + 1;
+      touched = true;
+    } else if (c === EQUALS) {
+      if (!touched && key === null) {
+        // "key =value": the "=" continues the previous entry.
+        const previous = tokens.pop();
+        if (previous === undefined) return `"=" without a key at column ${i + 1}`;
+        key = previous.key;
+        value = previous.value;
+      } else if (key === null) {
+        key = acc;
+      } else {
+        value = value === null ? acc : `${value}=${acc}`;
+      }
+      acc = '';
+      touched = false;
+    } else if (touched) {
+      // A space after a field ends the entry; spaces after "=" or between entries separate nothing.
+      if (key === null) tokens.push({ key: acc, value: null });
+      else tokens.push({ key, value: value === null ? acc : `${value}=${acc}` });
+      key = value = null;
+      acc = '';
+      touched = false;
     }
   }
+  if (close !== 0) {
+    const what = close === 34 || close === 39 ? 'quote' : `"${line[openColumn - 1]}"`;
+    return key === null ? `unterminated ${what} in a key (column ${openColumn})` : `unterminated ${what} in the value of "${key}"`;
+  }
+  if (runStart >= 0) acc += line.slice(runStart, n);
+  if (touched || key !== null) {
+    if (key === null) tokens.push({ key: acc, value: null });
+    else tokens.push({ key, value: value === null ? acc : `${value}=${acc}` });
+  }
+  for (const t of tokens) if (t.key.length === 0) return '"=" without a key';
   return tokens;
 }
 
+/** Whitespace- or comma-separated items, as ASE splits values (re.findall(r'[^\s,]+')). */
 function splitItems(value: string): string[] {
-  return value
-    .split(/[\s,]+/)
-    .map((t) => t.trim())
-    .filter((t) => t.length > 0);
+  if (!/[\s,]/.test(value)) return value.length > 0 ? [value] : [];
+  return value.match(/[^\s,]+/g) ?? [];
 }
 
-/** Converts an info value the way ASE does: bool, int, float, list of numbers, or string. */
-function convertInfoValue(value: string | null, grouped: boolean): InfoValue {
+/**
+ * Converts an info value the way ASE does: one or several numbers, T/F booleans (one or a list),
+ * `_JSON …` decoded, else the string. Non-finite numbers (nan, inf, 1e999) are an error.
+ */
+function convertInfoValue(key: string, value: string | null, fail: (p: string) => never): InfoValue {
   if (value === null) return true;
-  const items = grouped ? splitItems(value) : [value];
-  if (items.length === 1) {
-    const b = parseBool(items[0]);
-    if (b !== null) return b;
-    if (isRealToken(items[0])) return parseReal(items[0]);
-    return value;
+  if (value.startsWith('_JSON ')) return decodeJson(key, value.slice(6), fail);
+  const items = splitItems(value);
+  if (items.length === 0) return value;
+  // Decide from the first item, then check the rest, so a long free-text value is rejected as a
+  // number or boolean list at once instead of after converting every word.
+  if (isNumberWord(items[0])) {
+    const numbers: number[] = [];
+    for (const t of items) {
+      if (!isNumberWord(t)) return value;
+      numbers.push(NON_FINITE_RE.test(t) ? Number.NaN : parseReal(t));
+    }
+    const bad = numbers.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) fail(`info key "${key}" has the value "${items[bad].slice(0, 40)}", which is not a finite number`);
+    return numbers.length === 1 ? numbers[0] : numbers;
   }
-  if (items.length > 1 && items.every(isRealToken)) return items.map(parseReal);
+  if (parseBool(items[0]) !== null) {
+    const bools: boolean[] = [];
+    for (const t of items) {
+      const b = parseBool(t);
+      if (b === null) return value;
+      bools.push(b);
+    }
+    return bools.length === 1 ? bools[0] : bools;
+  }
   return value;
+}
+
+/** Nesting deeper than this in a _JSON value is refused (JSON.parse itself recurses). */
+const MAX_JSON_DEPTH = 64;
+
+function decodeJson(key: string, text: string, fail: (p: string) => never): JsonValue {
+  // JSON.parse recurses per nesting level; bound the depth first so no value overflows the stack.
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) {
+      if (++depth > MAX_JSON_DEPTH) fail(`info key "${key}": the _JSON value nests deeper than ${MAX_JSON_DEPTH} levels`);
+    } else if (c === 93 || c === 125) depth--;
+  }
+  let parsed: JsonValue;
+  try {
+    parsed = JSON.parse(text) as JsonValue;
+  } catch (e) {
+    return fail(`info key "${key}": the _JSON value is not valid JSON (${(e as Error).message})`);
+  }
+  return parsed;
 }
 
 function parseProperties(value: string, fail: (p: string) => never): PropertyColumn[] {
@@ -169,16 +263,19 @@ function parseProperties(value: string, fail: (p: string) => never): PropertyCol
     fail(`Properties="${value}" must be name:type:count triples (e.g. species:S:1:pos:R:3)`);
   }
   const columns: PropertyColumn[] = [];
+  const seen = new Set<string>();
   for (let p = 0; p < parts.length; p += 3) {
     const [name, type, countText] = [parts[p], parts[p + 1], parts[p + 2]];
+    if (name.length === 0) fail(`Properties: column ${p / 3 + 1} has no name`);
     if (!['S', 'R', 'I', 'L'].includes(type)) {
       fail(`Properties: column "${name}" has type "${type}"; expected S (string), R (real), I (integer) or L (logical)`);
     }
     const count = Number(countText);
-    if (!INTEGER_RE.test(countText) || count < 1) {
+    if (!/^\d+$/.test(countText) || count < 1) {
       fail(`Properties: column "${name}" has count "${countText}"; expected a positive whole number`);
     }
-    if (columns.some((c) => c.name === name)) fail(`Properties: column "${name}" appears twice`);
+    if (seen.has(name)) fail(`Properties: column "${name}" appears twice`);
+    seen.add(name);
     columns.push({ name, type: type as PropertyColumn['type'], count });
   }
   const species = columns.find((c) => c.name === 'species');
@@ -187,6 +284,7 @@ function parseProperties(value: string, fail: (p: string) => never): PropertyCol
   if (species && (species.count !== 1 || (species.type !== 'S' && species.type !== 'I'))) {
     fail(`Properties: species must be species:S:1, got species:${species.type}:${species.count}`);
   }
+  if (!species && z && (z.count !== 1 || z.type !== 'I')) fail(`Properties: Z must be Z:I:1, got Z:${z.type}:${z.count}`);
   const pos = columns.find((c) => c.name === 'pos' || c.name === 'positions');
   if (!pos) fail(`Properties="${value}" has no position column (pos:R:3)`);
   if (pos.type !== 'R' || pos.count !== 3) fail(`Properties: ${pos.name} must be ${pos.name}:R:3, got ${pos.name}:${pos.type}:${pos.count}`);
@@ -202,12 +300,11 @@ function parseComment(line: string, fail: (p: string) => never): Comment {
     charge: 0,
     spin: 1,
   };
-  const lower = line.toLowerCase();
-  const looksExtended = /(^|\s)(lattice|properties|pbc)\s*=/.test(lower);
   if (!line.includes('=')) {
     if (line.trim().length > 0) result.info.comment = line.trim();
     return result;
   }
+  const looksExtended = /(^|\s)(lattice|properties|pbc)\s*=/i.test(line);
   const tokens = tokenizeComment(line);
   if (typeof tokens === 'string') {
     if (looksExtended) fail(`cannot read the extXYZ comment line: ${tokens}`);
@@ -215,7 +312,7 @@ function parseComment(line: string, fail: (p: string) => never): Comment {
     return result;
   }
   let pbcGiven: Pbc | null = null;
-  for (const { key, value, grouped } of tokens) {
+  for (const { key, value } of tokens) {
     const k = key.toLowerCase();
     if (k === 'lattice') {
       if (value === null) fail('Lattice has no value; expected Lattice="ax ay az bx by bz cx cy cz"');
@@ -229,10 +326,8 @@ function parseComment(line: string, fail: (p: string) => never): Comment {
         if (!Number.isFinite(x)) fail(`Lattice value "${t}" is not a finite number`);
         cell[idx] = x;
       });
-      const det = cellDeterminant(cell);
-      if (Math.abs(det) < 1e-9) {
-        fail(`Lattice vectors are linearly dependent (cell volume ${det.toPrecision(3)} Å³)`);
-      }
+      const problem = cellProblem(cell);
+      if (problem !== null) fail(`Lattice: ${problem}`);
       result.cell = cell;
     } else if (k === 'properties') {
       if (value === null) fail('Properties has no value; expected e.g. Properties=species:S:1:pos:R:3');
@@ -246,13 +341,13 @@ function parseComment(line: string, fail: (p: string) => never): Comment {
       }
       pbcGiven = flags as Pbc;
     } else if (key === 'charge' || key === 'spin') {
-      const v = value === null ? Number.NaN : parseReal(value);
-      if (!Number.isInteger(v)) fail(`${key} must be a whole number, got "${value ?? ''}"`);
+      const v = value === null ? Number.NaN : parseReal(value.trim());
+      if (!Number.isSafeInteger(v)) fail(`${key} must be a whole number, got "${value ?? ''}"`);
       if (key === 'spin' && v < 0) fail(`spin is the spin multiplicity (2S+1) and cannot be negative, got ${v}`);
       if (key === 'charge') result.charge = v;
       else result.spin = v;
     } else {
-      result.info[key] = convertInfoValue(value, grouped);
+      setOwn(result.info, key, convertInfoValue(key, value, fail));
     }
   }
   if (result.cell) {
@@ -282,6 +377,18 @@ const AXIS = ['x', 'y', 'z'];
  * Throws StructureParseError naming the file, line and problem for malformed input.
  */
 export function readXyz(text: string, fileName = 'input.xyz'): Structure[] {
+  const at = { line: null as number | null };
+  try {
+    return readFrames(text, fileName, at);
+  } catch (e) {
+    if (e instanceof StructureParseError) throw e;
+    // Last guard: a cause we did not foresee still reaches the user as the reader's typed error.
+    const err = e as Error;
+    throw new StructureParseError(fileName, at.line, `cannot read this file (${err?.name ?? 'Error'}: ${err?.message ?? String(e)})`);
+  }
+}
+
+function readFrames(text: string, fileName: string, at: { line: number | null }): Structure[] {
   const lines = text.split(/\r\n|\n|\r/);
   const frames: Structure[] = [];
   let i = 0;
@@ -290,6 +397,7 @@ export function readXyz(text: string, fileName = 'input.xyz'): Structure[] {
     if (i >= lines.length) break;
     const frameNo = frames.length + 1;
     const countLine = i + 1;
+    at.line = countLine;
     const countText = lines[i].trim();
     // Some writers put more on the count line (e.g. "3 water"); the first token is the count.
     const firstToken = countText.split(/\s+/)[0];
@@ -297,15 +405,26 @@ export function readXyz(text: string, fileName = 'input.xyz'): Structure[] {
       throw new StructureParseError(
         fileName,
         countLine,
-        `expected the number of atoms (a whole number) at the start of frame ${frameNo}, got "${countText}"`,
+        `expected the number of atoms (a whole number) at the start of frame ${frameNo}, got "${countText.slice(0, 80)}"`,
       );
     }
     const n = Number(firstToken);
+    if (n === 0) throw new StructureParseError(fileName, countLine, `frame ${frameNo} has 0 atoms`);
     i++;
     if (i >= lines.length) {
       throw new StructureParseError(fileName, countLine + 1, `file ends before the comment line of frame ${frameNo}`);
     }
+    // Checked before anything is sized from n: each atom needs a line of its own.
+    const linesLeft = lines.length - (i + 1);
+    if (n > linesLeft) {
+      throw new StructureParseError(
+        fileName,
+        countLine,
+        `frame ${frameNo} says ${firstToken} atoms, but only ${linesLeft} line${linesLeft === 1 ? '' : 's'} follow the comment line`,
+      );
+    }
     const commentLine = i + 1;
+    at.line = commentLine;
     const fail = (problem: string): never => {
       throw new StructureParseError(fileName, commentLine, problem);
     };
@@ -314,6 +433,14 @@ export function readXyz(text: string, fileName = 'input.xyz'): Structure[] {
     const plain = comment.properties === null;
     const columns = comment.properties ?? DEFAULT_PROPERTIES;
     const totalColumns = columns.reduce((s, c) => s + c.count, 0);
+    // Each column of each atom needs at least one character and a separator: bound n × columns by the
+    // text before sizing arrays from them.
+    if (!plain && n * (2 * totalColumns - 1) > text.length) {
+      fail(
+        `Properties asks for ${totalColumns} columns on each of ${n} atom lines, ` +
+          `more than the ${text.length} characters of the file can hold`,
+      );
+    }
 
     const numbers = new Int32Array(n);
     const positions = new Float64Array(3 * n);
@@ -321,15 +448,16 @@ export function readXyz(text: string, fileName = 'input.xyz'): Structure[] {
     const speciesColumn = columns.find((c) => c.name === 'species') ?? columns.find((c) => c.name === 'Z');
     for (const c of columns) {
       if (c === speciesColumn || c.name === 'pos' || c.name === 'positions') continue;
-      arrays[c.name] = c.type === 'R' ? new Float64Array(n * c.count) : c.type === 'S' ? [] : new Int32Array(n * c.count);
+      setOwn(arrays, c.name, c.type === 'R' ? new Float64Array(n * c.count) : c.type === 'S' ? [] : new Int32Array(n * c.count));
     }
 
     for (let a = 0; a < n; a++, i++) {
       const lineNo = i + 1;
+      at.line = lineNo;
       const failAt = (problem: string): never => {
         throw new StructureParseError(fileName, lineNo, problem);
       };
-      const tokens = i < lines.length ? lines[i].trim().split(/\s+/).filter((t) => t.length > 0) : [];
+      const tokens = i < lines.length ? splitAtomLine(lines[i]) : [];
       if (tokens.length === 0) {
         if (lines.slice(i).every((l) => l.trim() === '')) {
           failAt(`file ends after ${a} of ${n} atoms of frame ${frameNo}`);
@@ -342,43 +470,43 @@ export function readXyz(text: string, fileName = 'input.xyz'): Structure[] {
       }
       let col = 0;
       for (const c of columns) {
-        const cells = tokens.slice(col, col + c.count);
+        const start = col;
         col += c.count;
         if (c === speciesColumn) {
-          const t = cells[0];
+          const t = tokens[start];
           const z = INTEGER_RE.test(t) ? Number(t) : atomicNumberOrNull(t);
-          if (z === null || z < 1 || z > 118) failAt(`unknown element "${t}"`);
+          if (z === null || z < 1 || z > 118) failAt(`unknown element "${t.slice(0, 40)}"`);
           numbers[a] = z as number;
           continue;
         }
         if (c.name === 'pos' || c.name === 'positions') {
           for (let d = 0; d < 3; d++) {
-            const x = parseReal(cells[d]);
-            if (!Number.isFinite(x)) failAt(`${AXIS[d]} coordinate "${cells[d]}" is not a finite number`);
+            const x = parseReal(tokens[start + d]);
+            if (!Number.isFinite(x)) failAt(`${AXIS[d]} coordinate "${tokens[start + d].slice(0, 40)}" is not a finite number`);
             positions[3 * a + d] = x;
           }
           continue;
         }
         const target = arrays[c.name];
-        if (c.type === 'S') {
-          (target as string[]).push(cells.join(' '));
-        } else if (c.type === 'R') {
-          cells.forEach((t, d) => {
+        for (let d = 0; d < c.count; d++) {
+          const t = tokens[start + d];
+          if (c.type === 'S') {
+            (target as string[]).push(t);
+          } else if (c.type === 'R') {
             const x = parseReal(t);
-            if (Number.isNaN(x) && !/^[+-]?nan$/i.test(t)) failAt(`column "${c.name}" value "${t}" is not a number`);
+            if (!Number.isFinite(x)) failAt(`column "${c.name}" value "${t.slice(0, 40)}" is not a finite number`);
             (target as Float64Array)[a * c.count + d] = x;
-          });
-        } else if (c.type === 'I') {
-          cells.forEach((t, d) => {
-            if (!INTEGER_RE.test(t)) failAt(`column "${c.name}" value "${t}" is not a whole number`);
-            (target as Int32Array)[a * c.count + d] = Number(t);
-          });
-        } else {
-          cells.forEach((t, d) => {
+          } else if (c.type === 'I') {
+            const v = Number(t);
+            if (!INTEGER_RE.test(t) || Math.abs(v) > INT32_MAX) {
+              failAt(`column "${c.name}" value "${t.slice(0, 40)}" is not a whole number between −2³¹ and 2³¹`);
+            }
+            (target as Int32Array)[a * c.count + d] = v;
+          } else {
             const b = parseBool(t);
-            if (b === null) failAt(`column "${c.name}" value "${t}" is not a logical (T or F)`);
+            if (b === null) failAt(`column "${c.name}" value "${t.slice(0, 40)}" is not a logical (T or F)`);
             (target as Int32Array)[a * c.count + d] = b ? 1 : 0;
-          });
+          }
         }
       }
     }
@@ -395,24 +523,80 @@ export function readXyz(text: string, fileName = 'input.xyz'): Structure[] {
     if (Object.keys(arrays).length > 0) structure.arrays = arrays;
     frames.push(structure);
   }
+  at.line = null;
   if (frames.length === 0) throw new StructureParseError(fileName, null, 'the file is empty (no atoms to read)');
   return frames;
+}
+
+/** Whitespace-separated tokens of an atom line. */
+function splitAtomLine(line: string): string[] {
+  return line.match(/\S+/g) ?? [];
 }
 
 // ---------------------------------------------------------------------------------------------
 // Writer
 
-/** Shortest text that reads back as exactly the same float64. */
-function exact(x: number): string {
-  return Number.isInteger(x) && Math.abs(x) < 1e15 ? x.toFixed(1) : String(x);
+/** Keys the writer sets itself from the structure's fields. */
+const RESERVED_KEYS = ['lattice', 'properties', 'pbc', 'charge', 'spin'];
+
+/** Quotes a value or key for the comment line; a backslash and a quote are escaped as ASE's reader expects. */
+function quote(text: string): string {
+  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
-function formatInfoValue(v: InfoValue): string {
+/**
+ * True when a string written as a quoted value reads back as the same string, in our reader and in
+ * ASE's: not empty, on one line, not a number, T/F or list of them, not itself a _JSON value.
+ */
+function stringReadsBack(s: string): boolean {
+  if (/[\r\n]/.test(s) || s.startsWith('_JSON ')) return false;
+  const items = splitItems(s);
+  if (items.length === 0) return false;
+  if (items.every(isNumberWord)) return false;
+  if (items.every((t) => parseBool(t) !== null)) return false;
+  // ASE keeps a value verbatim only if the whole value is one quoted group.
+  return true;
+}
+
+function formatInfoValue(key: string, v: InfoValue): string {
+  const fail = (problem: string): never => {
+    throw new StructureWriteError('extXYZ', `info key "${key}" ${problem}`);
+  };
   if (typeof v === 'boolean') return v ? 'T' : 'F';
-  if (typeof v === 'number') return String(v);
-  if (Array.isArray(v)) return `"${v.map(String).join(' ')}"`;
-  if (v.length > 0 && /^[^\s"'=\\{}[\]]+$/.test(v)) return v;
-  return `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) fail(`is ${v}, not a finite number`);
+    return String(v);
+  }
+  if (typeof v === 'string') {
+    if (!stringReadsBack(v)) return quote(`_JSON ${JSON.stringify(v)}`);
+    return /^[^\s"'=\\{}[\],]+$/.test(v) ? v : quote(v);
+  }
+  if (Array.isArray(v) && v.length >= 2) {
+    if (v.every((x) => typeof x === 'number')) {
+      const bad = (v as number[]).find((x) => !Number.isFinite(x));
+      if (bad !== undefined) fail(`holds ${bad}, not a finite number`);
+      return quote(v.map(String).join(' '));
+    }
+    if (v.every((x) => typeof x === 'boolean')) return quote(v.map((x) => (x ? 'T' : 'F')).join(' '));
+  }
+  // Anything else (objects, nested or short lists, null) as JSON, which ASE and our reader decode.
+  let json: string;
+  try {
+    json = JSON.stringify(v, (_k, x) => {
+      if (typeof x === 'number' && !Number.isFinite(x)) fail(`holds ${x}, not a finite number`);
+      return x as unknown;
+    });
+  } catch (e) {
+    if (e instanceof StructureWriteError) throw e;
+    return fail(`cannot be written as JSON (${(e as Error).message})`);
+  }
+  return quote(`_JSON ${json}`);
+}
+
+function formatKey(key: string): string {
+  if (key.length === 0) throw new StructureWriteError('extXYZ', 'an info key is empty');
+  if (/[\r\n]/.test(key)) throw new StructureWriteError('extXYZ', `info key ${JSON.stringify(key)} spans lines`);
+  return /^[A-Za-z_][\w.-]*$/.test(key) ? key : quote(key);
 }
 
 export interface ExtXyzWriteOptions {
@@ -423,10 +607,47 @@ export interface ExtXyzWriteOptions {
   decimals?: number;
 }
 
+interface WriteColumn {
+  name: string;
+  type: 'S' | 'R' | 'I';
+  count: number;
+  data: Float64Array | Int32Array | string[];
+}
+
+/** Per-atom arrays as Properties columns; refuses what the column format cannot hold. */
+function writeColumns(s: Structure): WriteColumn[] {
+  const n = s.numbers.length;
+  const columns: WriteColumn[] = [];
+  for (const [name, data] of Object.entries(s.arrays ?? {})) {
+    if (name === 'species' || name === 'pos' || name === 'positions') continue;
+    const fail = (problem: string): never => {
+      throw new StructureWriteError('extXYZ', `per-atom array "${name}" ${problem}`);
+    };
+    // Properties is name:type:count triples separated by ":" on a whitespace-separated line.
+    if (!/^[^\s:"'=\\{}[\],]+$/.test(name)) fail('has a name extXYZ cannot hold (no spaces, ":", quotes, brackets or "=")');
+    if (data.length === 0 || data.length % n !== 0) fail(`has ${data.length} values, not a multiple of the ${n} atoms`);
+    if (Array.isArray(data)) {
+      // Atom lines are split at whitespace, so a string column cannot hold spaces or empty strings.
+      const bad = data.findIndex((t) => typeof t !== 'string' || !/^\S+$/.test(t));
+      if (bad >= 0) fail(`value ${JSON.stringify(data[bad])} (entry ${bad}) is empty or has whitespace, which an atom line cannot hold`);
+      columns.push({ name, type: 'S', count: data.length / n, data });
+    } else {
+      if (data instanceof Float64Array) {
+        const bad = data.findIndex((x) => !Number.isFinite(x));
+        if (bad >= 0) fail(`entry ${bad} is ${data[bad]}, not a finite number`);
+      }
+      columns.push({ name, type: data instanceof Float64Array ? 'R' : 'I', count: data.length / n, data });
+    }
+  }
+  return columns;
+}
+
 /**
  * Writes one or several structures as extXYZ text (ASE-compatible): Lattice and pbc for cells,
- * Properties with species, positions and every per-atom array of a matching length, then info keys,
- * charge and spin.
+ * Properties with species, positions and every per-atom array, then info keys, charge and spin.
+ * Info strings that would not read back as themselves (empty, numeric-looking, multi-line) are written
+ * as `"_JSON …"`, which ASE and readXyz decode. Throws StructureWriteError for what extXYZ cannot
+ * hold (non-finite numbers, per-atom strings with spaces, array lengths that are not per atom).
  */
 export function writeExtXyz(frames: Structure | Structure[], options: ExtXyzWriteOptions = {}): string {
   const list = Array.isArray(frames) ? frames : [frames];
@@ -434,22 +655,19 @@ export function writeExtXyz(frames: Structure | Structure[], options: ExtXyzWrit
   const out: string[] = [];
   for (const s of list) {
     const n = s.numbers.length;
-    const columns: { name: string; type: 'S' | 'R' | 'I'; count: number; data: Float64Array | Int32Array | string[] }[] = [];
-    for (const [name, data] of Object.entries(s.arrays ?? {})) {
-      if (name === 'species' || name === 'pos' || name === 'positions') continue;
-      if (Array.isArray(data)) {
-        if (data.length === n) columns.push({ name, type: 'S', count: 1, data });
-      } else if (n > 0 && data.length % n === 0 && data.length > 0) {
-        columns.push({ name, type: data instanceof Float64Array ? 'R' : 'I', count: data.length / n, data });
-      }
+    const bad = s.positions.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) {
+      throw new StructureWriteError('extXYZ', `atom ${Math.floor(bad / 3)} has a non-finite ${AXIS[bad % 3]} position (${s.positions[bad]})`);
     }
+    if (s.cell && s.cell.some((x) => !Number.isFinite(x))) throw new StructureWriteError('extXYZ', 'the cell has non-finite entries');
+    const columns = writeColumns(s);
     const props = ['species:S:1', 'pos:R:3', ...columns.map((c) => `${c.name}:${c.type}:${c.count}`)].join(':');
     const keys: string[] = [];
     if (s.cell) keys.push(`Lattice="${Array.from(s.cell, exact).join(' ')}"`);
     keys.push(`Properties=${props}`);
     for (const [k, v] of Object.entries(s.info ?? {})) {
-      if (['lattice', 'properties', 'pbc', 'charge', 'spin'].includes(k.toLowerCase())) continue;
-      keys.push(`${/^[A-Za-z_][\w.-]*$/.test(k) ? k : `"${k}"`}=${formatInfoValue(v)}`);
+      if (RESERVED_KEYS.includes(k.toLowerCase())) continue;
+      keys.push(`${formatKey(k)}=${formatInfoValue(k, v)}`);
     }
     keys.push(`charge=${s.charge}`, `spin=${s.spin}`);
     if (s.cell) keys.push(`pbc="${s.pbc.map((p) => (p ? 'T' : 'F')).join(' ')}"`);
@@ -469,4 +687,9 @@ export function writeExtXyz(frames: Structure | Structure[], options: ExtXyzWrit
     }
   }
   return out.join('\n') + '\n';
+}
+
+/** Shortest text that reads back as exactly the same float64. */
+function exact(x: number): string {
+  return Number.isInteger(x) && Math.abs(x) < 1e15 ? x.toFixed(1) : String(x);
 }

@@ -124,7 +124,7 @@ describe('readXyz on malformed files', () => {
       'water.xyz line 5: file ends after 2 of 3 atoms of frame 1',
     );
     expect(parseError('3').message).toBe('water.xyz line 2: file ends before the comment line of frame 1');
-    expect(parseError('3\n').message).toBe('water.xyz line 3: file ends after 0 of 3 atoms of frame 1');
+    expect(parseError('3\n').message).toBe('water.xyz line 1: frame 1 says 3 atoms, but only 0 lines follow the comment line');
   });
 
   it('reports a truncated second frame', () => {
@@ -140,7 +140,7 @@ describe('readXyz on malformed files', () => {
       'water.xyz line 2: Lattice value "abc" is not a finite number',
     );
     expect(parseError('1\nLattice="1 0 0 2 0 0 0 0 1"\nO 0 0 0\n').message).toContain(
-      'Lattice vectors are linearly dependent',
+      'Lattice: the lattice vectors are (nearly) linearly dependent',
     );
     expect(parseError('1\nLattice="1 0 0 0 1 0 0 0 1\nO 0 0 0\n').message).toBe(
       'water.xyz line 2: cannot read the extXYZ comment line: unterminated quote in the value of "Lattice"',
@@ -216,4 +216,106 @@ describe('writeExtXyz', () => {
     expect(out.tags).toEqual([1, 2, 3]);
     expect(out.note).toBe('written by "scaip-web"');
   });
+});
+
+describe('readXyz on hostile input (issue 12)', () => {
+  it('bounds the atom count by the lines that follow before allocating anything', () => {
+    // Before: new Int32Array(1e12) threw a bare RangeError; 99999999 atoms allocated ~2.8 GB.
+    const t0 = performance.now();
+    expect(parseError('1000000000000\n\nH 0 0 0\n').message).toBe(
+      'water.xyz line 1: frame 1 says 1000000000000 atoms, but only 2 lines follow the comment line',
+    );
+    expect(parseError('99999999\n\nH 0 0 0\n').message).toBe(
+      'water.xyz line 1: frame 1 says 99999999 atoms, but only 2 lines follow the comment line',
+    );
+    expect(parseError('99999999999999999999999999\n\nH 0 0 0\n').problem).toContain('atoms, but only 2 lines follow');
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
+  it('bounds Properties column counts by the text before allocating anything', () => {
+    // The issue's reproducer is caught by the atom-count bound (3 atoms, 2 lines)…
+    expect(parseError('3\nProperties=species:S:1:pos:R:3:forces:R:1000000000\nH 0 0 0 0\n').problem).toBe(
+      'frame 1 says 3 atoms, but only 2 lines follow the comment line',
+    );
+    // …and with a consistent atom count by the column bound (before: new Float64Array(1e9) threw a RangeError).
+    const e = parseError('1\nProperties=species:S:1:pos:R:3:forces:R:1000000000\nH 0 0 0 0\n');
+    expect(e.line).toBe(2);
+    expect(e.problem).toBe('Properties asks for 1000000004 columns on each of 1 atom lines, more than the 63 characters of the file can hold');
+    expect(parseError('1\nProperties=species:S:1:pos:R:3:x:R:99999999999999999999\nH 0 0 0 0\n').problem).toContain(
+      'Properties asks for',
+    );
+  });
+
+  it('rejects a 0-atom frame instead of returning an empty structure', () => {
+    expect(parseError('0\n\n').message).toBe('water.xyz line 1: frame 1 has 0 atoms');
+  });
+
+  it('rejects nearly singular and overflowing Lattices with a scale-free test, naming lengths and angles', () => {
+    // |det| = 1e-4 Å³ passed the old absolute 1e-9 threshold.
+    const thin = parseError('1\nLattice="10 0 0 10 1e-6 0 0 0 10"\nH 0 0 0\n');
+    expect(thin.line).toBe(2);
+    expect(thin.problem).toMatch(/^Lattice: the lattice vectors are \(nearly\) linearly dependent.*a = 10 Å, b = 10 Å, c = 10 Å, α = 90°, β = 90°, γ = 0\.0000057/);
+    // The determinant was Infinity − Infinity = NaN, which compared false against the threshold and passed.
+    const huge = parseError('1\nLattice="1e200 1e200 0 1e200 1e200 0 0 0 1"\nH 0 0 0\n');
+    expect(huge.problem).toMatch(/^Lattice: .*(overflow|too long)/);
+    expect(parseError('1\nLattice="1e999 0 0 0 1 0 0 0 1"\nH 0 0 0\n').problem).toBe('Lattice value "1e999" is not a finite number');
+  });
+
+  it('rejects non-finite numbers in positions, per-atom columns and info values', () => {
+    expect(parseError('1\n\nH 1e999 0 0\n').problem).toBe('x coordinate "1e999" is not a finite number');
+    expect(parseError('1\n\nH 0 nan 0\n').problem).toBe('y coordinate "nan" is not a finite number');
+    const cols = '1\nProperties=species:S:1:pos:R:3:forces:R:3\n';
+    // Before: NaN and Infinity forces were accepted.
+    expect(parseError(cols + 'H 0 0 0 0 NaN 0\n').problem).toBe('column "forces" value "NaN" is not a finite number');
+    expect(parseError(cols + 'H 0 0 0 0 -inf 0\n').problem).toBe('column "forces" value "-inf" is not a finite number');
+    expect(parseError(cols + 'H 0 0 0 0 1e400 0\n').problem).toBe('column "forces" value "1e400" is not a finite number');
+    expect(parseError('1\nenergy=1e999\nH 0 0 0\n').problem).toBe('info key "energy" has the value "1e999", which is not a finite number');
+    expect(parseError('1\nenergy=nan\nH 0 0 0\n').problem).toBe('info key "energy" has the value "nan", which is not a finite number');
+    expect(parseError('1\nstress="1 2 inf"\nH 0 0 0\n').problem).toContain('"inf", which is not a finite number');
+    // Integers that do not fit the Int32Array they go into were wrapped silently.
+    expect(parseError('1\nProperties=species:S:1:pos:R:3:tags:I:1\nH 0 0 0 99999999999\n').problem).toContain(
+      'is not a whole number between',
+    );
+  });
+
+  it('decodes _JSON values as ASE writes them', () => {
+    const text =
+      '1\nfreq="_JSON [1341.3, 1562.7]" d="_JSON {\\"a\\": [1, 2], \\"b\\": \\"x y\\"}" e="_JSON \\"\\"" ' +
+      'n="_JSON [[1, 2], [3, 4]]" bad="_JSON"\nH 0 0 0\n';
+    const [s] = readXyz(text, 'j.xyz');
+    expect(s.info!.freq).toEqual([1341.3, 1562.7]);
+    expect(s.info!.d).toEqual({ a: [1, 2], b: 'x y' });
+    expect(s.info!.e).toBe('');
+    expect(s.info!.n).toEqual([[1, 2], [3, 4]]);
+    expect(s.info!.bad).toBe('_JSON');
+    expect(parseError('1\nk="_JSON [1, 2"\nH 0 0 0\n').problem).toMatch(/^info key "k": the _JSON value is not valid JSON/);
+    // JSON.parse recurses per level: a deep value is refused before it can overflow the stack.
+    const deep = '['.repeat(100000) + ']'.repeat(100000);
+    expect(parseError(`1\nk="_JSON ${deep}"\nH 0 0 0\n`).problem).toContain('nests deeper than 64 levels');
+  });
+
+  it('reads info values as ASE does: boolean lists, values with "=", spaces around "=", escapes', () => {
+    const [s] = readXyz('1\nflags="T F T" inchi=InChI=1S/H2O/h1H2 a = 1 b= "x \\" y" c=\'\' __proto__=5\nH 0 0 0\n', 'a.xyz');
+    expect(s.info!.flags).toEqual([true, false, true]);
+    expect(s.info!.inchi).toBe('InChI=1S/H2O/h1H2');
+    expect(s.info!.a).toBe(1);
+    expect(s.info!.b).toBe('x " y');
+    expect(s.info!.c).toBe('');
+    // A key named __proto__ is an ordinary key, not the object's prototype.
+    expect(Object.getOwnPropertyDescriptor(s.info, '__proto__')?.value).toBe(5);
+    expect(Object.getPrototypeOf(s.info)).toBe(Object.prototype);
+    const [t] = readXyz('1\nProperties=species:S:1:pos:R:3:__proto__:R:1\nH 0 0 0 2.5\n', 'a.xyz');
+    expect(Array.from(Object.getOwnPropertyDescriptor(t.arrays, '__proto__')?.value as Float64Array)).toEqual([2.5]);
+  });
+
+  it('parses a 10 MB comment line in linear time (timed by hand: see the report of issue 12)', () => {
+    const M = 10_000_000;
+    const manyKeys = readXyz(`1\n${'a=1 '.repeat(M / 4)}b="x y"\nH 0 0 0\n`, 'big.xyz')[0];
+    expect(manyKeys.info).toEqual({ a: 1, b: 'x y' });
+    const longValue = readXyz(`1\nk="${'x '.repeat(M / 20)}" e=2\nH 0 0 0\n`, 'big.xyz')[0];
+    expect((longValue.info!.k as string).length).toBe(M / 10);
+    expect(longValue.info!.e).toBe(2);
+    const numbers = readXyz(`1\nk="_JSON [${'1,'.repeat(M / 20)}1]"\nH 0 0 0\n`, 'big.xyz')[0];
+    expect((numbers.info!.k as number[]).length).toBe(M / 20 + 1);
+  }, 60_000);
 });
