@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { StructureParseError } from '../../src/io/errors';
+import { StructureParseError, StructureWriteError } from '../../src/io/errors';
 import type { Structure } from '../../src/io/structure';
 import { readXyz, writeExtXyz } from '../../src/io/xyz';
 
@@ -318,4 +318,73 @@ describe('readXyz on hostile input (issue 12)', () => {
     const numbers = readXyz(`1\nk="_JSON [${'1,'.repeat(M / 20)}1]"\nH 0 0 0\n`, 'big.xyz')[0];
     expect((numbers.info!.k as number[]).length).toBe(M / 20 + 1);
   }, 60_000);
+});
+
+describe('writeExtXyz: files ASE and readXyz both read back (issue 12)', () => {
+  const tricky: Structure = {
+    numbers: Int32Array.from([8, 1]),
+    positions: Float64Array.from([0.1, 0.2, 0.3, 1e-7, -2.5, 3]),
+    cell: Float64Array.from([5, 0, 0, 1, 6, 0, 0.5, 0.25, 7]),
+    pbc: [true, true, true],
+    charge: 0,
+    spin: 1,
+    info: {
+      empty: '',
+      spaced: 'two  words, and "quotes"',
+      backslash: 'C:\\path\\file',
+      numeric: '1.5',
+      truthy: 'T',
+      json_prefix: '_JSON 1',
+      multiline: 'line one\nline two',
+      one: [7],
+      nested: { a: [1, 2], b: 'x y' },
+      flags: [true, false],
+      'key with space': 3,
+    },
+    arrays: { labels: ['O1', 'H_2'], forces: Float64Array.from([0.5, 0, -0.5, 1, 2, 3]) },
+  };
+
+  it('round-trips empty, spaced, numeric-looking and multi-line strings, lists and JSON through readXyz', () => {
+    const [s] = readXyz(writeExtXyz(tricky), 'out.extxyz');
+    expect(s.info).toEqual(tricky.info);
+    expect(s.arrays!.labels).toEqual(['O1', 'H_2']);
+  });
+
+  it('writes them so that ASE reads the same values', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xyz-'));
+    const path = join(dir, 'tricky.extxyz');
+    writeFileSync(path, writeExtXyz(tricky));
+    const script = [
+      'import sys, json, ase.io, numpy as np',
+      'a = ase.io.read(sys.argv[1])',
+      'conv = lambda v: v.tolist() if isinstance(v, np.ndarray) else (v.item() if isinstance(v, np.generic) else v)',
+      'print(json.dumps({"info": {k: conv(v) for k, v in a.info.items()}, "labels": a.arrays["labels"].tolist(),',
+      '  "pos": a.positions.ravel().tolist(), "cell": a.cell.array.ravel().tolist()}))',
+    ].join('\n');
+    const out = JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, path], { encoding: 'utf8' }));
+    expect(out.info).toEqual({ ...tricky.info, charge: 0, spin: 1 });
+    expect(out.labels).toEqual(['O1', 'H_2']);
+    expect(out.pos).toEqual(Array.from(tricky.positions));
+    expect(out.cell).toEqual(Array.from(tricky.cell!));
+  });
+
+  it('refuses what extXYZ cannot hold, naming it', () => {
+    const withArrays = (arrays: Structure['arrays']): Structure => ({ ...tricky, info: {}, arrays });
+    expect(() => writeExtXyz(withArrays({ labels: ['O 1', 'H'] }))).toThrow(StructureWriteError);
+    expect(() => writeExtXyz(withArrays({ labels: ['O 1', 'H'] }))).toThrow(
+      'cannot write extXYZ: per-atom array "labels" value "O 1" (entry 0) is empty or has whitespace, which an atom line cannot hold',
+    );
+    expect(() => writeExtXyz(withArrays({ labels: ['', 'H'] }))).toThrow(/value "" \(entry 0\) is empty/);
+    expect(() => writeExtXyz(withArrays({ forces: Float64Array.from([0, 0, Number.NaN, 0, 0, 0]) }))).toThrow(
+      'per-atom array "forces" entry 2 is NaN, not a finite number',
+    );
+    expect(() => writeExtXyz(withArrays({ 'a:b': Float64Array.from([1, 2]) }))).toThrow(/has a name extXYZ cannot hold/);
+    expect(() => writeExtXyz(withArrays({ short: Float64Array.from([1, 2, 3]) }))).toThrow(/3 values, not a multiple of the 2 atoms/);
+    expect(() => writeExtXyz({ ...tricky, arrays: {}, info: { energy: Number.POSITIVE_INFINITY } })).toThrow(
+      'info key "energy" is Infinity, not a finite number',
+    );
+    expect(() => writeExtXyz({ ...tricky, arrays: {}, info: {}, positions: Float64Array.from([0, 0, 0, 0, Number.NaN, 0]) })).toThrow(
+      'atom 1 has a non-finite y position (NaN)',
+    );
+  });
 });
