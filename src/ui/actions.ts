@@ -1,9 +1,10 @@
 // User actions that read files or URLs: structures (picker, drop, built-ins) and models. A file that
 // cannot be read leaves the current system or model untouched and says what is wrong with it.
 
-import { readStructure } from '../io/read';
 import type { Structure } from '../io/structure';
 import { setSystem } from './engine/client';
+import { describeProblem, type FileProblem } from './files/parseStructure';
+import { parseStructureOffThread } from './files/parseClient';
 import { notify, useWorkbench } from './store';
 import { loadModelFiles } from './model/modelActions';
 import { supercell } from './system/supercell';
@@ -12,25 +13,25 @@ import type { BuiltinSystem } from './system/builtins';
 const STRUCTURE_EXT = /\.(xyz|extxyz|pdb|ent)$/i;
 const MODEL_EXT = /\.(json|safetensors|md)$/i;
 
-/** Parse `text` as a structure; on failure show the error and keep the current system. */
-export function loadStructureText(text: string, fileName: string, displayName = fileName): boolean {
-  let st: Structure;
-  try {
-    st = readStructure(text, fileName);
-    if (st.numbers.length === 0) throw new Error(`${fileName}: the file has no atoms`);
-  } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    const kept = useWorkbench.getState().systemName;
-    useWorkbench.setState({ systemError: `${msg}${kept ? ` — kept the current system (${kept})` : ''}` });
-    notify('error', `Could not read ${fileName}: ${msg}`);
-    return false;
-  }
-  setSystem(st, displayName.replace(/\.[^.]+$/, ''));
-  return true;
+/** Show why a file was not loaded; the current system, its run and its trajectory are left as they are. */
+function refuseFile(p: FileProblem): false {
+  const msg = describeProblem(p);
+  const kept = useWorkbench.getState().systemName;
+  useWorkbench.setState({ systemError: `${msg}${kept ? ` — kept the current system (${kept})` : ''}` });
+  notify('error', `Could not read ${p.fileName}: ${msg}`);
+  return false;
 }
 
-export async function loadStructureFile(file: File): Promise<boolean> {
-  return loadStructureText(await file.text(), file.name);
+/** Read a structure file in the parser worker and make it the current system; on failure keep the current one. */
+export async function loadStructureFile(file: Blob, fileName: string, displayName = fileName): Promise<boolean> {
+  const outcome = await parseStructureOffThread(file, fileName);
+  if (!outcome.ok) return refuseFile(outcome.error);
+  return admit(outcome.structure, displayName.replace(/\.[^.]+$/, ''));
+}
+
+function admit(st: Structure, name: string): boolean {
+  setSystem(st, name);
+  return true;
 }
 
 /** Dropped or picked files: structures and model files are told apart by extension. */
@@ -39,7 +40,7 @@ export async function handleFiles(files: File[]): Promise<void> {
   const model = files.filter((f) => MODEL_EXT.test(f.name));
   const other = files.filter((f) => !STRUCTURE_EXT.test(f.name) && !MODEL_EXT.test(f.name));
   if (model.length) await loadModelFiles(model);
-  if (structures.length) await loadStructureFile(structures[0]);
+  if (structures.length) await loadStructureFile(structures[0], structures[0].name);
   if (other.length) {
     const msg = `Not a structure or model file: ${other.map((f) => f.name).join(', ')} (expected .xyz, .extxyz, .pdb, or model.json + .safetensors)`;
     useWorkbench.setState({ systemError: msg });
@@ -59,15 +60,13 @@ export async function loadBuiltin(b: BuiltinSystem): Promise<boolean> {
     notify('error', msg);
     return false;
   }
+  const outcome = await parseStructureOffThread(new Blob([text]), b.file);
+  if (!outcome.ok) return refuseFile(outcome.error);
+  let st = outcome.structure;
   try {
-    let st = readStructure(text, b.file);
     if (b.repeat) st = supercell(st, ...b.repeat);
-    setSystem(st, b.name);
-    return true;
   } catch (e) {
-    const msg = `${b.file}: ${(e as Error).message}`;
-    useWorkbench.setState({ systemError: msg });
-    notify('error', msg);
-    return false;
+    return refuseFile({ fileName: b.file, line: null, problem: (e as Error).message });
   }
+  return admit(st, b.name);
 }

@@ -72,7 +72,7 @@ export function SystemPanel({ builtins }: { builtins: BuiltinSystem[] }) {
         onChange={(e) => {
           const f = e.target.files?.[0];
           e.target.value = '';
-          if (f) void loadStructureFile(f);
+          if (f) void loadStructureFile(f, f.name);
         }}
       />
       {error && <p className="error-text" role="alert" data-testid="system-error">{error}</p>}
