@@ -4,6 +4,7 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { readStructures } from '../io/read';
 import type { Structure } from '../io/structure';
 import { writeExtXyz } from '../io/xyz';
+import { writePdb } from '../io/pdbWrite';
 import { openTrajectory, TRAJECTORY_EXTENSIONS, trajectoryFormat } from './trajectoryOutput';
 import { loadModelFromPath } from '../model/loadNode';
 import { acquireDevice } from '../gpu/device';
@@ -43,6 +44,8 @@ export const MD_USAGE = `usage: npm run md -- --system <file> (--model <dir> | -
   --log <file.csv>       thermo table (step, time, energies, T, P, V, density, steps/s, ns/day)
   --traj <file>          trajectory every --every steps, format by extension: .extxyz/.xyz (extXYZ with
                          energies, forces, momenta) or .dcd (CHARMM/NAMD DCD with the unit cell)
+  --topology <file.pdb>  the first frame as PDB (elements, CRYST1 cell): the topology VMD, MDAnalysis and
+                         mdtraj need to read a DCD
   --checkpoint <file>    write a checkpoint at the end (and every --checkpoint-every steps)
   --checkpoint-every <n>
   --resume <file>        continue from a checkpoint (same system and model; bit for bit unless --ensemble,
@@ -63,7 +66,7 @@ export interface MdArgs {
   ljEpsilon: number; ljSigma: number; ljCutoff: number | null; ljShift: boolean; ljTail: boolean;
   ensemble: Ensemble; temperature: number; pressure: number; dt: number | null; steps: number; seed: number;
   friction: number; tau: number; barostatEvery: number; every: number;
-  log: string | null; traj: string | null; checkpoint: string | null; checkpointEvery: number | null; resume: string | null;
+  log: string | null; traj: string | null; topology: string | null; checkpoint: string | null; checkpointEvery: number | null; resume: string | null;
   json: string | null; rdf: number; backend: 'webgpu' | 'cpu'; maxForce: number; maxTemperature: number | null;
   /** Options given on the command line (on --resume they override the checkpoint's settings). */
   given: string[];
@@ -85,7 +88,7 @@ export function parseMdArgs(argv: string[]): MdArgs | null {
     v[name] = argv[++i];
   }
   const known = new Set(['system', 'model', 'potential', 'lj-epsilon', 'lj-sigma', 'lj-cutoff', 'ensemble', 'temperature',
-    'pressure', 'dt', 'steps', 'seed', 'friction', 'tau', 'barostat-every', 'every', 'log', 'traj', 'checkpoint',
+    'pressure', 'dt', 'steps', 'seed', 'friction', 'tau', 'barostat-every', 'every', 'log', 'traj', 'topology', 'checkpoint',
     'checkpoint-every', 'resume', 'json', 'rdf', 'backend', 'max-force', 'max-temperature']);
   for (const k of Object.keys(v)) if (!known.has(k)) throw new MdUsageError(`unknown option --${k}`);
   const num = (k: string, def: number, opts: { positive?: boolean; integer?: boolean } = {}) => {
@@ -104,6 +107,7 @@ export function parseMdArgs(argv: string[]): MdArgs | null {
   if (!v.resume && !v.system) throw new MdUsageError('--system is required (or --resume a checkpoint)');
   if (!v.model && v.potential !== 'lj') throw new MdUsageError('give --model <dir> or --potential lj');
   if (v.model && v.potential) throw new MdUsageError('give either --model or --potential, not both');
+  if (v.topology !== undefined && !/\.(pdb|ent)$/i.test(v.topology)) throw new MdUsageError(`--topology ${v.topology}: the topology is written as PDB; give a .pdb file`);
   if (v.traj !== undefined && !trajectoryFormat(v.traj)) throw new MdUsageError(`--traj ${v.traj}: unknown trajectory format; use ${TRAJECTORY_EXTENSIONS}`);
   return {
     system: v.system ?? null, model: v.model ?? null, potential: v.potential === 'lj' ? 'lj' : null,
@@ -115,7 +119,7 @@ export function parseMdArgs(argv: string[]): MdArgs | null {
     seed: num('seed', 1, { integer: true }), friction: num('friction', DEFAULT_SETTINGS.friction, { positive: true }),
     tau: num('tau', DEFAULT_SETTINGS.tauT, { positive: true }),
     barostatEvery: num('barostat-every', DEFAULT_SETTINGS.barostatInterval, { positive: true, integer: true }),
-    every: num('every', 100, { positive: true, integer: true }), log: v.log ?? null, traj: v.traj ?? null,
+    every: num('every', 100, { positive: true, integer: true }), log: v.log ?? null, traj: v.traj ?? null, topology: v.topology ?? null,
     checkpoint: v.checkpoint ?? null,
     checkpointEvery: v['checkpoint-every'] !== undefined ? num('checkpoint-every', 0, { positive: true, integer: true }) : null,
     resume: v.resume ?? null, json: v.json ?? null, rdf: num('rdf', 0), backend,
@@ -279,6 +283,7 @@ export async function runMd(argv: string[], io: MdIo = defaultIo): Promise<numbe
       return r;
     };
     const initial = await eng.sample();
+    if (args.topology) writeFileSync(args.topology, writePdb(frameOf(initial, numbers, masses, pbc), `npm run md step ${initial.step}`));
     accept(initial);
     const chunk = args.checkpointEvery ?? args.steps;
     while (eng.step < endStep && !monitor.failure) {

@@ -1,8 +1,8 @@
 // PDB writer for one frame, in the wwPDB 3.3 fixed columns our reader (src/io/pdb.ts), ASE, MDAnalysis, mdtraj,
-// VMD and Mol* read: CRYST1 for a periodic cell (space group P 1), one HETATM per atom in residue MOL 1 of chain A,
-// element symbol in columns 77-78. Atom names are the element plus a per-element count ("O1", "H2", "CL3"),
-// aligned as the PDB convention has it (a one-letter element from column 14), so tools that ignore the element
-// column still read the right element from the name.
+// VMD and Mol* read: CRYST1 for a cell with a periodic direction (space group P 1), one HETATM per atom in
+// residue MOL 1 of chain A, element symbol in columns 77-78. Atom names are the element plus a per-element count
+// ("O1", "H2", "CL3"), aligned as the PDB convention has it (a one-letter element from column 14), so tools that
+// ignore the element column still read the right element from the name.
 
 import { toParameterFrame } from './cellOrientation';
 import { chemicalSymbol } from './elements';
@@ -45,7 +45,8 @@ export function writePdb(s: Structure, title?: string): string {
   const lines: string[] = [];
   if (title) lines.push(`TITLE     ${title.replace(/[^\x20-\x7e]/g, '?').slice(0, 70)}`);
   let positions = s.positions;
-  if (s.cell) {
+  // A cell with no periodic direction only frames a molecule; readers would take CRYST1 as a periodic box.
+  if (s.cell && s.pbc.some(Boolean)) {
     const oriented = toParameterFrame(s.positions, s.cell, 'PDB');
     positions = oriented.positions;
     const [a, b, c, alpha, beta, gamma] = oriented.parameters;

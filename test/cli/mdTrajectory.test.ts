@@ -1,6 +1,6 @@
 // `npm run md -- --traj <file>`: the format follows the extension. A DCD run is read back by MDAnalysis and mdtraj
-// and matches the extXYZ of the same (deterministic, float64 CPU) run; a resumed run continues the DCD file to the
-// same bytes as an uninterrupted one; unknown extensions are refused.
+// (with the run's --topology PDB) and matches the extXYZ of the same (deterministic, float64 CPU) run; a resumed
+// run continues the DCD file to the same bytes as an uninterrupted one; unknown extensions are refused.
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,6 @@ import { runMd, type MdIo } from '../../src/cli/mdCommand';
 import { trajectoryFormat } from '../../src/cli/trajectoryOutput';
 import { cellParameters } from '../../src/io/cell';
 import { readDcdHeader } from '../../src/io/dcd';
-import { writePdb } from '../../src/io/pdbWrite';
 import { readStructures } from '../../src/io/read';
 import { writeExtXyz } from '../../src/io/xyz';
 import { fccLattice } from '../../src/md/setup';
@@ -19,8 +18,6 @@ const dir = mkdtempSync(join(tmpdir(), 'md-traj-'));
 const argon = fccLattice(18, 2, 5.8);
 const system = join(dir, 'ar32.extxyz');
 writeFileSync(system, writeExtXyz(argon));
-const topology = join(dir, 'ar32.pdb');
-writeFileSync(topology, writePdb(argon));
 
 function capture(): MdIo & { out: string[]; err: string[] } {
   const out: string[] = [], err: string[] = [];
@@ -37,14 +34,18 @@ describe('npm run md --traj', () => {
   });
 
   it('writes a DCD that MDAnalysis and mdtraj read with the extXYZ run\'s frames, positions and cells', async () => {
-    const dcd = join(dir, 'run.dcd'), xyz = join(dir, 'run.extxyz');
-    expect(await runMd([...base, '--steps', '200', '--traj', dcd], capture())).toBe(0);
+    const dcd = join(dir, 'run.dcd'), xyz = join(dir, 'run.extxyz'), top = join(dir, 'run.pdb');
+    expect(await runMd([...base, '--steps', '200', '--traj', dcd, '--topology', top], capture())).toBe(0);
     expect(await runMd([...base, '--steps', '200', '--traj', xyz], capture())).toBe(0);
     const ref = readStructures(readFileSync(xyz, 'utf8'), 'run.extxyz');
     expect(ref.map((f) => f.info!.step)).toEqual([0, 50, 100, 150, 200]);
     // The barostat moved the box, so the per-frame cells are really being checked.
     expect(Math.abs(ref[4].cell![0] - ref[0].cell![0])).toBeGreaterThan(0.01);
-    const r = readBack(topology, dcd);
+    // The run's own --topology PDB: argon with the starting cell.
+    const [start] = readStructures(readFileSync(top, 'utf8'), 'run.pdb');
+    expect(Array.from(start.numbers)).toEqual(new Array(32).fill(18));
+    expect(cellParameters(start.cell!)[0]).toBeCloseTo(11.6, 3);
+    const r = readBack(top, dcd);
     for (const tool of [r.mdanalysis, r.mdtraj]) {
       expect(tool.frames).toBe(5);
       expect(tool.atoms).toBe(32);
@@ -80,11 +81,14 @@ describe('npm run md --traj', () => {
     expect(readDcdHeader(readFileSync(dcd), readFileSync(dcd).length, dcd).frameCount).toBe(4);
   });
 
-  it('refuses an unknown trajectory extension before running', async () => {
+  it('refuses an unknown trajectory extension, and a topology that is not .pdb, before running', async () => {
     const io = capture();
     const bad = join(dir, 'run.trr');
     expect(await runMd([...base, '--steps', '10', '--traj', bad], io)).toBe(2);
     expect(io.err[0]).toMatch(/--traj .*run\.trr: unknown trajectory format; use \.extxyz, \.xyz \(extXYZ\) or \.dcd \(DCD\)/);
     expect(existsSync(bad)).toBe(false);
+    const io2 = capture();
+    expect(await runMd([...base, '--steps', '10', '--topology', join(dir, 'top.xyz')], io2)).toBe(2);
+    expect(io2.err[0]).toMatch(/--topology .*top\.xyz: the topology is written as PDB; give a \.pdb file/);
   });
 });

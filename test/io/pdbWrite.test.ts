@@ -59,6 +59,8 @@ describe('PDB writer', () => {
     const s: Structure = { numbers, positions, cell: null, pbc: [false, false, false], charge: 0, spin: 1 };
     const text = checkAll('molecule', s, positions);
     expect(text).not.toMatch(/CRYST1/);
+    // A cell that only frames a molecule (no periodic direction) is not written as a periodic box.
+    expect(writePdb({ ...s, cell: Float64Array.from([30, 0, 0, 0, 30, 0, 0, 0, 30]) })).not.toMatch(/CRYST1/);
   });
 
   it('writes a triclinic periodic cell as CRYST1 that every reader turns back into the same cell', () => {
@@ -109,7 +111,7 @@ describe('PDB writer', () => {
     expect(() => writePdb({ ...s, positions: Float64Array.from([0, 0, NaN, 0, 0, 0]) })).toThrow(/atom 1 has z = NaN/);
     expect(() => writePdb({ ...s, numbers: Int32Array.from([8, 0]) })).toThrow(/atom 2 has atomic number 0/);
     expect(() => writePdb({ ...s, positions: new Float64Array(3) })).toThrow(/2 atomic numbers but 1 positions/);
-    expect(() => writePdb({ ...s, positions: new Float64Array(6), cell: Float64Array.from([1e5, 0, 0, 0, 10, 0, 0, 0, 10]) }))
+    expect(() => writePdb({ ...s, positions: new Float64Array(6), cell: Float64Array.from([1e5, 0, 0, 0, 10, 0, 0, 0, 10]), pbc: [true, true, true] }))
       .toThrow(/cell length a = 100000 Å does not fit/);
   });
 });
