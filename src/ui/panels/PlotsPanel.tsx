@@ -9,7 +9,7 @@ import { framePdb, thermoCsv, trajectoryDcd, trajectoryExtXyz } from '../exporte
 import { StructureWriteError } from '../../io/writeErrors';
 import { maxRdfRadius, radialDistribution } from '../geometry/rdf';
 import { Plot, type PlotSpec } from '../plots/Plot';
-import { fitDrift } from '../plots/drift';
+import { driftReadout, fitDrift, formatRatio } from '../plots/drift';
 import { notify, useWorkbench } from '../store';
 
 const ENERGY: PlotSpec = {
@@ -60,11 +60,11 @@ const rdfData = (): uPlot.AlignedData => {
 function DriftReadout() {
   useWorkbench((s) => s.thermoVersion);
   const s = useWorkbench.getState();
-  const fit = s.system ? fitDrift(s.thermo.time_ps, s.thermo.conserved, s.system.numbers.length) : null;
+  const fit = s.system ? driftReadout(s.thermo.time_ps, s.thermo.conserved, s.thermo.ekin, s.system.numbers.length) : null;
   const thermostat = s.params.ensemble !== 'nve';
   return (
-    <p className="drift" data-testid="drift" data-value={fit ? fit.meVPerAtomPs : ''}>
-      drift: {fit ? `${fit.meVPerAtomPs.toFixed(3)} meV/atom/ps` : 'needs ≥ 3 samples'}
+    <p className="drift" data-testid="drift" data-value={fit ? fit.meVPerAtomPs : ''} data-ratio={fit ? fit.ratio : ''}>
+      drift: {fit ? `${fit.meVPerAtomPs.toFixed(3)} meV/atom/ps, |slope|·t/σ(E_kin) ${formatRatio(fit.ratio)}, extrapolated to 50 ps ${formatRatio(fit.ratio50ps)}` : 'needs ≥ 3 samples'}
       <span className="muted"> (linear fit of E_pot + E_kin{thermostat ? ' + thermostat energy' : ''}, {fit?.points ?? 0} points)</span>
     </p>
   );
