@@ -97,21 +97,73 @@ function cross(v: Float64Array, i: number, j: number): [number, number, number] 
   return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
 }
 
-/** Image repeats per axis: ceil(cutoff·|a_j × a_k|/V) on periodic axes (the reference's rule). */
+/**
+ * Most periodic images (translations, the central cell included) a graph may enumerate: 11³, i.e. up to 5
+ * repeats each way along all three axes. Every atom is compared with every image of every atom (the CPU
+ * runtime, the PyTorch reference and the GPU all-pairs search), so the work grows with N²·M; 1,331 covers
+ * any real cell with the 6 Å cutoff of AllScAIP models (heights ≥ 1.2 Å; the thinnest primitive cells of
+ * real crystals are about 2 Å), while a cell 0.05 Å thin or a cutoff of 1000 Å on a 20 Å box would need
+ * thousands to millions. Training/scaip/graph.py uses the same limit.
+ */
+export const MAX_PERIODIC_IMAGES = 1331;
+
+/** A cell too thin for the cutoff (or a cutoff absurd for the cell): refused before any image is enumerated. */
+export class PeriodicImageError extends Error {
+  constructor(
+    /** Perpendicular heights of the cell, Å (NaN/0 for a degenerate cell). */
+    readonly heights: [number, number, number],
+    readonly cutoff: number,
+    /** Repeats each way per axis the cutoff needs (0 on non-periodic axes). */
+    readonly repeats: [number, number, number],
+    /** Images in all, ∏(2·r + 1) (Infinity for a degenerate cell). */
+    readonly images: number,
+  ) {
+    const f = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(4)).toString() : String(x));
+    super(
+      `the cell is too small for the model's ${f(cutoff)} Å cutoff: its heights are ${heights.map(f).join(', ')} Å, so ` +
+        `a cutoff sphere needs ${repeats.map((r) => (Number.isFinite(r) ? r : '∞')).join(', ')} periodic repeats each way, ` +
+        `${Number.isFinite(images) ? images.toLocaleString('en-US') : 'infinitely many'} images in all; at most ` +
+        `${MAX_PERIODIC_IMAGES.toLocaleString('en-US')} (11³) are allowed, since every atom meets every image of every atom. ` +
+        `Use a supercell with every periodic height ≥ ${f(cutoff / 5)} Å (cutoff/5), or fix the cell`,
+    );
+    this.name = 'PeriodicImageError';
+  }
+}
+
+/**
+ * Image repeats per axis: ceil(cutoff·|a_j × a_k|/V) = ceil(cutoff/h_i) on periodic axes (the reference's
+ * rule). Throws PeriodicImageError, without enumerating anything, when the images would exceed
+ * MAX_PERIODIC_IMAGES or the cell is degenerate.
+ */
 export function imageRepeats(cell: Cell | null, cutoff: number): [number, number, number] {
   if (!cell || !cell.pbc.some(Boolean)) return [0, 0, 0];
   const V = Math.abs(cellVolume(cell.vectors));
   const reps: number[] = [];
+  const heights: number[] = [];
   for (let i = 0; i < 3; i++) {
-    if (!cell.pbc[i]) { reps.push(0); continue; }
     const c = cross(cell.vectors, (i + 1) % 3, (i + 2) % 3);
-    reps.push(Math.ceil((cutoff * Math.hypot(c[0], c[1], c[2])) / V));
+    const area = Math.hypot(c[0], c[1], c[2]);
+    const h = V / area;
+    heights.push(h);
+    if (!cell.pbc[i]) { reps.push(0); continue; }
+    // cutoff·|a_j × a_k|/V as the reference computes it (same rounding at exact multiples)
+    const r = Math.ceil((cutoff * area) / V);
+    reps.push(h > 0 && Number.isFinite(r) ? r : Infinity);
+  }
+  const images = reps.reduce((m, r) => m * (2 * r + 1), 1);
+  if (!(images <= MAX_PERIODIC_IMAGES)) {
+    throw new PeriodicImageError(heights as [number, number, number], cutoff, reps as [number, number, number], images);
   }
   return reps as [number, number, number];
 }
 
 /** Integer image triples in torch.cartesian_prod order (first axis slowest). */
 export function enumerateImages(reps: [number, number, number]): Int32Array {
+  const count = reps.reduce((m, r) => m * (2 * r + 1), 1);
+  // imageRepeats has refused larger counts; this guards any other caller against an unbounded allocation.
+  if (!(count <= MAX_PERIODIC_IMAGES)) {
+    throw new Error(`internal: ${count} periodic images requested, more than the ${MAX_PERIODIC_IMAGES} imageRepeats allows`);
+  }
   const out: number[] = [];
   for (let i = -reps[0]; i <= reps[0]; i++)
     for (let j = -reps[1]; j <= reps[1]; j++)
@@ -152,8 +204,9 @@ export function buildNeighborGraph(
 ): NeighborGraph {
   if (!arch.knn_soft) throw new Error('only the soft bi-kNN graph (knn_soft: true) is implemented');
   const n = positionsIn.length / 3;
-  const positions = wrapPositions(positionsIn, cell);
+  // Image count first: a thin or degenerate cell is refused before anything is sized from it.
   const reps = imageRepeats(cell, arch.cutoff);
+  const positions = wrapPositions(positionsIn, cell);
   const imageShifts = enumerateImages(reps);
   const M = imageShifts.length / 3;
   const T = new Float64Array(M * 3);

@@ -8,6 +8,24 @@ import math
 import torch
 
 INF = float("inf")
+# Most periodic images a graph may enumerate (11^3: up to 5 repeats each way on all three axes), as in
+# src/cpu/graph.ts: the dense graph holds an (n, n, M) distance array, so M must be bounded before it exists.
+MAX_PERIODIC_IMAGES = 1331
+
+
+class PeriodicImageError(ValueError):
+    """A cell too thin for the cutoff (or a cutoff absurd for the cell), refused before any image is enumerated."""
+
+    def __init__(self, heights, cutoff, repeats, images):
+        self.heights, self.cutoff, self.repeats, self.images = heights, cutoff, repeats, images
+        hs = ", ".join(f"{h:.4g}" for h in heights)
+        rs = ", ".join(str(r) if math.isfinite(r) else "inf" for r in repeats)
+        total = f"{images:,}" if math.isfinite(images) else "infinitely many"
+        super().__init__(
+            f"the cell is too small for the model's {cutoff:.4g} A cutoff: its heights are {hs} A, so a cutoff sphere "
+            f"needs {rs} periodic repeats each way, {total} images in all; at most {MAX_PERIODIC_IMAGES:,} (11^3) are "
+            f"allowed, since every atom meets every image of every atom. Use a supercell with every periodic height "
+            f">= {cutoff / 5:.4g} A (cutoff/5), or fix the cell")
 
 
 def safe_norm(vec):
@@ -50,11 +68,19 @@ def image_offsets(cell, pbc, cutoff):
         return torch.zeros((1, 3), dtype=torch.long, device=cell.device)
     c = cell.detach().to(torch.float64)
     vol = torch.dot(c[0], torch.cross(c[1], c[2], dim=0))
-    reps = []
+    reps, heights = [], []
     for i in range(3):
         j, k = (i + 1) % 3, (i + 2) % 3
-        inv_height = torch.linalg.norm(torch.cross(c[j], c[k], dim=0) / vol)
-        reps.append(int(math.ceil(cutoff * float(inv_height))) if bool(pbc[i]) else 0)
+        inv_height = float(torch.linalg.norm(torch.cross(c[j], c[k], dim=0) / vol))
+        heights.append(1.0 / inv_height if inv_height > 0 else 0.0)
+        if not bool(pbc[i]):
+            reps.append(0)
+            continue
+        r = cutoff * inv_height
+        reps.append(int(math.ceil(r)) if math.isfinite(r) and inv_height > 0 else math.inf)
+    images = math.prod(2 * r + 1 for r in reps)
+    if not images <= MAX_PERIODIC_IMAGES:
+        raise PeriodicImageError(heights, cutoff, reps, images)
     ranges = [torch.arange(-r, r + 1, dtype=torch.long) for r in reps]
     return torch.cartesian_prod(*ranges).reshape(-1, 3).to(cell.device)
 

@@ -151,9 +151,11 @@ export function graphLayout(
   const periodic = !!cell.vectors && cell.pbc.some(Boolean);
   const vectors = periodic ? Float64Array.from(cell.vectors!) : new Float64Array([1, 0, 0, 0, 1, 0, 0, 0, 1]);
   if (periodic && vectors.length !== 9) throw new RangeError(`the cell needs 9 numbers (got ${vectors.length})`);
-  const inv = invert3(vectors);
   const cpuCell = periodic ? { vectors, pbc: cell.pbc } : null;
-  const imageShifts = enumerateImages(imageRepeats(cpuCell, arch.cutoff));
+  // Refuses (PeriodicImageError) a cell too thin for the cutoff before any buffer is sized from it.
+  const reps = imageRepeats(cpuCell, arch.cutoff);
+  const inv = invert3(vectors);
+  const imageShifts = enumerateImages(reps);
   const M = imageShifts.length / 3;
   const T = new Float32Array(M * 4);
   for (let m = 0; m < M; m++)
@@ -167,7 +169,6 @@ export function graphLayout(
   const col = (k: number) => [inv[k], inv[3 + k], inv[6 + k]];
   // Cell list: per axis the width perpendicular to the other two lattice vectors; cells at least
   // `reach` wide (a hair more, so float rounding of fractional coordinates cannot lose a pair).
-  const reps = imageRepeats(cpuCell, arch.cutoff);
   const V = Math.abs(cellVolume(vectors));
   const slack = reach * (1 + 1e-4);
   const width = [0, 1, 2].map((k) => {
