@@ -16,15 +16,3 @@ export class StructureParseError extends Error {
     this.problem = problem;
   }
 }
-
-/** A structure that a file format cannot hold as it is (the writer refuses rather than write a file that reads back differently). */
-export class StructureWriteError extends Error {
-  /** The problem, naming the key, array or atom. */
-  readonly problem: string;
-
-  constructor(format: string, problem: string) {
-    super(`cannot write ${format}: ${problem}`);
-    this.name = 'StructureWriteError';
-    this.problem = problem;
-  }
-}

@@ -12,8 +12,9 @@
 
 import { cellProblem } from './cell';
 import { atomicNumberOrNull, chemicalSymbol } from './elements';
-import { StructureParseError, StructureWriteError } from './errors';
+import { StructureParseError } from './errors';
 import type { InfoValue, JsonValue, Pbc, Structure } from './structure';
+import { StructureWriteError } from './writeErrors';
 
 /** One column group of the Properties key, e.g. forces:R:3. */
 interface PropertyColumn {

@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { StructureParseError, StructureWriteError } from '../../src/io/errors';
+import { StructureParseError } from '../../src/io/errors';
+import { StructureWriteError } from '../../src/io/writeErrors';
 import type { Structure } from '../../src/io/structure';
 import { readXyz, writeExtXyz } from '../../src/io/xyz';
 
