@@ -5,6 +5,7 @@
 import type { ArchitectureConfig } from '../model/config';
 import type { NeighborGraph } from './graph';
 import { SphericalHarmonics } from './sphericalHarmonics';
+import { smoothPairDistance, type SmoothPairMetric } from './eropeDistance';
 
 export interface EdgeFeatures {
   /** Degree of the per-edge SH table. */
@@ -213,7 +214,8 @@ export function sincDerivative(x: number): number {
 
 /**
  * Minimum-image distances from atom i to every atom j over the enumerated images (the
- * reference's dist_pairwise), with the displacement of the minimising image.
+ * reference's dist_pairwise), with the displacement of the minimising image; or, with
+ * `smoothMetric`, the smooth periodic distance r̃ (eropeDistance.ts) and the plain displacement.
  */
 export interface PairGeometry {
   numAtoms: number;
@@ -222,6 +224,8 @@ export interface PairGeometry {
   /** M×3 image translations, Å. */
   imageTranslations: Float64Array;
   numImages: number;
+  /** Set when ERoPE uses the smooth periodic distance (erope_smooth_minimum_image) instead of the minimum image. */
+  smoothMetric?: SmoothPairMetric | null;
 }
 
 export function pairDistancesFrom(
@@ -230,8 +234,15 @@ export function pairDistancesFrom(
   const p = graph.positions;
   const imageTranslations = graph.imageTranslations;
   const M = graph.numImages;
+  const smooth = graph.smoothMetric;
   for (let j = 0; j < graph.numAtoms; j++) {
     const bx = p[3 * j] - p[3 * i], by = p[3 * j + 1] - p[3 * i + 1], bz = p[3 * j + 2] - p[3 * i + 2];
+    if (smooth) {
+      // outDisp keeps the plain displacement: the backward pass recomputes r̃'s gradients from it.
+      outDist[j] = smoothPairDistance(smooth, bx, by, bz);
+      outDisp[3 * j] = bx; outDisp[3 * j + 1] = by; outDisp[3 * j + 2] = bz;
+      continue;
+    }
     let best = Infinity, dx0 = 0, dy0 = 0, dz0 = 0;
     for (let m = 0; m < M; m++) {
       const dx = bx + imageTranslations[3 * m], dy = by + imageTranslations[3 * m + 1], dz = bz + imageTranslations[3 * m + 2];

@@ -6,7 +6,8 @@
 import type { LoadedModel } from '../model/config';
 import type { Structure } from '../io/structure';
 import { buildNeighborGraph, cellVolume, envelopeBias, neighborGraphBackward, type Cell, type NeighborGraph } from './graph';
-import { booBackward, computeEdgeFeatures, eropeFrequencies, rbfBackward, shBackward, type EdgeFeatures } from './features';
+import { booBackward, computeEdgeFeatures, eropeFrequencies, rbfBackward, shBackward, type EdgeFeatures, type PairGeometry } from './features';
+import { smoothPairMetric } from './eropeDistance';
 import { checkChargeSpin, inputBlockBackward, inputBlockForward } from './inputBlock';
 import { laeChannelDegrees, neighborhoodAttentionBackward, neighborhoodAttentionForward, type AngleEncoding, type EdgeLayout, type NeighborhoodAttentionCache } from './neighborhoodAttention';
 import { nodeAttentionBackward, nodeAttentionForward, type Erope, type NodeAttentionCache } from './nodeAttention';
@@ -92,6 +93,11 @@ export function computeCpu(model: LoadedModel, structure: Structure, options: Cp
   const omega = arch.use_erope ? eropeFrequencies(arch.erope_num_freq) : null;
   const eropeOf = (radialWeight: Float64Array | null): Erope | null =>
     omega && radialWeight ? { omega, radialWeight } : null;
+  // ERoPE pair distances: minimum image over the graph's images, or the smooth periodic metric.
+  const pairs: PairGeometry = {
+    numAtoms: n, positions: graph.positions, imageTranslations: graph.imageTranslations, numImages: graph.numImages,
+    smoothMetric: arch.erope_smooth_minimum_image && cell ? smoothPairMetric(cell) : null,
+  };
   const edgeIds: number[] = [];
   for (let e = 0; e < E; e++) if (graph.edgeReverseCand[e] >= 0) edgeIds.push(e);
   const nEdge = edgeIds.length;
@@ -107,7 +113,7 @@ export function computeCpu(model: LoadedModel, structure: Structure, options: Cp
     const edgeFfn = ffnForward(lp.edgeFfn, edgeIn, nEdge, eps);
     let nodeMid = nodeIn;
     let node: ReturnType<typeof nodeAttentionForward> | null = null;
-    if (lp.node) { node = nodeAttentionForward(lp.node, nodeIn, n, nh, graph, eropeOf(lp.node.radialWeight), eps); nodeMid = node.y; }
+    if (lp.node) { node = nodeAttentionForward(lp.node, nodeIn, n, nh, pairs, eropeOf(lp.node.radialWeight), eps); nodeMid = node.y; }
     const nodeFfn = ffnForward(lp.nodeFfn, nodeMid, n, eps);
     x = new Float64Array(E * H);
     scatterRows(x, nodeFfn.y, graph.selfEdge, H);
@@ -150,7 +156,7 @@ export function computeCpu(model: LoadedModel, structure: Structure, options: Cp
   for (let l = p.layers.length - 1; l >= 0; l--) {
     const lp = p.layers[l], c = caches[l];
     let dNode = ffnBackward(lp.nodeFfn, c.nodeFfn, gatherRows(dx, graph.selfEdge, H));
-    if (lp.node && c.node) dNode = nodeAttentionBackward(lp.node, c.node, dNode, n, nh, graph, eropeOf(lp.node.radialWeight), geometry);
+    if (lp.node && c.node) dNode = nodeAttentionBackward(lp.node, c.node, dNode, n, nh, pairs, eropeOf(lp.node.radialWeight), geometry);
     const dEdge = ffnBackward(lp.edgeFfn, c.edgeFfn, gatherRows(dx, edgeIds, H));
     const dDst = new Float64Array(E * H);
     scatterRows(dDst, dNode, graph.selfEdge, H);

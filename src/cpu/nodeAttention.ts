@@ -1,5 +1,6 @@
 // All-to-all node self-attention over the atoms of one system (spec §1.5 step 5), with the
-// optional ERoPE bias log(softplus(Σ_k W_hk sinc(ω_k r_ij)) + 1e-6). Rows are processed one
+// optional ERoPE bias log(softplus(Σ_k W_hk sinc(ω_k r_ij)) + 1e-6), r_ij the minimum-image distance
+// or the smooth periodic one (eropeDistance.ts). Rows are processed one
 // query at a time (pair distances and the bias recomputed on the fly), so no N×N array is
 // ever stored; the backward pass recomputes each row's probabilities the same way.
 // The reference also multiplies w by a per-head constant (#valid pairs / Σ w); it cancels in
@@ -9,6 +10,7 @@ import type { AttentionParams } from './params';
 import { attentionBlockBackward, attentionBlockForward, type AttentionBlockCache } from './attentionBlock';
 import { pairDistancesFrom, sinc, sincDerivative, type PairGeometry } from './features';
 import type { GeometryGradient } from './geometryGradient';
+import { smoothPairDistance } from './eropeDistance';
 
 export type NodeAttentionCache = AttentionBlockCache;
 
@@ -101,6 +103,7 @@ export function nodeAttentionCoreBackward(
   const dP = new Float64Array(n);
   const dz = new Float64Array(nh * n);
   const g = new Float64Array(3);
+  const drdDisp = new Float64Array(3), drdStrain = new Float64Array(9);
   for (let i = 0; i < n; i++) {
     computeRow(i, n, nh, d, q, k, geometry, erope, s);
     for (let h = 0; h < nh; h++) {
@@ -132,6 +135,7 @@ export function nodeAttentionCoreBackward(
     }
     if (erope) {
       const nf = erope.omega.length;
+      const smooth = geometry.smoothMetric;
       for (let j = 0; j < n; j++) {
         const r = s.dist[j];
         if (r === 0) continue;
@@ -140,6 +144,13 @@ export function nodeAttentionCoreBackward(
           const w = erope.omega[f];
           const db = w * sincDerivative(w * r);
           for (let h = 0; h < nh; h++) dr += dz[h * n + j] * erope.radialWeight[h * nf + f] * db;
+        }
+        if (smooth) {
+          // r̃ depends on the displacement and the cell: its own strain derivative, not disp ⊗ g.
+          smoothPairDistance(smooth, s.disp[3 * j], s.disp[3 * j + 1], s.disp[3 * j + 2], drdDisp, drdStrain);
+          for (let qd = 0; qd < 3; qd++) g[qd] = dr * drdDisp[qd];
+          geometryGrad.addPair(i, j, g, drdStrain, dr);
+          continue;
         }
         for (let qd = 0; qd < 3; qd++) g[qd] = (dr * s.disp[3 * j + qd]) / r;
         geometryGrad.addDisplacement(i, j, s.disp, 3 * j, g, 0);

@@ -29,6 +29,16 @@ export interface ArchitectureConfig {
    * continuous when an edge enters or leaves the graph. Optional, default false (the reference).
    */
   boo_envelope_weighted: boolean;
+  /**
+   * ERoPE pair distance from a smooth periodic metric instead of the minimum image, so the forces have no
+   * kink where a pair crosses half the box (docs/model-format.md). Optional, default false (the reference).
+   */
+  erope_smooth_minimum_image: boolean;
+  /**
+   * Require knn_candidates ≥ 2·knn_k, which guarantees that the candidate truncation never drops an edge
+   * (energy continuous at a candidate swap). Optional, default false.
+   */
+  knn_candidate_margin: boolean;
 }
 
 export interface HeadsConfig {

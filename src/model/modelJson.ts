@@ -88,6 +88,8 @@ const ARCHITECTURE: Record<keyof ArchitectureConfig, Field> = {
   use_charge_spin: { kind: 'boolean' },
   rmsnorm_eps: { kind: 'positiveNumber' },
   boo_envelope_weighted: { kind: 'boolean', optional: { default: false } },
+  erope_smooth_minimum_image: { kind: 'boolean', optional: { default: false } },
+  knn_candidate_margin: { kind: 'boolean', optional: { default: false } },
 };
 
 const HEADS: Record<keyof HeadsConfig, Field> = {
@@ -366,6 +368,15 @@ export function validateModelConfig(raw: unknown, fileName = 'model.json'): Mode
   if (has(a, 'knn_k', 'knn_candidates') && (a!.knn_candidates as number) < (a!.knn_k as number)) {
     problems.push(
       `${fileName}: architecture.knn_candidates (${a!.knn_candidates}) must be at least architecture.knn_k (${a!.knn_k})`,
+    );
+  }
+  // The farthest kept candidate has soft rank ≥ knn_candidates/2 (each kept term ≥ 1/2), so with
+  // knn_candidates ≥ 2·knn_k it is never an edge and the truncation never cuts one (docs/model-format.md).
+  if (has(a, 'knn_k', 'knn_candidates') && a!.knn_candidate_margin === true
+    && (a!.knn_candidates as number) < 2 * (a!.knn_k as number)) {
+    problems.push(
+      `${fileName}: architecture.knn_candidate_margin needs architecture.knn_candidates (${a!.knn_candidates}) ≥ ` +
+        `2 × knn_k (${2 * (a!.knn_k as number)}) so that the candidate budget never cuts an edge`,
     );
   }
   if (

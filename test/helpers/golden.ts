@@ -35,7 +35,7 @@ export function goldenModel(g: GoldenJson): LoadedModel {
       output_multiplier: b.output_hidden_layer_multiplier, use_node_attention: b.use_node_path,
       use_lae: b.use_freq_mask, lae_frequency_list: b.freequency_list, use_erope: b.use_sincx_mask,
       erope_num_freq: b.attn_num_freq, use_charge_spin: true, rmsnorm_eps: 1.1920928955078125e-7,
-      boo_envelope_weighted: false,
+      boo_envelope_weighted: false, erope_smooth_minimum_image: false, knn_candidate_margin: false,
     },
     heads: { forces: 'conservative', energy_prefix: 'output_heads.energyandforcehead.head.', force_prefix: null, regress_stress: b.regress_stress },
     normalization: { energy_scale: 1, energy_shift: 0, element_references: null },
