@@ -29,6 +29,7 @@ from ase.io import read
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "data"))
+from drift_report import BENCHMARK_PS, report  # noqa: E402
 from evaluate import load_for_eval  # noqa: E402
 from lammps_util import KCAL_PER_MOL_TO_EV, read_thermo, run_lammps  # noqa: E402
 from make_water import PERIODIC_SETUP, WATER_MOLAR_MASS, molecule_template, write_data  # noqa: E402
@@ -207,7 +208,8 @@ def run_model_nve(args, model, out_dir):
     return {"nve_ps": args.nve_ps, "dt_fs": args.dt_fs, "T_K": float(log[:, 3].mean()),
             "nve_drift_meV_atom_ps": drift_fit(log[:, 0], log[:, 1], n),
             "nve_sigma_Etot_meV_atom": float(np.std(log[:, 1]) * 1000 / n),
-            "nve_sigma_Ekin_meV_atom": float(np.std(log[:, 2]) * 1000 / n), "wall_s": round(time.time() - t0, 1)}
+            "nve_sigma_Ekin_meV_atom": float(np.std(log[:, 2]) * 1000 / n),
+            "drift_report": report(log[:, 0], log[:, 1], log[:, 2], n, log[:, 5]), "wall_s": round(time.time() - t0, 1)}
 
 
 def run_model_gas(args, model):
@@ -321,6 +323,9 @@ def markdown_report(r):
         ("ΔH_vap (kcal/mol)", pm(t["dH_vap_kcal_mol"], 2),
          f"{pm(dh['harmonic_gas'], 2)} (sampled gas: {pm(dh['sampled_gas'], 2)})"),
         ("NVE drift (meV/atom/ps, 0.5 fs)", f"{t['nve_drift_meV_atom_ps']:+.4f}", f"{nve['nve_drift_meV_atom_ps']:+.4f}"),
+        ("NVE \\|drift\\|·50 ps/σ(E_kin) (mlipaudit ratio, extrapolated)",
+         f"{abs(t['nve_drift_meV_atom_ps']) * BENCHMARK_PS / t['nve_sigma_Ekin_meV_atom']:.3f}",
+         f"{abs(nve['nve_drift_meV_atom_ps']) * BENCHMARK_PS / nve['nve_sigma_Ekin_meV_atom']:.3f}"),
         ("NVE σ(E_tot) / σ(E_kin) (meV/atom)", f"{t['nve_sigma_Etot_meV_atom']:.3f} / {t['nve_sigma_Ekin_meV_atom']:.2f}",
          f"{nve['nve_sigma_Etot_meV_atom']:.3f} / {nve['nve_sigma_Ekin_meV_atom']:.2f}"),
     ]

@@ -38,6 +38,26 @@ describe('npm run md: NVE drift report', () => {
     expect(text).toMatch(/continuity ΔE_pot \+ ½\(F_n\+F_n\+1\)·Δx: max \|\.\| \S+ meV at step \d+/);
   });
 
+  it('on WebGPU checks continuity between consecutive samples only: every step with --every 1, none with --every 5', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'md-nve-gpu-'));
+    const system = join(dir, 'ar32.extxyz');
+    writeFileSync(system, writeExtXyz(fccLattice(18, 2, 5.8)));
+    const run = async (every: number) => {
+      const io = capture();
+      expect(await runMd(['--system', system, '--potential', 'lj', '--lj-cutoff', '5.5', '--temperature', '100', '--dt', '4',
+        '--ensemble', 'nve', '--steps', '20', '--every', String(every), '--json', join(dir, `s${every}.json`)], io)).toBe(0);
+      return JSON.parse(readFileSync(join(dir, `s${every}.json`), 'utf8'));
+    };
+    const each = await run(1);
+    expect(each.backend).toBe('webgpu');
+    expect(each.nve_report.continuity.pairs).toBe(20);
+    expect(each.nve_report.continuity.max_abs_jump_meV).toBeLessThan(0.5); // float32 energies of 32 atoms
+    expect(each.nve_report.continuity_source).toMatch(/consecutive samples/);
+    const sparse = await run(5);
+    expect(sparse.nve_report.samples).toBe(5);
+    expect(sparse.nve_report.continuity).toBeNull();
+  });
+
   it('gives no NVE report for a thermostatted run', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'md-nvt-'));
     const system = join(dir, 'ar32.extxyz');
