@@ -26,3 +26,12 @@ fn rbf_center(i: u32) -> f32 {
 }
 
 fn edges_of(counts_word: u32) -> u32 { return min(counts_word, params.k_slots); }
+
+// true: BOO is the envelope-weighted mean over the row's slots (architecture.boo_envelope_weighted).
+override BOO_WEIGHTED: bool = false;
+
+// Weight of a slot in the weighted BOO mean: exp of the key bias −x²/(1−x²); 1 for the self slot,
+// → 0 with every derivative as x → 1, so a slot entering or leaving the row changes nothing.
+fn boo_weight(x: f32) -> f32 {
+  return exp(-x * x / (1.0 - x * x));
+}

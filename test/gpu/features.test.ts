@@ -6,7 +6,7 @@ import { computeEdgeFeatures } from '../../src/cpu/features';
 import { planGraph, recordGraphBuild } from '../../src/gpu/ops/graph';
 import { MAX_SH_DEGREE, recordEdgeFeatures } from '../../src/gpu/ops/features';
 import { f32, setupGpu, teardownGpu, upload, type TestGpu } from './helpers';
-import { archWith, cpuGraph, goldenGraphCases, graphCases, maxEdgesPerRow, type GraphCase } from './graphSystems';
+import { archWith, booWeightedCases, cpuGraph, goldenGraphCases, graphCases, maxEdgesPerRow, type GraphCase } from './graphSystems';
 
 let g: TestGpu;
 beforeAll(async () => { g = await setupGpu(); });
@@ -25,7 +25,7 @@ function axisCase(): GraphCase {
 }
 
 describe('slot feature kernels vs float64 CPU features', () => {
-  for (const c of [...graphCases(), ...goldenGraphCases(), axisCase()]) {
+  for (const c of [...graphCases(), ...goldenGraphCases(), axisCase(), ...booWeightedCases()]) {
     it(c.name, async () => {
       const { rt } = g;
       const cg = cpuGraph(c);
@@ -70,6 +70,11 @@ describe('slot feature kernels vs float64 CPU features', () => {
       expect(rbfErr).toBeLessThan(1e-5);
       expect(shErr).toBeLessThan(1e-5);
       expect(booErr).toBeLessThan(1e-5);
+      if (c.arch.boo_envelope_weighted) {
+        // the weights matter here (slots near x = 1), so a kernel taking the plain mean would fail above
+        const plain = computeEdgeFeatures(cg, { ...c.arch, boo_envelope_weighted: false }).boo;
+        expect(Math.max(...plain.map((v, i) => Math.abs(v - cf.boo[i])))).toBeGreaterThan(1e-3);
+      }
     });
   }
 });

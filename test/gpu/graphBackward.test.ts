@@ -10,7 +10,7 @@ import { GeometryGradient } from '../../src/cpu/geometryGradient';
 import { planGraph, recordGraphBackward, recordGraphBuild } from '../../src/gpu/ops/graph';
 import { recordEdgeFeatures, recordFeaturesBackward } from '../../src/gpu/ops/features';
 import { f32, randomArray, relErr, setupGpu, teardownGpu, upload, type TestGpu } from './helpers';
-import { cpuGraph, goldenGraphCases, graphCases, maxEdgesPerRow } from './graphSystems';
+import { booWeightedCases, cpuGraph, goldenGraphCases, graphCases, maxEdgesPerRow } from './graphSystems';
 
 let g: TestGpu;
 beforeAll(async () => { g = await setupGpu(); });
@@ -21,7 +21,8 @@ function poison(b: GPUBuffer): void {
 }
 
 describe('geometry backward kernels vs float64 CPU backward', () => {
-  [...graphCases(), ...goldenGraphCases()].forEach((c, ci) => {
+  // weighted BOO: its weights' gradient reaches the positions through the envelope (key-bias) path
+  [...graphCases(), ...goldenGraphCases(), ...booWeightedCases()].forEach((c, ci) => {
     const variants = ci === 1 ? [{ extra: true, dist: false }, { extra: false, dist: false }]
       : ci === 3 ? [{ extra: false, dist: false }, { extra: false, dist: true }] : [{ extra: false, dist: false }];
     for (const { extra: withExtra, dist: fusedRbf } of variants) {

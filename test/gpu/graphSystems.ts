@@ -48,6 +48,11 @@ export function graphCases(): GraphCase[] {
   ];
 }
 
+/** The graph cases with BOO as the envelope-weighted mean (architecture.boo_envelope_weighted). */
+export function booWeightedCases(): GraphCase[] {
+  return graphCases().map((c) => ({ ...c, name: `${c.name}, envelope-weighted BOO`, arch: { ...c.arch, boo_envelope_weighted: true } }));
+}
+
 export function cpuGraph(c: GraphCase): NeighborGraph {
   return buildNeighborGraph(c.positions, c.cell, c.arch);
 }

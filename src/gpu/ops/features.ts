@@ -25,7 +25,7 @@ const code = {
 export const sphericalHarmonicsWgsl = shWgsl;
 
 export type FeatureSettings = Pick<ArchitectureConfig,
-  'cutoff' | 'knn_k' | 'rbf_size' | 'sh_lmax' | 'boo_lmax' | 'use_lae' | 'lae_frequency_list'>;
+  'cutoff' | 'knn_k' | 'rbf_size' | 'sh_lmax' | 'boo_lmax' | 'use_lae' | 'lae_frequency_list' | 'boo_envelope_weighted'>;
 
 export interface GpuFeatures {
   /** Degree of the per-slot SH table: max(sh_lmax, boo_lmax, LAE degree). */
@@ -39,8 +39,10 @@ export interface GpuFeatures {
   sh: GPUBuffer;
   /** N×(boo_lmax+1). */
   boo: GPUBuffer;
-  /** N×((L+1)² + L+1): per-atom means of Ŷ and Σ_m mean², for the backward pass. */
+  /** N×((L+1)² + L+2): per-atom means of Ŷ, Σ_m mean² and the weight sum (slot count for the plain mean), for the backward pass. */
   booCache: GPUBuffer;
+  /** BOO is the envelope-weighted mean (architecture.boo_envelope_weighted). */
+  booWeighted: boolean;
   params: Record<string, number>;
 }
 
@@ -64,7 +66,7 @@ export function featureBytes(numAtoms: number, slots: number, arch: FeatureSetti
   return {
     rbf: S * arch.rbf_size * 4, // only when materialised (recordEdgeFeatures options.rbf)
     sh: S * (lmax + 1) ** 2 * 4,
-    boo: numAtoms * (L + 1) * 4, booCache: numAtoms * ((L + 1) ** 2 + L + 1) * 4,
+    boo: numAtoms * (L + 1) * 4, booCache: numAtoms * ((L + 1) ** 2 + L + 2) * 4,
     slotGrad: S * 16, slotGunit: S * 16,
   };
 }
@@ -87,7 +89,7 @@ export function recordEdgeFeatures(
   const L = arch.boo_lmax;
   const bytes = featureBytes(g.numAtoms, g.slots, arch);
   const f: GpuFeatures | GpuFeaturesWithoutRbf = {
-    lmax: p.sh_lmax, shSize: p.sh_size, rbfSize: arch.rbf_size, booLmax: L, params: p,
+    lmax: p.sh_lmax, shSize: p.sh_size, rbfSize: arch.rbf_size, booLmax: L, params: p, booWeighted: arch.boo_envelope_weighted,
     rbf: writeRbf ? rt.buffer('features.rbf', bytes.rbf) : null,
     sh: rt.buffer('features.sh', bytes.sh),
     boo: rt.buffer('features.boo', bytes.boo),
@@ -97,12 +99,13 @@ export function recordEdgeFeatures(
     rt.kernel({ label: 'features.forward', code: code.forward, entryPoint, constants });
   rec.dispatch(k('edge_features', { WRITE_RBF: writeRbf ? 1 : 0 }),
     { slot_meta: g.slotMeta, slot_geom: g.slotGeom, rbf: f.rbf ?? rt.buffer('dummy', 16), sh: f.sh }, p, groups(S));
-  rec.dispatch(k('boo_features'), { counts: g.counts, sh_in: f.sh, boo: f.boo, boo_cache: f.booCache }, p, groups(g.numAtoms));
+  rec.dispatch(k('boo_features', { BOO_WEIGHTED: f.booWeighted ? 1 : 0 }),
+    { counts: g.counts, sh_in: f.sh, boo: f.boo, boo_cache: f.booCache, slot_env: g.slotEnv }, p, groups(g.numAtoms));
   return f;
 }
 
 export interface FeatureGradients {
-  /** ∂E/∂(key bias) per slot (N·K), src layout (the dst attention's share mapped through rev). */
+  /** ∂E/∂(key bias) per slot (N·K), src layout (the dst attention's share mapped through rev); the weighted BOO's share is ADDED IN PLACE. */
   gradBias: GPUBuffer;
   /** ∂E/∂RBF per slot, (N·K)×rbf_size; or, with gradIsDistance, ∂E/∂d per slot as distanceParts partial sums ((N·K)×parts). */
   gradRbf: GPUBuffer;
@@ -125,8 +128,10 @@ export function recordFeaturesBackward(
   const slotGunit = rt.buffer('features.slotGunit', S * 16);
   const k = (entryPoint: string, constants?: Record<string, number>) =>
     rt.kernel({ label: 'features.backward', code: code.backward, entryPoint, constants });
-  rec.dispatch(k('boo_backward'), {
+  // with the weighted BOO mean this also adds the weights' share to grads.gradBias, before slot_backward reads it
+  rec.dispatch(k('boo_backward', { BOO_WEIGHTED: f.booWeighted ? 1 : 0 }), {
     slot_meta: g.slotMeta, counts: g.counts, grad_boo: grads.gradBoo, boo_cache: f.booCache, grad_sh: grads.gradSh,
+    slot_env: g.slotEnv, sh_tab: f.sh, grad_bias: grads.gradBias,
   }, p, groups(S));
   rec.dispatch(k('slot_backward', { GRAD_IS_DIST: grads.gradIsDistance ? 1 : 0, DIST_PARTS: grads.distanceParts ?? 1 }), {
     slot_meta: g.slotMeta, slot_geom: g.slotGeom, slot_env: g.slotEnv, grad_bias: grads.gradBias, grad_rbf: grads.gradRbf,
