@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { cellParameters } from '../../src/io/cell';
 import { StructureParseError } from '../../src/io/errors';
 import { readPdb } from '../../src/io/pdb';
+import { realworldPath } from './realworldDir';
 
 const dataPath = (name: string) => join(__dirname, 'data', name);
 const data = (name: string) => readFileSync(dataPath(name), 'utf8');
@@ -77,7 +78,7 @@ describe('readPdb on real-looking files', () => {
 describe('readPdb on malformed files', () => {
   it('reports a bad coordinate with its columns', () => {
     const text = ['REMARK', hetatm(' O', '1.0', 'abc', '2.0', 'O')].join('\n');
-    expect(parseError(text).message).toBe('box.pdb line 2: y coordinate "abc" (columns 39-46) is not a number');
+    expect(parseError(text).message).toBe('box.pdb line 2: y coordinate "abc" (columns 39-46) is not a finite number');
   });
 
   it('reports an unknown element in columns 77-78', () => {
@@ -101,10 +102,97 @@ describe('readPdb on malformed files', () => {
     const text = ['CRYST1   12.420   12.420  90.00  90.00  90.00', hetatm(' O', '0.0', '0.0', '0.0', 'O')].join('\n');
     expect(parseError(text).message).toContain('box.pdb line 1: CRYST1 needs six numbers');
     const bad = ['CRYST1   10.000   10.000   10.000  10.00  10.00 170.00 P 1', hetatm(' O', '0.0', '0.0', '0.0', 'O')].join('\n');
-    expect(parseError(bad).message).toContain('do not form a valid cell');
+    expect(parseError(bad).message).toBe(
+      'box.pdb line 1: CRYST1 angles α = 10°, β = 10°, γ = 170° do not form a cell (a = 10, b = 10, c = 10 Å)',
+    );
   });
 
   it('reports a file without atoms', () => {
     expect(parseError('HEADER    NOTHING\nEND\n').message).toBe('box.pdb: no ATOM or HETATM records (no atoms to read)');
+  });
+});
+
+describe('readPdb policies and hostile input (issue 12)', () => {
+  const atom = (x: string) => `ATOM      1  O   HOH A   1    ${x.padStart(8)}   0.000   0.000  1.00  0.00           O`;
+
+  it('rejects non-finite coordinates', () => {
+    // Before: 1e999 matched the number pattern and became Infinity.
+    expect(parseError(atom('1e999')).message).toBe('box.pdb line 1: x coordinate "1e999" (columns 31-38) is not a finite number');
+  });
+
+  it('rejects CRYST1 angles outside (0°, 180°), γ = 360° included, and degenerate cells', () => {
+    const cryst = (angles: string) => `CRYST1   10.000   10.000   10.000${angles} P 1           1\n${atom('0.000')}`;
+    // Before: γ = 360° gave b ∥ a, a cell with volume ~1e-14 Å³, accepted.
+    expect(parseError(cryst('  90.00  90.00 360.00')).message).toBe(
+      'box.pdb line 1: CRYST1 angle γ = 360° must lie strictly between 0° and 180°',
+    );
+    expect(parseError(cryst('   0.00  90.00  90.00')).problem).toBe('CRYST1 angle α = 0° must lie strictly between 0° and 180°');
+    expect(parseError(cryst('  90.00  90.00 180.00')).problem).toBe('CRYST1 angle γ = 180° must lie strictly between 0° and 180°');
+    expect(parseError(`CRYST1   10.000   1e999   10.000  90.00  90.00  90.00\n${atom('0.000')}`).problem).toBe(
+      'CRYST1 b = "1e999" is not a finite number',
+    );
+    expect(parseError(`CRYST1   10.000  -10.000   10.000  90.00  90.00  90.00\n${atom('0.000')}`).problem).toContain('cannot be negative');
+  });
+
+  it('reads an all-zero CRYST1 (and any zero length) as no box, as OpenMM does', () => {
+    for (const cryst of [
+      'CRYST1    0.000    0.000    0.000   0.00   0.00   0.00 P 1           1',
+      'CRYST1    0.000    0.000    0.000  90.00  90.00  90.00 P 1           1',
+    ]) {
+      const [s] = readPdb(`${cryst}\n${atom('1.000')}`, 'zero.pdb');
+      expect(s.cell).toBeNull();
+      expect(s.pbc).toEqual([false, false, false]);
+    }
+    // The same for the corpus file that has one (MDAnalysis's namd_cgenff.pdb; ASE makes a zero cell with pbc).
+    const [namd] = readPdb(readFileSync(realworldPath('mda__namd_cgenff.pdb'), 'utf8'), 'namd_cgenff.pdb');
+    expect(namd.cell).toBeNull();
+  });
+
+  it('gives each MODEL the CRYST1 that belongs to it, before or after the model (MDAnalysis test files)', () => {
+    for (const name of ['mda__cryst_then_model.pdb', 'mda__model_then_cryst.pdb']) {
+      const frames = readPdb(readFileSync(realworldPath(name), 'utf8'), name);
+      // Before: every model got the last CRYST1 of the file (60 Å).
+      expect(frames.map((f) => f.cell![0])).toEqual([80, 70, 60]);
+      expect(frames.map((f) => f.positions[0])).toEqual([10, 20, 30]);
+    }
+  });
+
+  it('uses one CRYST1 for every model, and the last one before a model ends when counts differ', () => {
+    const model = (k: number) => `MODEL     ${k}\n${atom(`${k}.000`)}\nENDMDL`;
+    const cryst = (a: number) => `CRYST1${a.toFixed(3).padStart(9)}   10.000   10.000  90.00  90.00  90.00 P 1           1`;
+    const one = readPdb([cryst(20), model(1), model(2), model(3)].join('\n'), 'm.pdb');
+    expect(one.map((f) => f.cell![0])).toEqual([20, 20, 20]);
+    const two = readPdb([model(1), cryst(20), model(2), model(3), cryst(30)].join('\n'), 'm.pdb');
+    expect(two.map((f) => f.cell![0])).toEqual([20, 20, 20]);
+    const late = readPdb([cryst(20), model(1), model(2), cryst(30), model(3)].join('\n'), 'm.pdb');
+    expect(late.map((f) => f.cell![0])).toEqual([20, 20, 30]);
+  });
+
+  it('reads 4-character residue names from columns 18-21', () => {
+    const text = 'ATOM      1  OH2 TIP3W   1       1.000   2.000   3.000  1.00  0.00      WT1  O';
+    // Before: columns 18-20 only, "TIP".
+    expect(readPdb(text, 'tip3.pdb')[0].arrays!.residuenames).toEqual(['TIP3']);
+    const [popc] = readPdb(readFileSync(realworldPath('mda__sameresid_diffresname.pdb'), 'utf8'), 'popc.pdb');
+    expect(popc.arrays!.residuenames).toContain('POPC');
+  });
+
+  it('keeps the first listed alternate location of each atom (OpenMM test files)', () => {
+    // altlocs.pdb: residue 25 is ILE (altLocs A and B, 19 atoms each) or LEU (C); altlocs2.pdb: 16 plain
+    // atoms and 3 with A and B.
+    const [all] = readPdb(readFileSync(realworldPath('openmm__altlocs.pdb'), 'utf8'), 'altlocs.pdb');
+    expect(all.numbers.length).toBe(19);
+    const [mixed] = readPdb(readFileSync(realworldPath('openmm__altlocs2.pdb'), 'utf8'), 'altlocs2.pdb');
+    expect(mixed.numbers.length).toBe(19);
+    // The HG13 hydrogens differ between A and B: the A position (listed first) is kept.
+    const names = mixed.arrays!.atomtypes as string[];
+    const h = names.indexOf('HG13');
+    expect(Array.from(mixed.positions.slice(3 * h, 3 * h + 3))).toEqual([1.243, 15.658, -0.968]);
+    // Only B and C listed: B is first, so B is kept (the old "A only" rule dropped the atom).
+    const bc = [
+      'ATOM      1  O  BHOH A   1       1.000   0.000   0.000  0.50  0.00           O',
+      'ATOM      2  O  CHOH A   1       2.000   0.000   0.000  0.50  0.00           O',
+      'ATOM      3  O   HOH A   2       3.000   0.000   0.000  1.00  0.00           O',
+    ].join('\n');
+    expect(Array.from(readPdb(bc, 'bc.pdb')[0].positions)).toEqual([1, 0, 0, 3, 0, 0]);
   });
 });
