@@ -37,7 +37,8 @@ if not os.path.isdir(GOLDEN_DIR):
 # ----------------------------------------------------------------------------- configs
 def make_config(name, description, hidden=16, heads=2, knn_k=30, candidates=50, use_node_attention=True,
                 use_lae=False, use_erope=False, forces="conservative", regress_stress=True, normalization=None,
-                max_num_elements=110, boo_envelope_weighted=False):
+                max_num_elements=110, boo_envelope_weighted=False, erope_smooth_minimum_image=False,
+                knn_candidate_margin=False):
     head_dim = hidden // heads
     lae = {8: [3, 2, 1, 1, 1], 16: [6, 4, 2, 2, 2]}[head_dim]
     return {
@@ -55,6 +56,7 @@ def make_config(name, description, hidden=16, heads=2, knn_k=30, candidates=50, 
             "output_multiplier": 2, "use_node_attention": use_node_attention, "use_lae": use_lae,
             "lae_frequency_list": lae, "use_erope": use_erope, "erope_num_freq": 32, "use_charge_spin": True,
             "rmsnorm_eps": 1.1920928955078125e-07, "boo_envelope_weighted": boo_envelope_weighted,
+            "erope_smooth_minimum_image": erope_smooth_minimum_image, "knn_candidate_margin": knn_candidate_margin,
         },
         "heads": {
             "forces": forces,
@@ -204,6 +206,14 @@ CASES = [
     ("boo-weighted-triclinic", dict(knn_k=10, candidates=16, use_lae=True, use_erope=True, boo_envelope_weighted=True),
      lambda: periodic(26, [[7.3, 0.0, 0.0], [1.9, 6.8, 0.0], [-1.3, 1.2, 5.6]], 8),
      "8 H2O in a triclinic cell, envelope-weighted BOO, knn_k 10 / 16 candidates, all flags, stress"),
+    ("smooth-triclinic", dict(knn_k=8, candidates=16, use_lae=True, use_erope=True, boo_envelope_weighted=True,
+                              erope_smooth_minimum_image=True, knn_candidate_margin=True),
+     lambda: periodic(27, [[7.3, 0.0, 0.0], [1.9, 6.8, 0.0], [-1.3, 1.2, 5.6]], 8),
+     "8 H2O in a triclinic cell, every smooth-surface flag (weighted BOO, smooth ERoPE distance, candidate margin)"),
+    ("smooth-slab", dict(knn_k=8, candidates=16, use_erope=True, erope_smooth_minimum_image=True,
+                         knn_candidate_margin=True),
+     lambda: periodic(28, [[6.9, 0.0, 0.0], [0.0, 7.4, 0.0], [0.0, 0.0, 9.0]], 6, pbc=(True, True, False)),
+     "6 H2O, pbc TTF (slab), smooth ERoPE distance (open axis plain) and candidate margin, stress"),
 ]
 
 
@@ -262,6 +272,8 @@ def flags_of(config, structure):
         or norm["element_references"] is not None,
         "knn_k": arch["knn_k"], "knn_candidates": arch["knn_candidates"],
         "boo_envelope_weighted": arch.get("boo_envelope_weighted", False),
+        "erope_smooth_minimum_image": arch.get("erope_smooth_minimum_image", False),
+        "knn_candidate_margin": arch.get("knn_candidate_margin", False),
         "num_atoms": len(structure["numbers"]), "hidden_size": arch["hidden_size"],
     }
 

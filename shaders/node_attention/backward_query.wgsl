@@ -34,7 +34,11 @@ fn backward_query(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
       for (var c = 0u; c < D; c++) { dqi[c] += sg.ds * params.scale * tile_a[jl * D + c]; }
       if (EROPE) {
         gpos -= sg.g;   // the query moves the displacement the other way
-        vir0 += sg.disp.x * sg.g; vir1 += sg.disp.y * sg.g; vir2 += sg.disp.z * sg.g;
+        if (SMOOTH_PBC) {
+          vir0 += sg.strain[0]; vir1 += sg.strain[1]; vir2 += sg.strain[2];   // symmetric: columns = rows
+        } else {
+          vir0 += sg.disp.x * sg.g; vir1 += sg.disp.y * sg.g; vir2 += sg.disp.z * sg.g;
+        }
       }
     }
     workgroupBarrier();

@@ -2,7 +2,9 @@
 // query row of one head and streams the keys in tiles held in workgroup memory, with an online
 // softmax, so no N×N array is ever stored. Atoms of different systems never attend to each other
 // (per-atom system index). With EROPE the logit gets log(softplus(Σ_f W_hf sinc(ω_f r_ij)) + 1e-6),
-// r_ij the minimum-image distance over the system's enumerated images, computed on the fly.
+// r_ij the minimum-image distance over the system's enumerated images, computed on the fly; with
+// SMOOTH_PBC (architecture.erope_smooth_minimum_image) the smooth periodic distance r̃ of
+// src/cpu/eropeDistance.ts instead, from the system's cell.
 //
 // Files: common.wgsl (this: bindings and device functions), key_tile.wgsl, forward.wgsl,
 // row_stats.wgsl, backward_query.wgsl, backward_key.wgsl, reduce.wgsl; one module per entry point
@@ -16,10 +18,13 @@
 //
 // Buffers: q, k, v, o, dO, dq, dk, dv are N×H (H = heads·D, head h at columns h·D..h·D+D).
 // atoms[i] = (x, y, z, system index). aux = per system (first image, image count) pairs, then the
-// image translations (x, y, z) from `images_offset`. stats[(h·N + i)·2] = (log-sum-exp, D_i).
+// image translations (x, y, z) from `images_offset`, then (SMOOTH_PBC) 24 numbers per system from
+// `metric_offset`: the cell rows a0, a1, a2, the columns of cell⁻¹, the pbc flags (0/1) and |a_i|².
+// stats[(h·N + i)·2] = (log-sum-exp, D_i).
 
 override D: u32 = 16u;          // head dimension
 override EROPE: bool = false;
+override SMOOTH_PBC: bool = false;
 
 const BLOCK: u32 = 32u;         // rows per workgroup (queries; keys in backward_key), one per invocation
 const TILE: u32 = 16u;          // rows per streamed tile in workgroup memory
@@ -32,6 +37,7 @@ struct Params {
   hidden: u32,
   num_freq: u32,
   images_offset: u32,
+  metric_offset: u32,
   q_tiles: u32,
   scale: f32,
   // ERoPE of this layer: W (num_heads × num_freq, row-major) and ω (Å⁻¹), packed in vec4s.
@@ -110,6 +116,64 @@ fn pair_disp(ai: vec4f, aj: vec4f) -> vec4f {
   return vec4f(best, select(sqrt(best2), 0.0, best2 <= 1e-12));
 }
 
+/** Per-axis terms of r̃ at fractional displacement s: w, h and their derivatives in s. */
+struct SmoothAxes { w: vec3f, h: vec3f, dw: vec3f, dh: vec3f }
+
+fn smooth_axes(s: vec3f, pbc: vec3f) -> SmoothAxes {
+  var r = SmoothAxes(s, vec3f(0.0), vec3f(1.0), vec3f(0.0));   // non-periodic axis: w = s, h = 0
+  for (var a = 0u; a < 3u; a++) {
+    if (pbc[a] == 0.0) { continue; }
+    let sc = sin_cos(3.14159265358979 * s[a]);
+    let sn2 = sc.x * sc.x;
+    let cs2 = sc.y * sc.y;
+    let sn5 = sn2 * sn2 * sc.x;
+    r.w[a] = sc.x * sc.y * (3.0 + 2.0 * sn2) * 0.10610329539459689;   // 1/(3π)
+    r.h[a] = 4.0 * sn5 * sc.x * (2.0 + sn2) * 0.011257909293593;       // 1/(9π²)
+    r.dw[a] = ((cs2 - sn2) * (3.0 + 2.0 * sn2) + 4.0 * sn2 * cs2) / 3.0;
+    r.dh[a] = 16.0 * sc.y * sn5 * (3.0 + 2.0 * sn2) * 0.035367765131532;   // 1/(9π)
+  }
+  return r;
+}
+
+/** r̃ of the pair (i, j) and, when wanted, ∂r̃/∂(a_j − a_i) and ∂r̃/∂ε (zero at r̃ = 0). */
+struct SmoothPair { r: f32, grad: vec3f, strain: mat3x3f }
+
+fn smooth_pair(ai: vec4f, aj: vec4f, want_grad: bool) -> SmoothPair {
+  let o = params.metric_offset + 24u * u32(ai.w);
+  let c0 = vec3f(aux[o], aux[o + 1u], aux[o + 2u]);
+  let c1 = vec3f(aux[o + 3u], aux[o + 4u], aux[o + 5u]);
+  let c2 = vec3f(aux[o + 6u], aux[o + 7u], aux[o + 8u]);
+  let i0 = vec3f(aux[o + 9u], aux[o + 10u], aux[o + 11u]);
+  let i1 = vec3f(aux[o + 12u], aux[o + 13u], aux[o + 14u]);
+  let i2 = vec3f(aux[o + 15u], aux[o + 16u], aux[o + 17u]);
+  let pbc = vec3f(aux[o + 18u], aux[o + 19u], aux[o + 20u]);
+  let n2 = vec3f(aux[o + 21u], aux[o + 22u], aux[o + 23u]);
+  let d = aj.xyz - ai.xyz;
+  let t = smooth_axes(vec3f(dot(d, i0), dot(d, i1), dot(d, i2)), pbc);
+  let u = t.w.x * c0 + t.w.y * c1 + t.w.z * c2;
+  let q = dot(u, u) + dot(t.h, n2);
+  var out = SmoothPair(0.0, vec3f(0.0), mat3x3f(vec3f(0.0), vec3f(0.0), vec3f(0.0)));
+  if (q <= 1e-12) { return out; }
+  out.r = sqrt(q);
+  if (want_grad) {
+    let dqds = 2.0 * vec3f(dot(u, c0), dot(u, c1), dot(u, c2)) * t.dw + n2 * t.dh;
+    // ∂s_a/∂d = column a of cell⁻¹; ∂r̃/∂q = 1/(2 r̃)
+    out.grad = (dqds.x * i0 + dqds.y * i1 + dqds.z * i2) / (2.0 * out.r);
+    // u and the cell rows turn into u(1+ε), a_i(1+ε); s does not change
+    let uu = mat3x3f(u * u.x, u * u.y, u * u.z);
+    let cc = t.h.x * mat3x3f(c0 * c0.x, c0 * c0.y, c0 * c0.z) + t.h.y * mat3x3f(c1 * c1.x, c1 * c1.y, c1 * c1.z)
+      + t.h.z * mat3x3f(c2 * c2.x, c2 * c2.y, c2 * c2.z);
+    out.strain = (uu + cc) * (1.0 / out.r);
+  }
+  return out;
+}
+
+/** ERoPE pair distance: the minimum image, or r̃ with SMOOTH_PBC. */
+fn erope_distance(ai: vec4f, aj: vec4f) -> f32 {
+  if (SMOOTH_PBC) { return smooth_pair(ai, aj, false).r; }
+  return pair_disp(ai, aj).w;
+}
+
 /** z = Σ_f W_hf sinc(ω_f r). */
 fn erope_z(h: u32, r: f32) -> f32 {
   var z = 0.0;
@@ -145,7 +209,7 @@ fn erope_bias_grad(t: vec2f) -> vec2f {
 
 /** ERoPE logit bias log(softplus(z) + 1e-6) of the pair (i, j). */
 fn erope_bias(h: u32, ai: vec4f, aj: vec4f) -> f32 {
-  return log(softplus(erope_z(h, pair_disp(ai, aj).w)) + 1e-6);
+  return log(softplus(erope_z(h, erope_distance(ai, aj))) + 1e-6);
 }
 
 /** One (query i, key j) term of the backward pass, from its recomputed logit. */
@@ -153,24 +217,37 @@ struct ScoreGrad {
   p: f32,          // softmax probability p_ij (from the saved log-sum-exp)
   ds: f32,         // ∂E/∂s_ij = p_ij (dO_i·v_j − D_i)
   g: vec3f,        // ∂E/∂(a_j − a_i) through the ERoPE bias (zero without ERoPE or for r = 0)
-  disp: vec3f,     // a_j − a_i, minimum image (ERoPE only; for the virial)
+  disp: vec3f,     // a_j − a_i, minimum image (ERoPE only; for the virial disp ⊗ g)
+  strain: mat3x3f, // SMOOTH_PBC: ∂E/∂ε of the pair, used for the virial instead of disp ⊗ g
 }
 
 /** qk = q_i·k_j, dov = dO_i·v_j, row = (log-sum-exp_i, D_i) as saved by forward and row_stats. */
 fn score_backward(h: u32, ai: vec4f, aj: vec4f, qk: f32, dov: f32, row: vec2f) -> ScoreGrad {
   var s = qk * params.scale;
   var pd = vec4f(0.0);
+  var sp = SmoothPair(0.0, vec3f(0.0), mat3x3f(vec3f(0.0), vec3f(0.0), vec3f(0.0)));
   var bias = vec2f(0.0);   // (bias, ∂bias/∂r)
   if (EROPE) {
-    pd = pair_disp(ai, aj);
-    bias = erope_bias_grad(erope_terms(h, pd.w));
+    if (SMOOTH_PBC) {
+      sp = smooth_pair(ai, aj, true);
+      bias = erope_bias_grad(erope_terms(h, sp.r));
+    } else {
+      pd = pair_disp(ai, aj);
+      bias = erope_bias_grad(erope_terms(h, pd.w));
+    }
     s += bias.x;
   }
   let p = exp(s - row.x);
   let ds = p * (dov - row.y);
   var g = vec3f(0.0);
-  if (EROPE && pd.w > 0.0) { g = ds * bias.y * pd.xyz / pd.w; }
-  return ScoreGrad(p, ds, g, pd.xyz);
+  var strain = mat3x3f(vec3f(0.0), vec3f(0.0), vec3f(0.0));
+  if (EROPE && SMOOTH_PBC) {
+    g = ds * bias.y * sp.grad;
+    strain = (ds * bias.y) * sp.strain;
+  } else if (EROPE && pd.w > 0.0) {
+    g = ds * bias.y * pd.xyz / pd.w;
+  }
+  return ScoreGrad(p, ds, g, pd.xyz, strain);
 }
 
 /** (query tile, head) of this workgroup; head ≥ num_heads marks padding of a folded grid. */

@@ -243,8 +243,13 @@ export class GpuModel {
         for (let q = 0; q < 3; q++) s += g.imageShifts[3 * m + q] * (periodic ? system.cell![3 * q + k] : 0);
         imageTranslations[3 * m + k] = s;
       }
-    const packed = packImages([imageTranslations]);
-    const geometry = { atoms, aux: rt.upload('model.aux', packed.aux), imagesOffset: packed.imagesOffset };
+    // erope_smooth_minimum_image: ERoPE's smooth periodic distance needs the cell (common.wgsl, SMOOTH_PBC).
+    const smooth = arch.use_erope && arch.erope_smooth_minimum_image && periodic;
+    const packed = packImages([imageTranslations], smooth ? [{ vectors: system.cell!, pbc: system.pbc }] : undefined);
+    const geometry = {
+      atoms, aux: rt.upload('model.aux', packed.aux), imagesOffset: packed.imagesOffset,
+      metricOffset: packed.metricOffset, smooth,
+    };
     const omega = arch.use_erope ? eropeFrequencies(arch.erope_num_freq) : null;
     const nodeShape = { n, numHeads: nh, headDim: d };
 

@@ -13,6 +13,9 @@ import { clone, randomCluster, rng, withCell } from '../helpers/systems';
 import { ModelLoadError } from '../../src/model/errors';
 import { validateModelConfig } from '../../src/model/modelJson';
 import { tinyConfigObject } from '../model/helpers';
+import { loadModelFromPath } from '../../src/model/loadNode';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const base = goldenModel(readGolden('case1_water8_allflags')); // LAE + ERoPE + node weights, H=32
 const TRICLINIC = [4.1, 0, 0, 0.6, 3.9, 0, -0.4, 0.5, 4.3];
@@ -301,4 +304,35 @@ describe('continuity across the boundaries (float64)', () => {
     expect(mf.maxStep).toBeLessThan(0.15 * mc.maxStep);
     expect(mf.maxStep).toBeLessThan(1e-2 * fine.maxStep); // the step at the swap without the margin: 2.3 meV
   });
+});
+
+describe('PyTorch fixtures with the flags on (training/make_fixtures.py)', () => {
+  for (const name of ['smooth-triclinic', 'smooth-slab']) {
+    it(`${name}: the CPU runtime agrees to ~1e-14, and the flag moves E and F far beyond the WebGPU tolerances`, async () => {
+      const dir = join(__dirname, '..', 'fixtures', name);
+      const c = JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8'));
+      const model = await loadModelFromPath(dir);
+      expect(model.config.architecture.erope_smooth_minimum_image).toBe(true);
+      expect(model.config.architecture.knn_candidate_margin).toBe(true);
+      const s: Structure = {
+        numbers: Int32Array.from(c.inputs.numbers), positions: Float64Array.from(c.inputs.positions.flat()),
+        cell: Float64Array.from(c.inputs.cell.flat()), pbc: c.inputs.pbc, charge: c.inputs.charge, spin: c.inputs.spin,
+      };
+      const want = { e: c.outputs.energy as number, f: (c.outputs.forces as number[][]).flat(), s: (c.outputs.stress as number[][]).flat() };
+      const maxRel = (got: ArrayLike<number>, ref: number[]) => {
+        let e = 0, m = 0;
+        for (let i = 0; i < ref.length; i++) { e = Math.max(e, Math.abs(got[i] - ref[i])); m = Math.max(m, Math.abs(ref[i])); }
+        return e / m;
+      };
+      const r = computeCpu(model, s);
+      expect(Math.abs(r.energy - want.e) / Math.abs(want.e)).toBeLessThan(1e-13);
+      expect(maxRel(r.forces, want.f)).toBeLessThan(1e-12);
+      expect(maxRel(r.stress!, want.s)).toBeLessThan(1e-12);
+      // with the minimum image instead: E off by ~5e-4 relative, F by ~1e-2, so the WebGPU parity test
+      // (test/gpu/model.test.ts: 1e-5 and 1e-4) really checks the smooth distance
+      const off = computeCpu({ ...model, config: { ...model.config, architecture: { ...model.config.architecture, erope_smooth_minimum_image: false } } }, s);
+      expect(Math.abs(off.energy - want.e) / Math.abs(want.e)).toBeGreaterThan(1e-4);
+      expect(maxRel(off.forces, want.f)).toBeGreaterThan(1e-3);
+    });
+  }
 });

@@ -5,6 +5,7 @@ import { nodeAttentionCore, nodeAttentionCoreBackward } from '../../src/cpu/node
 import { eropeFrequencies } from '../../src/cpu/features';
 import { enumerateImages, imageRepeats, wrapPositions } from '../../src/cpu/graph';
 import { GeometryGradient } from '../../src/cpu/geometryGradient';
+import { smoothPairMetric } from '../../src/cpu/eropeDistance';
 import { nodeAttentionBackward, nodeAttentionForward, nodeAttentionGradSizes, packAtoms, packImages } from '../../src/gpu/ops/nodeAttention';
 import { f32, poisoned, randomArray, relErr, setupGpu, teardownGpu, upload, type TestGpu } from './helpers';
 
@@ -17,7 +18,7 @@ const sizes = [20, 17];
 const n = sizes[0] + sizes[1];
 const cell = Float64Array.from([6.1, 0, 0, 0.7, 5.8, 0, -0.5, 0.4, 6.4]);
 
-function systems() {
+function systems(smooth = false) {
   const pos0 = randomArray(3 * sizes[0], 11, 4);
   const pos1 = wrapPositions(f32(randomArray(3 * sizes[1], 12, 3).map((x) => x + 3)), { vectors: cell, pbc: [true, true, true] });
   const shifts = enumerateImages(imageRepeats({ vectors: cell, pbc: [true, true, true] }, 6.0));
@@ -26,15 +27,18 @@ function systems() {
     for (let k = 0; k < 3; k++) T[3 * m + k] = shifts[3 * m] * cell[k] + shifts[3 * m + 1] * cell[3 + k] + shifts[3 * m + 2] * cell[6 + k];
   return [
     { numAtoms: sizes[0], positions: f32(pos0), imageTranslations: new Float64Array(3), numImages: 1 },
-    { numAtoms: sizes[1], positions: f32(pos1), imageTranslations: f32(T), numImages: T.length / 3 },
+    {
+      numAtoms: sizes[1], positions: f32(pos1), imageTranslations: f32(T), numImages: T.length / 3,
+      smoothMetric: smooth ? smoothPairMetric({ vectors: f32(cell), pbc: [true, true, true] }) : null,
+    },
   ];
 }
 
-for (const withErope of [false, true]) {
-  describe(`node attention kernel, ERoPE ${withErope ? 'on' : 'off'}`, () => {
+for (const [withErope, smooth] of [[false, false], [true, false], [true, true]]) {
+  describe(`node attention kernel, ERoPE ${withErope ? 'on' : 'off'}${smooth ? ', smooth periodic distance' : ''}`, () => {
     it('forward, backward and the ERoPE position/virial gradient match float64', async () => {
       const { rt } = gpu!;
-      const sys = systems();
+      const sys = systems(smooth);
       const q = f32(randomArray(n * H, 1)), k = f32(randomArray(n * H, 2)), v = f32(randomArray(n * H, 3));
       const dO = f32(randomArray(n * H, 4));
       const omega = eropeFrequencies(32);
@@ -56,15 +60,22 @@ for (const withErope of [false, true]) {
         for (let c = 0; c < 9; c++) wantVirial[c] += geo.strain[c];
         off += g.numAtoms;
       }
+      if (smooth) {
+        // the smooth distance really differs from the minimum image in this 6 Å cell
+        const g = systems(false)[1], sl = (a: Float64Array) => a.subarray(sizes[0] * H);
+        const minImage = nodeAttentionCore(sl(q), sl(k), sl(v), g.numAtoms, nh, g, erope);
+        expect(relErr(minImage, wantO.subarray(sizes[0] * H))).toBeGreaterThan(1e-3);
+      }
 
       const shape = { n, numHeads: nh, headDim: d };
       const positions = new Float64Array(n * 3);
       positions.set(sys[0].positions, 0); positions.set(sys[1].positions, 3 * sizes[0]);
       const systemOfAtom = Array.from({ length: n }, (_, i) => (i < sizes[0] ? 0 : 1));
-      const packed = packImages([sys[0].imageTranslations, sys[1].imageTranslations]);
+      const packed = packImages([sys[0].imageTranslations, sys[1].imageTranslations],
+        [null, { vectors: f32(cell), pbc: [true, true, true] }]);
       const geometry = {
         atoms: rt.upload('t.atoms', packAtoms(positions, systemOfAtom)),
-        aux: rt.upload('t.aux', packed.aux), imagesOffset: packed.imagesOffset,
+        aux: rt.upload('t.aux', packed.aux), imagesOffset: packed.imagesOffset, metricOffset: packed.metricOffset, smooth,
       };
       const sz = nodeAttentionGradSizes(shape);
       const bufs = {

@@ -8,6 +8,7 @@ import backwardQueryWgsl from '../../../shaders/node_attention/backward_query.wg
 import backwardKeyWgsl from '../../../shaders/node_attention/backward_key.wgsl?raw';
 import reduceWgsl from '../../../shaders/node_attention/reduce.wgsl?raw';
 import type { Binding, GpuRuntime, Recorder } from '../runtime';
+import { smoothPairMetric } from '../../cpu/eropeDistance';
 
 const BLOCK = 32;
 const MAX_HEAD_DIM = 64;
@@ -27,16 +28,33 @@ export interface EropeWeights { omega: ArrayLike<number>; radialWeight: ArrayLik
 export interface NodeAttentionGeometry {
   /** N × vec4: x, y, z (Å, wrapped into the cell) and the atom's system index. */
   atoms: GPUBuffer;
-  /** Per system (first image, image count), then image translations (x, y, z) from `imagesOffset`. */
+  /**
+   * Per system (first image, image count), then image translations (x, y, z) from `imagesOffset`, then
+   * (packImages with cells) 24 numbers per system from `metricOffset` for the smooth ERoPE distance.
+   */
   aux: GPUBuffer;
   imagesOffset: number;
+  metricOffset?: number;
+  /** ERoPE uses the smooth periodic distance (erope_smooth_minimum_image) instead of the minimum image. */
+  smooth?: boolean;
 }
 
-/** Pack per-system image translations (each M×3, Å; a molecule has one zero image). */
-export function packImages(imagesPerSystem: ArrayLike<number>[]): { aux: Float32Array; imagesOffset: number } {
+/** A system's cell for the smooth ERoPE distance: lattice vectors as rows (9 numbers, Å) and pbc; null: none. */
+export type SystemCell = { vectors: ArrayLike<number>; pbc: readonly boolean[] } | null;
+
+/**
+ * Pack per-system image translations (each M×3, Å; a molecule has one zero image) and, with `cells`,
+ * each system's metric for the smooth ERoPE distance (common.wgsl): cell rows, the columns of cell⁻¹,
+ * pbc flags and squared row lengths. A system without a periodic cell gets the unit cell, no pbc,
+ * which makes r̃ the plain distance.
+ */
+export function packImages(
+  imagesPerSystem: ArrayLike<number>[], cells?: SystemCell[],
+): { aux: Float32Array; imagesOffset: number; metricOffset: number } {
   const S = imagesPerSystem.length;
   const total = imagesPerSystem.reduce((s, t) => s + t.length / 3, 0);
-  const aux = new Float32Array(2 * S + 3 * total);
+  const metricOffset = 2 * S + 3 * total;
+  const aux = new Float32Array(metricOffset + (cells ? 24 * S : 0));
   let first = 0;
   imagesPerSystem.forEach((t, s) => {
     aux[2 * s] = first;
@@ -44,7 +62,19 @@ export function packImages(imagesPerSystem: ArrayLike<number>[]): { aux: Float32
     aux.set(Array.from(t), 2 * S + 3 * first);
     first += t.length / 3;
   });
-  return { aux, imagesOffset: 2 * S };
+  cells?.forEach((c, s) => {
+    const periodic = c !== null && c.pbc.some(Boolean);
+    const v = periodic ? Array.from(c!.vectors) : [1, 0, 0, 0, 1, 0, 0, 0, 1];
+    const inv = smoothPairMetric({ vectors: Float64Array.from(v), pbc: [true, true, true] }).inverse;
+    const o = metricOffset + 24 * s;
+    aux.set(v, o);
+    for (let a = 0; a < 3; a++) for (let k = 0; k < 3; k++) aux[o + 9 + 3 * a + k] = inv[3 * k + a];
+    for (let a = 0; a < 3; a++) {
+      aux[o + 18 + a] = periodic && c!.pbc[a] ? 1 : 0;
+      aux[o + 21 + a] = v[3 * a] ** 2 + v[3 * a + 1] ** 2 + v[3 * a + 2] ** 2;
+    }
+  });
+  return { aux, imagesOffset: 2 * S, metricOffset };
 }
 
 /** Pack positions (N×3) and system index per atom into vec4s. */
@@ -76,7 +106,7 @@ function params(s: NodeAttentionShape, g: NodeAttentionGeometry, erope: EropeWei
   }
   return {
     n: s.n, num_heads: s.numHeads, hidden: s.numHeads * s.headDim, num_freq: erope ? erope.omega.length : 0,
-    images_offset: g.imagesOffset, q_tiles: Math.ceil(s.n / BLOCK), scale: 1 / Math.sqrt(s.headDim),
+    images_offset: g.imagesOffset, metric_offset: g.metricOffset ?? 0, q_tiles: Math.ceil(s.n / BLOCK), scale: 1 / Math.sqrt(s.headDim),
     radial_weight: radial, omega,
   };
 }
@@ -89,8 +119,13 @@ const SOURCES: Record<string, string> = {
   backward_key: `${commonWgsl}\n${backwardKeyWgsl}`,
 };
 
-function kernel(rt: GpuRuntime, entryPoint: keyof typeof SOURCES, s: NodeAttentionShape, erope: boolean) {
-  return rt.kernel({ label: `node_attention.${entryPoint}`, code: SOURCES[entryPoint], entryPoint, constants: { D: s.headDim, EROPE: erope ? 1 : 0 } });
+function kernel(rt: GpuRuntime, entryPoint: keyof typeof SOURCES, s: NodeAttentionShape, erope: boolean, g: NodeAttentionGeometry) {
+  const smooth = erope && !!g.smooth;
+  if (smooth && g.metricOffset === undefined) throw new Error('the smooth ERoPE distance needs the cells packed by packImages');
+  return rt.kernel({
+    label: `node_attention.${entryPoint}`, code: SOURCES[entryPoint], entryPoint,
+    constants: { D: s.headDim, EROPE: erope ? 1 : 0, SMOOTH_PBC: smooth ? 1 : 0 },
+  });
 }
 
 /** o = softmax(q·kᵀ/√d + ERoPE bias, same system only)·v; stats receives the row log-sum-exp. */
@@ -99,7 +134,7 @@ export function nodeAttentionForward(
   a: { shape: NodeAttentionShape; q: Binding; k: Binding; v: Binding; geometry: NodeAttentionGeometry; erope: EropeWeights | null; o: Binding; stats: GPUBuffer },
 ): void {
   checkShape(a.shape, a.erope);
-  const k = kernel(rt, 'forward', a.shape, !!a.erope);
+  const k = kernel(rt, 'forward', a.shape, !!a.erope, a.geometry);
   rec.dispatch(k, { q: a.q, k: a.k, v: a.v, atoms: a.geometry.atoms, aux: a.geometry.aux, out: a.o, stats: a.stats },
     params(a.shape, a.geometry, a.erope), Math.ceil(a.shape.n / BLOCK) * a.shape.numHeads);
 }
@@ -126,11 +161,11 @@ export function nodeAttentionBackward(
   const s = a.shape;
   checkShape(s, a.erope);
   const p = params(s, a.geometry, a.erope);
-  rec.dispatch(kernel(rt, 'row_stats', s, !!a.erope), { o_in: a.o, out: a.dO, stats: a.stats }, p, Math.ceil((s.n * s.numHeads) / 64));
+  rec.dispatch(kernel(rt, 'row_stats', s, !!a.erope, a.geometry), { o_in: a.o, out: a.dO, stats: a.stats }, p, Math.ceil((s.n * s.numHeads) / 64));
   const common = { q: a.q, k: a.k, v: a.v, atoms: a.geometry.atoms, aux: a.geometry.aux, o_in: a.dO, stats: a.stats };
   const tiles = Math.ceil(s.n / BLOCK) * s.numHeads;
-  rec.dispatch(kernel(rt, 'backward_query', s, !!a.erope), { ...common, out: a.queryGrads }, p, tiles);
-  rec.dispatch(kernel(rt, 'backward_key', s, !!a.erope), { ...common, out: a.keyGrads }, p, tiles);
+  rec.dispatch(kernel(rt, 'backward_query', s, !!a.erope, a.geometry), { ...common, out: a.queryGrads }, p, tiles);
+  rec.dispatch(kernel(rt, 'backward_key', s, !!a.erope, a.geometry), { ...common, out: a.keyGrads }, p, tiles);
   const nH = s.n * s.numHeads * s.headDim;
   const reduce = rt.kernel({ label: 'node_attention_reduce', code: reduceWgsl, entryPoint: 'main' });
   rec.dispatch(reduce, { query_part: a.queryGrads, key_part: a.keyGrads, geometry: a.geometryGrad },
