@@ -175,7 +175,9 @@ def main():
                    f"node attention {'on' if arch['use_node_attention'] else 'off'}, "
                    f"LAE {'on ' + str(arch['lae_frequency_list']) if arch['use_lae'] else 'off'}, "
                    f"ERoPE {'on (' + str(arch['erope_num_freq']) + ' frequencies)' if arch['use_erope'] else 'off'}"
-                   f"{', envelope-weighted BOO' if arch.get('boo_envelope_weighted') else ''}"),
+                   f"{', envelope-weighted BOO' if arch.get('boo_envelope_weighted') else ''}"
+                   f"{', smooth periodic ERoPE distance' if arch.get('erope_smooth_minimum_image') else ''}"
+                   f"{', candidate margin (budget >= 2k)' if arch.get('knn_candidate_margin') else ''}"),
         group_table="\n".join(
             f"| {k} | {v['n_frames']} | {v['energy_mae_meV_per_atom']:.2f} | {v['force_mae_meV_per_A']:.1f} | "
             f"{v['energy_rmse_meV_per_atom']:.2f} | {v['force_rmse_meV_per_A']:.1f} |" for k, v in ev["groups"].items()),
