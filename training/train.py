@@ -42,7 +42,8 @@ BASE_ARCH = {
 
 # The architecture flags that make the energy surface continuous (issue 14); a preset's "arch_flags" are applied
 # to fresh runs and to --init-from fine-tunes alike.
-SMOOTH_FLAGS = {"boo_envelope_weighted": True, "erope_smooth_minimum_image": True}
+# knn_candidate_margin only checks knn_candidates >= 2 knn_k (36 >= 32 here): the candidate budget then never cuts an edge.
+SMOOTH_FLAGS = {"boo_envelope_weighted": True, "erope_smooth_minimum_image": True, "knn_candidate_margin": True}
 # weight of the stress loss, mean((Δσ·V/N / s)²) with s = energy_scale: the per-atom virial error on the scale of
 # the per-atom energy error. The teacher's pressure fluctuates by ~1,000 bar between 192-atom frames, while 100 bar
 # is worth ~0.5 % of density (compressibility 4.5e-5/bar), so the mean stress has to be learned to a tenth of its
