@@ -465,8 +465,8 @@ function readFrames(text: string, fileName: string, at: { line: number | null })
         }
         failAt(`empty line where atom ${a + 1} of ${n} (frame ${frameNo}) should be`);
       }
-      const enough = plain ? tokens.length >= totalColumns : tokens.length === totalColumns;
-      if (!enough) {
+      // Columns beyond those declared are ignored, as ASE does (QUIP writes charges after pos:R:3).
+      if (tokens.length < totalColumns) {
         failAt(`expected ${totalColumns} columns (${describeColumns(columns, plain)}), got ${tokens.length}`);
       }
       let col = 0;

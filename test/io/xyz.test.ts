@@ -104,6 +104,12 @@ describe('readXyz on malformed files', () => {
     expect(e.message).toBe('water.xyz line 3: expected 7 columns (species, pos×3, forces×3), got 6');
   });
 
+  it('ignores columns beyond those Properties declares, as ASE does (QUIP aala.xyz)', () => {
+    const [s] = readXyz('1\nProperties=species:S:1:pos:R:3\nC 0.767 0.801 13.311 0.00 -0.27\n', 'aala.xyz');
+    expect(Array.from(s.positions)).toEqual([0.767, 0.801, 13.311]);
+    expect(s.arrays).toBeUndefined();
+  });
+
   it('reports an unknown element', () => {
     expect(parseError('1\n\nXx 0 0 0\n').message).toBe('water.xyz line 3: unknown element "Xx"');
   });
