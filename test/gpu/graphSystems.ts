@@ -24,6 +24,7 @@ export function archWith(over: Partial<ArchitectureConfig>): ArchitectureConfig 
     rbf_size: 12, sh_lmax: 3, boo_lmax: 5, ffn_multiplier: 2, output_multiplier: 2,
     use_node_attention: true, use_lae: true, lae_frequency_list: [2, 2, 2, 1, 1], use_erope: true, erope_num_freq: 8,
     use_charge_spin: false, rmsnorm_eps: 1.1920928955078125e-7, boo_envelope_weighted: false,
+    erope_smooth_minimum_image: false, knn_candidate_margin: false,
     ...over,
   };
 }
