@@ -10,6 +10,7 @@ import { readStructures } from '../io/read';
 import type { Structure } from '../io/structure';
 import { loadModelFromPath } from '../model/loadNode';
 import type { LoadedModel } from '../model/config';
+import { assertSystemSupported } from '../model/systemCheck';
 
 export const CALC_USAGE = `usage: npm run calc -- --model <dir or model.json> --system <file> [options]
 
@@ -20,7 +21,14 @@ export const CALC_USAGE = `usage: npm run calc -- --model <dir or model.json> --
   --frame <i>        frame of a multi-frame file (default 0; -1 = last)
   --charge <q>       total charge in e (overrides the file; default from the file, else 0)
   --spin <m>         spin multiplicity 2S+1 (overrides the file; default from the file, else 1)
+  --allow-untrained-elements
+                     compute elements missing from the model's "elements" list anyway (the numbers
+                     for them are not predictions: the model never saw them)
   -h, --help         show this help
+
+Before computing, the structure is checked against the model: elements it was not trained on, a charge
+or spin it cannot represent, atoms closer than half their covalent radii sum, a cell too small for the
+cutoff. Each is an error (exit 1) naming the atoms.
 
 Units: energy eV, forces eV/Å, stress eV/Å³ (ASE sign convention: (1/V) dE/dε).`;
 
@@ -42,9 +50,11 @@ export interface CalcArgs {
   frame: number;
   charge: number | null;
   spin: number | null;
+  allowUntrainedElements: boolean;
 }
 
 const VALUE_OPTIONS = ['model', 'system', 'backend', 'json', 'frame', 'charge', 'spin'] as const;
+const FLAG_OPTIONS = ['allow-untrained-elements'] as const;
 type ValueOption = (typeof VALUE_OPTIONS)[number];
 
 function parseInteger(option: string, text: string): number {
@@ -55,10 +65,15 @@ function parseInteger(option: string, text: string): number {
 /** Parses the command line (arguments after the script name). Returns null for --help. */
 export function parseCalcArgs(argv: string[]): CalcArgs | null {
   const values: Partial<Record<ValueOption, string>> = {};
+  const flags = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--') continue; // npm and vite-node may pass the separator through
     if (arg === '-h' || arg === '--help') return null;
+    if ((FLAG_OPTIONS as readonly string[]).includes(arg.slice(2)) && arg.startsWith('--')) {
+      flags.add(arg.slice(2));
+      continue;
+    }
     if (!arg.startsWith('--')) throw new UsageError(`unexpected argument "${arg}" (options start with --)`);
     const eq = arg.indexOf('=');
     const name = (eq >= 0 ? arg.slice(2, eq) : arg.slice(2)) as ValueOption;
@@ -91,6 +106,7 @@ export function parseCalcArgs(argv: string[]): CalcArgs | null {
     frame: values.frame === undefined ? 0 : parseInteger('frame', values.frame),
     charge: values.charge === undefined ? null : parseInteger('charge', values.charge),
     spin,
+    allowUntrainedElements: flags.has('allow-untrained-elements'),
   };
 }
 
@@ -187,6 +203,12 @@ export async function runCalc(argv: string[], io: Io = defaultIo): Promise<numbe
     if (args.charge !== null) structure.charge = args.charge;
     if (args.spin !== null) structure.spin = args.spin;
     const model = await loadModelFromPath(args.model);
+    // Refuse what the model cannot compute before computing anything (throws UnsupportedSystemError).
+    const systemWarnings = assertSystemSupported(structure, model.config, { allowUntrainedElements: args.allowUntrainedElements });
+    // The structure's check names the elements left unchecked; the loader's note says the same in general.
+    const unlisted = systemWarnings.some((w) => w.kind === 'unknown-elements');
+    for (const w of model.warnings ?? []) if (!unlisted) io.error(`warning: ${w}`);
+    for (const w of systemWarnings) io.error(`warning: ${w.message}`);
     const periodic = isPeriodic(structure);
     const result = args.backend === 'webgpu'
       ? await computeWebGpu(model, structure, periodic)

@@ -7,6 +7,7 @@ import { writeExtXyz } from '../io/xyz';
 import { writePdb } from '../io/pdbWrite';
 import { openTrajectory, TRAJECTORY_EXTENSIONS, trajectoryFormat } from './trajectoryOutput';
 import { loadModelFromPath } from '../model/loadNode';
+import { assertSystemSupported } from '../model/systemCheck';
 import { acquireDevice } from '../gpu/device';
 import { installNodeGpu } from '../md/nodeGpu';
 import { AllScaipCpu } from '../md/allscaipCpu';
@@ -55,7 +56,13 @@ export const MD_USAGE = `usage: npm run md -- --system <file> (--model <dir> | -
   --backend <name>       webgpu (default; falls back to cpu when WebGPU is missing) or cpu
   --max-force <eV/Å>     stop when any force exceeds this (default 100)
   --max-temperature <K>  stop above this temperature (default max(10×T, 5000))
+  --allow-untrained-elements
+                         run elements missing from the model's "elements" list anyway (not predictions)
   -h, --help             show this help
+
+Before the first step the structure is checked against the model (elements it was trained on, charge/spin it
+can represent, atoms closer than half their covalent radii sum, a cell large enough for the cutoff); each
+problem is an error (exit 1).
 
 Units: Å, eV, fs, amu, K; pressure in bar.`;
 
@@ -70,9 +77,10 @@ export interface MdArgs {
   json: string | null; rdf: number; backend: 'webgpu' | 'cpu'; maxForce: number; maxTemperature: number | null;
   /** Options given on the command line (on --resume they override the checkpoint's settings). */
   given: string[];
+  allowUntrainedElements: boolean;
 }
 
-const FLAGS = new Set(['lj-no-shift', 'lj-tail']);
+const FLAGS = new Set(['lj-no-shift', 'lj-tail', 'allow-untrained-elements']);
 
 export function parseMdArgs(argv: string[]): MdArgs | null {
   const v: Record<string, string> = {};
@@ -113,7 +121,7 @@ export function parseMdArgs(argv: string[]): MdArgs | null {
     system: v.system ?? null, model: v.model ?? null, potential: v.potential === 'lj' ? 'lj' : null,
     ljEpsilon: num('lj-epsilon', ARGON.epsilon, { positive: true }), ljSigma: num('lj-sigma', ARGON.sigma, { positive: true }),
     ljCutoff: v['lj-cutoff'] !== undefined ? num('lj-cutoff', 0, { positive: true }) : null,
-    ljShift: !flags.has('lj-no-shift'), ljTail: flags.has('lj-tail'),
+    ljShift: !flags.has('lj-no-shift'), ljTail: flags.has('lj-tail'), allowUntrainedElements: flags.has('allow-untrained-elements'),
     ensemble, temperature: num('temperature', 300), pressure: num('pressure', 1),
     dt: v.dt !== undefined ? num('dt', 0, { positive: true }) : null, steps: num('steps', 1000, { integer: true }),
     seed: num('seed', 1, { integer: true }), friction: num('friction', DEFAULT_SETTINGS.friction, { positive: true }),
@@ -208,6 +216,14 @@ export async function runMd(argv: string[], io: MdIo = defaultIo): Promise<numbe
       cpuProvider = new LennardJonesCpu(numbers, ljParams);
     } else {
       model = await loadModelFromPath(args.model!);
+      // Refuse what the model cannot compute before any step (UnsupportedSystemError lists every problem).
+      // A run resumed without --system was checked when it started.
+      if (structure) {
+        const warnings = assertSystemSupported(structure, model.config, { allowUntrainedElements: args.allowUntrainedElements });
+        const unlisted = warnings.some((w) => w.kind === 'unknown-elements');
+        for (const w of model.warnings ?? []) if (!unlisted) io.error(`warning: ${w}`);
+        for (const w of warnings) io.error(`warning: ${w.message}`);
+      }
       cpuProvider = new AllScaipCpu(model, numbers, structure?.charge ?? 0, structure?.spin ?? 1);
     }
 

@@ -1,5 +1,7 @@
 // Building an MdSystem from a Structure: masses, molecules, initial velocities and a safe default time step.
 import type { Structure } from '../io/structure';
+import type { ModelConfig } from '../model/config';
+import { assertSystemSupported, type SystemCheckOptions, type SystemProblem } from '../model/systemCheck';
 import { atomicMass, covalentRadius } from '../io/elements';
 import { gaussian4, seedKey, STREAM } from './rng';
 import { AMU_A2_FS2_TO_EV, KB, kineticEnergy } from './units';
@@ -121,6 +123,19 @@ export function systemFromStructure(s: Structure, opts: SystemOptions = {}): MdS
     numbers: Int32Array.from(s.numbers), masses, positions, velocities,
     cell: s.cell ? Float64Array.from(s.cell) : null, pbc: [...s.pbc] as MdSystem['pbc'], molecules,
   };
+}
+
+/**
+ * The MD engine set-up for a model (the workbench worker's path): refuses what the model cannot compute
+ * (UnsupportedSystemError: untrained elements unless allowed, charge/spin, a cell too small for the cutoff)
+ * before any system is built, and returns the warnings with the system. Atoms too close are a warning here
+ * unless `closeAtoms: 'error'`: the workbench shows the pair and lets the user decide.
+ */
+export function systemForModel(
+  s: Structure, config: ModelConfig, opts: SystemOptions & SystemCheckOptions = {},
+): { system: MdSystem; warnings: SystemProblem[] } {
+  const warnings = assertSystemSupported(s, config, { closeAtoms: 'warning', ...opts });
+  return { system: systemFromStructure(s, opts), warnings };
 }
 
 /** A face-centred-cubic lattice of k×k×k unit cells (4k³ atoms) of element Z at lattice constant a (Å). */

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,6 +20,7 @@ const BOX = join(ROOT, 'public/systems/water64_box.xyz');
 function writeTinyModel(): string {
   const obj = tinyConfigObject();
   Object.assign(obj.architecture, { sh_lmax: 5, boo_lmax: 9, rbf_size: 8 });
+  obj.elements = [1, 8];
   const config = validateModelConfig(obj);
   const tensors = randomTensors(config, 11);
   const dir = mkdtempSync(join(tmpdir(), 'calc-model-'));
@@ -40,8 +41,9 @@ async function run(argv: string[]) {
 describe('calc arguments', () => {
   it('parses options in both --opt value and --opt=value forms and skips a passed-through "--"', () => {
     expect(parseCalcArgs(['--', '--model', 'm', '--system=s.xyz', '--json', 'o.json', '--frame', '-1', '--charge=1', '--spin', '2'])).toEqual({
-      model: 'm', system: 's.xyz', backend: 'cpu', json: 'o.json', frame: -1, charge: 1, spin: 2,
+      model: 'm', system: 's.xyz', backend: 'cpu', json: 'o.json', frame: -1, charge: 1, spin: 2, allowUntrainedElements: false,
     });
+    expect(parseCalcArgs(['--model', 'm', '--system', 's', '--allow-untrained-elements'])?.allowUntrainedElements).toBe(true);
     expect(parseCalcArgs(['--help'])).toBeNull();
   });
 
@@ -114,7 +116,7 @@ describe('calc command (in-process)', () => {
       [['--model', modelDir, '--system', bad], `error: ${bad} line 4: expected 4 columns (symbol x y z), got 3`],
       [['--model', modelDir, '--system', join(dir, 'none.xyz')], `error: ${join(dir, 'none.xyz')}: no such file`],
       [['--model', dir, '--system', WATER], `error: ${dir}: the directory has no model.json`],
-      [['--model', modelDir, '--system', tin], 'error: atom 0 has atomic number 50; this model knows Z = 1..19'],
+      [['--model', modelDir, '--system', tin], 'error: model tiny-test cannot represent Sn (atom 0): its atomic embedding covers Z = 1..19'],
     ];
     for (const [argv, message] of cases) {
       const { code, err } = await run(argv);
@@ -124,6 +126,57 @@ describe('calc command (in-process)', () => {
     const usage = await run(['--model', modelDir, '--system', WATER, '--frame', '3']);
     expect(usage.err).toBe(`error: --frame 3: ${WATER} has 1 frame`);
     expect(usage.code).toBe(2);
+  });
+});
+
+describe('calc refuses what the model cannot compute, before computing (issue 12)', () => {
+  const SHIPPED = join(ROOT, 'public/models/water-spcfw-small');
+  const ETHANOL = `9\nethanol\nC -0.0017 1.0 0.0\nC -0.0017 -0.528 0.0\nO 1.356 -0.962 0.0\nH -1.028 1.388 0.0\n` +
+    `H 0.505 1.396 0.888\nH 0.505 1.396 -0.888\nH -0.517 -0.914 0.888\nH -0.517 -0.914 -0.888\nH 1.36 -1.931 0.0\n`;
+
+  it('ethanol with the water model: exit 1 naming C, its atoms and the model\'s elements; computed only with --allow-untrained-elements', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'calc-eth-')), 'ethanol.xyz');
+    writeFileSync(file, ETHANOL);
+    const refused = await run(['--model', SHIPPED, '--system', file]);
+    expect(refused.code).toBe(1);
+    expect(refused.out).toBe('');
+    expect(refused.err).toBe(
+      'error: model water-spcfw-small was trained on H, O (Z = 1, 8) only; the structure has C (atoms 0, 1). ' +
+        'Its energies and forces for them would be meaningless (override: --allow-untrained-elements)',
+    );
+    const forced = await run(['--model', SHIPPED, '--system', file, '--allow-untrained-elements']);
+    expect(forced.code).toBe(0);
+    expect(forced.err).toMatch(/^warning: computing C \(atoms 0, 1\) although model water-spcfw-small was trained on H, O/);
+    expect(forced.out).toMatch(/energy {3}-?\d+\.\d+ eV/);
+  });
+
+  it('charge 5 / spin 3 with a model without charge/spin: exit 1 with both problems', async () => {
+    const { code, err } = await run(['--model', SHIPPED, '--system', WATER, '--charge', '5', '--spin', '3']);
+    expect(code).toBe(1);
+    expect(err).toMatch(/^error: 2 problems with the structure for model water-spcfw-small:\n {2}- .*this one has charge 5\. .*\n {2}- .*this one has spin 3\./);
+  });
+
+  it('a 10×10×0.05 Å cell, and a cutoff of 1000 Å on the water box: exit 1 with heights, cutoff and image count', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'calc-thin-'));
+    const thin = join(dir, 'thin.xyz');
+    writeFileSync(thin, '3\nLattice="10 0 0 0 10 0 0 0 0.05" Properties=species:S:1:pos:R:3 pbc="T T T"\nO 0 0 0\nH 0.96 0 0\nH -0.24 0.93 0\n');
+    const t0 = performance.now();
+    const r = await run(['--model', SHIPPED, '--system', thin]);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("the cell is too small for the model's 6 Å cutoff: its heights are 10, 10, 0.05 Å");
+    expect(r.err).toContain('2,169 images in all');
+    expect(r.err).toContain('atom 0 (O) and its own periodic image at 0.050 Å');
+    // cutoff 1000: the loader refuses the config itself (range), so the graph is never reached
+    const obj = JSON.parse(readFileSync(join(SHIPPED, 'model.json'), 'utf8'));
+    obj.architecture.cutoff = 1000;
+    const far = join(dir, 'far');
+    mkdirSync(far);
+    writeFileSync(join(far, 'model.json'), JSON.stringify(obj));
+    writeFileSync(join(far, 'weights.safetensors'), readFileSync(join(SHIPPED, 'weights.safetensors')));
+    const f = await run(['--model', far, '--system', BOX]);
+    expect(f.code).toBe(1);
+    expect(f.err).toBe(`error: ${join(far, 'model.json')}: "architecture.cutoff" is 1000 Å, outside the range 0.1 Å to 100 Å that any real model lies in`);
   });
 });
 
@@ -140,7 +193,8 @@ describe('calc --backend webgpu', () => {
       cell: Float64Array.from(c.inputs.cell.flat()), pbc: c.inputs.pbc, charge: c.inputs.charge, spin: c.inputs.spin,
     }]));
     const gpu = await run(['--model', fixture, '--system', file, '--backend', 'webgpu', '--json', gpuJson]);
-    expect(gpu.err).toBe('');
+    // the fixture model predates "elements": its one warning says so
+    expect(gpu.err).toMatch(/^warning: model [\w-]+ does not list the elements it was trained on[^\n]*$/);
     expect(gpu.code).toBe(0);
     expect(gpu.out).toMatch(/backend {2}webgpu \(float32, /);
     expect((await run(['--model', fixture, '--system', file, '--json', cpuJson])).code).toBe(0);
