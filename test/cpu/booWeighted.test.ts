@@ -2,11 +2,15 @@
 // reverse pass (now with the envelope weights' own gradient) against central finite differences, and
 // the energy's continuity where an edge enters or leaves the graph, at the cutoff and at a soft-kNN rank
 // boundary, which the reference's plain BOO mean breaks.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { computeCpu } from '../../src/cpu/model';
 import type { LoadedModel } from '../../src/model/config';
 import type { Structure } from '../../src/io/structure';
 import { goldenModel, readGolden } from '../helpers/golden';
+import { loadModelFromPath } from '../../src/model/loadNode';
+import { maxRelErr } from '../helpers/compare';
 import { clone, randomCluster, withCell } from '../helpers/systems';
 
 const base = goldenModel(readGolden('case1_water8_allflags')); // LAE + ERoPE + node weights, H=32
@@ -180,4 +184,26 @@ describe('envelope-weighted BOO: energy continuous where an edge enters or leave
       expect(Math.max(...changed)).toBeLessThan(0.85 * 6.0);
     });
   });
+});
+
+describe('envelope-weighted BOO: CPU vs the PyTorch reference (same weights, float64)', () => {
+  // test/fixtures/boo-weighted-* come from training/make_fixtures.py; fixtures.test.ts checks every fixture
+  // to 1e-9, here the flag's cases to rounding
+  for (const name of ['boo-weighted-molecule', 'boo-weighted-triclinic']) {
+    it(`${name}: energy, forces, stress to 1e-12 relative`, async () => {
+      const dir = join(__dirname, '..', 'fixtures', name);
+      const c = JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8'));
+      const model = await loadModelFromPath(dir);
+      expect(model.config.architecture.boo_envelope_weighted).toBe(true);
+      const s: Structure = {
+        numbers: Int32Array.from(c.inputs.numbers), positions: Float64Array.from(c.inputs.positions.flat()),
+        cell: c.inputs.cell ? Float64Array.from(c.inputs.cell.flat()) : null, pbc: c.inputs.pbc, charge: c.inputs.charge, spin: c.inputs.spin,
+      };
+      const r = computeCpu(model, s, {});
+      expect(Math.abs(r.energy - c.outputs.energy) / Math.abs(c.outputs.energy)).toBeLessThan(1e-12);
+      expect(maxRelErr(r.forces, c.outputs.forces.flat())).toBeLessThan(1e-12);
+      if (c.outputs.stress) expect(maxRelErr(r.stress!, c.outputs.stress.flat())).toBeLessThan(1e-12);
+      else expect(s.cell).toBeNull();
+    });
+  }
 });
