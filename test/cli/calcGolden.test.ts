@@ -19,7 +19,9 @@ describe('calc command on golden cases written to files', () => {
       const structure = goldenStructure(g);
       if (!structure.pbc.some(Boolean)) structure.cell = null;
       const dir = mkdtempSync(join(tmpdir(), `golden-${name}-`));
-      writeFileSync(join(dir, 'model.json'), JSON.stringify(model.config, null, 2));
+      // The golden model is a random-weight test model: list the structure's own elements so calc checks them.
+      const elements = [...new Set(structure.numbers)].sort((x, y) => x - y);
+      writeFileSync(join(dir, 'model.json'), JSON.stringify({ ...model.config, elements }, null, 2));
       writeFileSync(join(dir, 'weights.safetensors'), serializeSafetensors(model.tensors));
       writeFileSync(join(dir, 'system.extxyz'), writeExtXyz(structure));
       const out = join(dir, 'out.json');
