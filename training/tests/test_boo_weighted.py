@@ -184,3 +184,14 @@ def test_training_and_export_keep_the_flag(small_model, tmp_path):
     save_model(small_model(seed=32), tmp_path / "off")
     assert "boo_envelope_weighted" not in (tmp_path / "off" / "model.json").read_text()
     assert load_model(tmp_path / "off").arch["boo_envelope_weighted"] is False
+
+
+def test_float32_close_to_float64(small_model):
+    # training and the PyTorch MD run in float32: the weights (exp of a large negative number near x = 1) stay benign
+    model = small_model(seed=34, knn_k=10, candidates=16, use_lae=True, use_erope=True, boo_envelope_weighted=True)
+    s = make_fixtures.periodic(35, [[6.4, 0.0, 0.0], [1.1, 6.2, 0.0], [-0.7, 0.9, 5.8]], 6)
+    ref = run(model, [s])
+    out = run(model.float(), [s])
+    assert abs(float(out["energy"][0]) - float(ref["energy"][0])) <= 1e-5 * abs(float(ref["energy"][0]))
+    assert (out["forces"].double() - ref["forces"]).abs().max() <= 1e-4 * float(ref["forces"].abs().max())
+    assert torch.isfinite(out["stress"]).all()
