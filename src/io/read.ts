@@ -20,8 +20,11 @@ export function detectFormat(text: string, fileName: string): StructureFormat | 
   const base = fileName.split(/[\\/]/).pop() ?? fileName;
   const ext = base.includes('.') ? base.slice(base.lastIndexOf('.') + 1).toLowerCase() : '';
   if (ext in EXTENSIONS) return EXTENSIONS[ext];
-  const first = text.split(/\r\n|\n|\r/).find((l) => l.trim().length > 0);
-  if (first === undefined) return null;
+  // The first non-blank line, found without splitting the whole file.
+  const match = /[^\s][^\r\n]*/.exec(text);
+  if (match === null) return null;
+  const lineStart = Math.max(text.lastIndexOf('\n', match.index), text.lastIndexOf('\r', match.index)) + 1;
+  const first = text.slice(lineStart, match.index + match[0].length);
   if (/^\s*\d+\s*(\s.*)?$/.test(first)) return 'xyz';
   if (/^(HEADER|TITLE|REMARK|CRYST1|MODEL|ATOM  |HETATM|COMPND|AUTHOR|EXPDTA)/.test(first)) return 'pdb';
   return null;

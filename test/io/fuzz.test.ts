@@ -144,8 +144,15 @@ function mutate(text: string, r: () => number): string {
 }
 
 /** Why a returned structure is unsound, or null. */
-function defect(frames: Structure[]): string | null {
+function defect(frames: Structure[], textLength: number): string | null {
   if (frames.length === 0) return 'no frames';
+  // Memory follows the text, never a header: every value needs at least a character and a separator.
+  let bytes = 0;
+  for (const s of frames) {
+    bytes += s.numbers.byteLength + s.positions.byteLength;
+    for (const v of Object.values(s.arrays ?? {})) bytes += ArrayBuffer.isView(v) ? v.byteLength : 8 * v.length;
+  }
+  if (bytes > 16 * textLength + 1024) return `${bytes} bytes of arrays from ${textLength} characters`;
   for (const [f, s] of frames.entries()) {
     const n = s.numbers.length;
     if (n === 0) return `frame ${f} is empty`;
@@ -185,7 +192,7 @@ describe('structure readers under fuzzing', () => {
       const t0 = performance.now();
       try {
         const frames = readStructures(text, name);
-        const bad = defect(frames);
+        const bad = defect(frames, text.length);
         if (bad) failures.push(`case ${k} (${base.name}): returned a defective structure: ${bad}\n${JSON.stringify(text.slice(0, 300))}`);
         parsed++;
       } catch (e) {
