@@ -126,7 +126,8 @@ export function findCloseContacts(structure: Structure, limit = 100): CloseConta
   let rMax = 0;
   for (let i = 0; i < n; i++) rMax = Math.max(rMax, radius(structure.numbers[i]));
   const reach = CLOSE_CONTACT_FRACTION * 2 * rMax;
-  const hasCell = structure.cell !== null;
+  // A cell without periodic axes plays no part (and may be a placeholder, even a singular one).
+  const hasCell = structure.cell !== null && structure.pbc.some(Boolean);
   // Lattice rows and their inverse (fractional = cartesian · inverse); a molecule uses the identity.
   const L = hasCell ? Float64Array.from(structure.cell!) : Float64Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1);
   const periodic = [0, 1, 2].map((k) => hasCell && structure.pbc[k]);

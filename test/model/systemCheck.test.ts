@@ -148,6 +148,9 @@ describe('atoms too close', () => {
     const across = { ...molecule([8, 8], [0.1, 5, 5, 9.95, 5, 5]), cell: Float64Array.of(10, 0, 0, 0, 10, 0, 0, 0, 10), pbc: [true, true, true] as Structure['pbc'] };
     expect(findCloseContacts(across)).toEqual([{ a: 0, b: 1, distance: expect.closeTo(0.15, 10), threshold: 0.66 }]);
     expect(findCloseContacts({ ...across, pbc: [false, false, false] })).toEqual([]);
+    // a non-periodic structure with a placeholder (even singular) cell is binned in plain Cartesian axes
+    const placeholder = { ...H2O(), cell: new Float64Array(9) };
+    expect(checkSystem(placeholder, water)).toEqual({ errors: [], warnings: [] });
     const thin = { ...H2O(), cell: Float64Array.of(10, 0, 0, 0, 10, 0, 0, 0, 0.05), pbc: [true, true, true] as Structure['pbc'] };
     const e = rejection(() => assertSystemSupported(thin, water));
     expect(e.problems.map((p) => p.kind)).toEqual(['cell-too-small', 'close-atoms']);
