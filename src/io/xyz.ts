@@ -72,6 +72,11 @@ function parseBool(token: string): boolean | null {
   }
 }
 
+/** User text echoed in a message, shortened so a 10 MB value cannot make a 10 MB message. */
+function clip(text: string, max = 60): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`;
+}
+
 /** Sets an own property even for keys like "__proto__", which plain assignment would treat specially. */
 function setOwn<T>(target: Record<string, T>, key: string, value: T): void {
   if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
@@ -182,7 +187,7 @@ function tokenizeComment(line: string): KeyValueToken[] | string {
   }
   if (close !== 0) {
     const what = close === 34 || close === 39 ? 'quote' : `"${line[openColumn - 1]}"`;
-    return key === null ? `unterminated ${what} in a key (column ${openColumn})` : `unterminated ${what} in the value of "${key}"`;
+    return key === null ? `unterminated ${what} in a key (column ${openColumn})` : `unterminated ${what} in the value of "${clip(key)}"`;
   }
   if (runStart >= 0) acc += line.slice(runStart, n);
   if (touched || key !== null) {
@@ -217,7 +222,7 @@ function convertInfoValue(key: string, value: string | null, fail: (p: string) =
       numbers.push(NON_FINITE_RE.test(t) ? Number.NaN : parseReal(t));
     }
     const bad = numbers.findIndex((x) => !Number.isFinite(x));
-    if (bad >= 0) fail(`info key "${key}" has the value "${items[bad].slice(0, 40)}", which is not a finite number`);
+    if (bad >= 0) fail(`info key "${clip(key)}" has the value "${items[bad].slice(0, 40)}", which is not a finite number`);
     return numbers.length === 1 ? numbers[0] : numbers;
   }
   if (parseBool(items[0]) !== null) {
@@ -246,14 +251,14 @@ function decodeJson(key: string, text: string, fail: (p: string) => never): Json
       else if (c === 34) inString = false;
     } else if (c === 34) inString = true;
     else if (c === 91 || c === 123) {
-      if (++depth > MAX_JSON_DEPTH) fail(`info key "${key}": the _JSON value nests deeper than ${MAX_JSON_DEPTH} levels`);
+      if (++depth > MAX_JSON_DEPTH) fail(`info key "${clip(key)}": the _JSON value nests deeper than ${MAX_JSON_DEPTH} levels`);
     } else if (c === 93 || c === 125) depth--;
   }
   let parsed: JsonValue;
   try {
     parsed = JSON.parse(text) as JsonValue;
   } catch (e) {
-    return fail(`info key "${key}": the _JSON value is not valid JSON (${(e as Error).message})`);
+    return fail(`info key "${clip(key)}": the _JSON value is not valid JSON (${(e as Error).message})`);
   }
   return parsed;
 }
@@ -261,7 +266,7 @@ function decodeJson(key: string, text: string, fail: (p: string) => never): Json
 function parseProperties(value: string, fail: (p: string) => never): PropertyColumn[] {
   const parts = value.split(':');
   if (parts.length % 3 !== 0) {
-    fail(`Properties="${value}" must be name:type:count triples (e.g. species:S:1:pos:R:3)`);
+    fail(`Properties="${clip(value)}" must be name:type:count triples (e.g. species:S:1:pos:R:3)`);
   }
   const columns: PropertyColumn[] = [];
   const seen = new Set<string>();
@@ -269,25 +274,25 @@ function parseProperties(value: string, fail: (p: string) => never): PropertyCol
     const [name, type, countText] = [parts[p], parts[p + 1], parts[p + 2]];
     if (name.length === 0) fail(`Properties: column ${p / 3 + 1} has no name`);
     if (!['S', 'R', 'I', 'L'].includes(type)) {
-      fail(`Properties: column "${name}" has type "${type}"; expected S (string), R (real), I (integer) or L (logical)`);
+      fail(`Properties: column "${clip(name)}" has type "${clip(type)}"; expected S (string), R (real), I (integer) or L (logical)`);
     }
     const count = Number(countText);
     if (!/^\d+$/.test(countText) || count < 1) {
-      fail(`Properties: column "${name}" has count "${countText}"; expected a positive whole number`);
+      fail(`Properties: column "${clip(name)}" has count "${clip(countText)}"; expected a positive whole number`);
     }
-    if (seen.has(name)) fail(`Properties: column "${name}" appears twice`);
+    if (seen.has(name)) fail(`Properties: column "${clip(name)}" appears twice`);
     seen.add(name);
     columns.push({ name, type: type as PropertyColumn['type'], count });
   }
   const species = columns.find((c) => c.name === 'species');
   const z = columns.find((c) => c.name === 'Z');
-  if (!species && !z) fail(`Properties="${value}" has no species column (species:S:1 or Z:I:1)`);
+  if (!species && !z) fail(`Properties="${clip(value)}" has no species column (species:S:1 or Z:I:1)`);
   if (species && (species.count !== 1 || (species.type !== 'S' && species.type !== 'I'))) {
     fail(`Properties: species must be species:S:1, got species:${species.type}:${species.count}`);
   }
   if (!species && z && (z.count !== 1 || z.type !== 'I')) fail(`Properties: Z must be Z:I:1, got Z:${z.type}:${z.count}`);
   const pos = columns.find((c) => c.name === 'pos' || c.name === 'positions');
-  if (!pos) fail(`Properties="${value}" has no position column (pos:R:3)`);
+  if (!pos) fail(`Properties="${clip(value)}" has no position column (pos:R:3)`);
   if (pos.type !== 'R' || pos.count !== 3) fail(`Properties: ${pos.name} must be ${pos.name}:R:3, got ${pos.name}:${pos.type}:${pos.count}`);
   return columns;
 }
@@ -324,7 +329,7 @@ function parseComment(line: string, fail: (p: string) => never): Comment {
       const cell = new Float64Array(9);
       items.forEach((t, idx) => {
         const x = parseReal(t);
-        if (!Number.isFinite(x)) fail(`Lattice value "${t}" is not a finite number`);
+        if (!Number.isFinite(x)) fail(`Lattice value "${clip(t)}" is not a finite number`);
         cell[idx] = x;
       });
       const problem = cellProblem(cell);
@@ -338,12 +343,12 @@ function parseComment(line: string, fail: (p: string) => never): Comment {
       const items = splitItems(value);
       const flags = items.map((t) => (t === '1' ? true : t === '0' ? false : parseBool(t)));
       if (flags.length !== 3 || flags.some((f) => f === null)) {
-        fail(`pbc="${value}" must be three booleans, e.g. pbc="T T T"`);
+        fail(`pbc="${clip(value)}" must be three booleans, e.g. pbc="T T T"`);
       }
       pbcGiven = flags as Pbc;
     } else if (key === 'charge' || key === 'spin') {
       const v = value === null ? Number.NaN : parseReal(value.trim());
-      if (!Number.isSafeInteger(v)) fail(`${key} must be a whole number, got "${value ?? ''}"`);
+      if (!Number.isSafeInteger(v)) fail(`${key} must be a whole number, got "${clip(value ?? '')}"`);
       if (key === 'spin' && v < 0) fail(`spin is the spin multiplicity (2S+1) and cannot be negative, got ${v}`);
       if (key === 'charge') result.charge = v;
       else result.spin = v;
@@ -467,7 +472,7 @@ function readFrames(text: string, fileName: string, at: { line: number | null })
       }
       // Columns beyond those declared are ignored, as ASE does (QUIP writes charges after pos:R:3).
       if (tokens.length < totalColumns) {
-        failAt(`expected ${totalColumns} columns (${describeColumns(columns, plain)}), got ${tokens.length}`);
+        failAt(`expected ${totalColumns} columns (${clip(describeColumns(columns, plain), 200)}), got ${tokens.length}`);
       }
       let col = 0;
       for (const c of columns) {

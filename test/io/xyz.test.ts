@@ -315,6 +315,14 @@ describe('readXyz on hostile input (issue 12)', () => {
     expect(Array.from(Object.getOwnPropertyDescriptor(t.arrays, '__proto__')?.value as Float64Array)).toEqual([2.5]);
   });
 
+  it('keeps messages short when they quote a huge value', () => {
+    const big = 'x'.repeat(1_000_000);
+    const e = parseError(`1\nProperties=${big}\nH 0 0 0\n`);
+    expect(e.problem).toBe(`Properties="${'x'.repeat(60)}… (1000000 characters)" must be name:type:count triples (e.g. species:S:1:pos:R:3)`);
+    expect(parseError(`1\npbc="${big}"\nH 0 0 0\n`).problem.length).toBeLessThan(200);
+    expect(parseError(`1\nLattice="1 0 0 0 1 0 0 0 ${big}"\nH 0 0 0\n`).problem.length).toBeLessThan(200);
+  });
+
   it('parses a 10 MB comment line in linear time (timed by hand: see the report of issue 12)', () => {
     const M = 10_000_000;
     const manyKeys = readXyz(`1\n${'a=1 '.repeat(M / 4)}b="x y"\nH 0 0 0\n`, 'big.xyz')[0];
