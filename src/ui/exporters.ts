@@ -55,3 +55,12 @@ export function trajectoryDcd(system: Structure, frames: Frame[], timeStep_fs: n
 export function framePdb(system: Structure, frame: Frame, title: string): string {
   return writePdb({ ...system, positions: frame.positions, cell: system.pbc.some(Boolean) ? frame.cell : null }, title);
 }
+
+/**
+ * A download name's stem in portable ASCII ("water box, 64 H₂O" → "water_box_64_H2O"): mdtraj's DCD reader
+ * cannot open a path with non-ASCII characters, and spaces and commas trip up command lines.
+ */
+export function portableFileStem(name: string): string {
+  const ascii = name.normalize('NFKD').replace(/[^A-Za-z0-9.-]+/g, '_').replace(/^[_.]+|_+$/g, '');
+  return ascii || 'run';
+}

@@ -23,6 +23,7 @@ export interface ReadBack {
 export function readBack(topologyPdb: string, trajectoryDcd?: string): ReadBack {
   const script = join(__dirname, 'read_back.py');
   const args = trajectoryDcd ? [script, topologyPdb, trajectoryDcd] : [script, topologyPdb];
-  const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' };
+  // UTF-8 file names (the workbench names downloads after the system, e.g. "64 H₂O") whatever the locale.
+  const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', PYTHONUTF8: '1' };
   return JSON.parse(execFileSync('/usr/bin/python3', args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28 }));
 }

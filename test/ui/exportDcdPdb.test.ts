@@ -7,7 +7,7 @@ import { expect, test } from 'vitest';
 import { cellFromParameters, cellParameters } from '../../src/io/cell';
 import { readDcdHeader } from '../../src/io/dcd';
 import type { Structure } from '../../src/io/structure';
-import { framePdb, trajectoryDcd } from '../../src/ui/exporters';
+import { framePdb, portableFileStem, trajectoryDcd } from '../../src/ui/exporters';
 import type { Frame } from '../../src/ui/store';
 import { readBack } from '../helpers/readBack';
 
@@ -60,4 +60,11 @@ test('uneven frame spacing is reported; a cell without periodic directions is le
   expect(info).toMatchObject({ numAtoms: 2, hasCell: false, frameCount: 5, firstStep: 0, stepInterval: 10 });
   expect(framePdb(molecule, traj[0], 'CO')).not.toMatch(/CRYST1/);
   expect(trajectoryDcd(molecule, traj.slice(0, 3), 1).evenlySpaced).toBe(true);
+});
+
+test('download names are portable ASCII, since mdtraj cannot open a DCD whose path has other characters', () => {
+  expect(portableFileStem('water box, 64 H₂O (192 atoms)')).toBe('water_box_64_H2O_192_atoms');
+  expect(portableFileStem('NaCl–gas.v2')).toBe('NaCl_gas.v2');
+  expect(portableFileStem('')).toBe('run');
+  expect(portableFileStem('水')).toBe('run');
 });

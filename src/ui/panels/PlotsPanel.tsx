@@ -5,7 +5,7 @@ import { useCallback, useState } from 'react';
 import type uPlot from 'uplot';
 import { CHEMICAL_SYMBOLS } from '../../io/elements';
 import { downloadBlob, downloadText } from '../download';
-import { framePdb, thermoCsv, trajectoryDcd, trajectoryExtXyz } from '../exporters';
+import { framePdb, portableFileStem, thermoCsv, trajectoryDcd, trajectoryExtXyz } from '../exporters';
 import { StructureWriteError } from '../../io/writeErrors';
 import { maxRdfRadius, radialDistribution } from '../geometry/rdf';
 import { Plot, type PlotSpec } from '../plots/Plot';
@@ -129,7 +129,7 @@ export function PlotsPanel() {
     if (!s.system || !s.trajectory.length) return notify('warning', 'No trajectory yet: run some steps first.');
     try {
       const dcd = trajectoryDcd(s.system, s.trajectory, s.params.timestep);
-      downloadBlob(new Blob([dcd.bytes], { type: 'application/octet-stream' }), `${s.systemName || 'run'}-trajectory.dcd`);
+      downloadBlob(new Blob([dcd.bytes], { type: 'application/octet-stream' }), `${portableFileStem(s.systemName)}-trajectory.dcd`);
       if (!dcd.evenlySpaced) {
         notify('warning', 'The stored frames are not evenly spaced (thinned as the run grew, or the interval changed); DCD keeps one frame interval, so frame times in other tools are approximate. Positions and cells are exact.');
       }
@@ -142,7 +142,7 @@ export function PlotsPanel() {
     const s = useWorkbench.getState();
     if (!s.system || !s.frame) return notify('warning', 'Load a system first.');
     try {
-      downloadText(framePdb(s.system, s.frame, `${s.systemName || 'run'} step ${s.frame.step}`), `${s.systemName || 'run'}-step${s.frame.step}.pdb`, 'chemical/x-pdb');
+      downloadText(framePdb(s.system, s.frame, `${s.systemName || 'run'} step ${s.frame.step}`), `${portableFileStem(s.systemName)}-step${s.frame.step}.pdb`, 'chemical/x-pdb');
     } catch (e) {
       if (e instanceof StructureWriteError) return notify('error', e.message);
       throw e;
