@@ -37,6 +37,10 @@ const LIMITS: Record<string, [number, number]> = {
   'normalization.energy_scale': [1e-12, 1e12],
   'normalization.energy_shift': [-1e12, 1e12],
 };
+/** Longest strings: names and prefixes appear in every message and tensor name; a description is one line of a picker. */
+const MAX_STRING_LENGTH: Record<string, number> = {
+  name: 128, version: 64, description: 4096, 'heads.energy_prefix': 256, 'heads.force_prefix': 256,
+};
 /** Units shown with a limit in messages. */
 const LIMIT_UNITS: Record<string, string> = { 'architecture.cutoff': ' Å', 'normalization.energy_shift': ' eV' };
 /** Reference energies of real atoms are above −1e6 eV (uranium's total energy is about −7.6e5 eV). */
@@ -304,6 +308,13 @@ export function validateModelConfig(raw: unknown, fileName = 'model.json'): Mode
     ? checkSection(t.normalization as Record<string, unknown>, NORMALIZATION, 'normalization.', fileName, problems)
     : null;
 
+  for (const [path, max] of Object.entries(MAX_STRING_LENGTH)) {
+    const [section, key] = path.includes('.') ? path.split('.') : ['', path];
+    const v = section === '' ? t[key] : section === 'heads' && h ? h[key] : undefined;
+    if (typeof v === 'string' && v.length > max) {
+      problems.push(`${fileName}: "${path}" is ${v.length} characters long (at most ${max})`);
+    }
+  }
   if (a) checkRanges(a, 'architecture.', fileName, problems);
   if (n) checkRanges(n, 'normalization.', fileName, problems);
   if (typeof t.weights_file === 'string') {

@@ -195,3 +195,21 @@ function validateError(obj: unknown): string[] {
   }
   throw new Error('expected a ModelLoadError');
 }
+
+describe('model.json string lengths', () => {
+  it('refuses a 70,000-character name, version, description or prefix (they appear in every message)', () => {
+    const cases: [string, string | null, number, string][] = [
+      ['name', null, 70000, '"name" is 70000 characters long (at most 128)'],
+      ['version', null, 65, '"version" is 65 characters long (at most 64)'],
+      ['description', null, 5000, '"description" is 5000 characters long (at most 4096)'],
+      ['energy_prefix', 'heads', 300, '"heads.energy_prefix" is 301 characters long (at most 256)'],
+    ];
+    for (const [key, section, length, words] of cases) {
+      const obj = tinyConfigObject();
+      const value = 'n'.repeat(length) + (key.endsWith('prefix') ? '.' : '');
+      if (section) obj[section][key] = value;
+      else obj[key] = value;
+      expect(problemsOf(obj), key).toEqual([`model.json: ${words}`]);
+    }
+  });
+});
