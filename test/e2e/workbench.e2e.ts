@@ -3,7 +3,9 @@
 // because every step builds on the state the previous one left (SwiftShader is slow: keep N small).
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Download, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { computeCpu } from '../../src/cpu/model';
@@ -13,6 +15,8 @@ import { parseModelConfig } from '../../src/model/modelJson';
 import { parameterCount } from '../../src/model/weights';
 import { THERMO_COLUMNS } from '../../src/md/observables';
 import { startE2E, watchConsole, type E2E } from './harness';
+import { cellParameters } from '../../src/io/cell';
+import { readBack, type ToolReading } from '../helpers/readBack';
 
 let e: E2E;
 let page: Page;
@@ -182,6 +186,40 @@ describe('workbench', () => {
       expect(r.stderr).toBe('');
       expect(r.stdout.trim()).toBe(`${frames.length} 192`);
     }
+  });
+
+  test('exported trajectory DCD and frame PDB read back in MDAnalysis and mdtraj (and the PDB in ASE)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'e2e-export-'));
+    // Saved under the suggested name: MDAnalysis and mdtraj pick the format from the extension.
+    const save = async (testId: string) => {
+      const [d] = (await Promise.all([page.waitForEvent('download'), page.getByTestId(testId).click()])) as [Download, void];
+      const path = join(dir, d.suggestedFilename());
+      await d.saveAs(path);
+      return path;
+    };
+    const dcd = await save('export-dcd');
+    const pdb = await save('export-pdb');
+    expect(dcd).toMatch(/-trajectory\.dcd$/);
+    expect(pdb).toMatch(/-step\d+\.pdb$/);
+    for (const p of [dcd, pdb]) expect(p.split('/').pop()).toMatch(/^[A-Za-z0-9._-]+$/); // mdtraj opens only ASCII paths
+    type F = { positions: number[]; cell: number[] };
+    const traj = await state<F[]>('s.trajectory.map((f) => ({ positions: Array.from(f.positions), cell: Array.from(f.cell) }))');
+    const current = await state<F>('({ positions: Array.from(s.frame.positions), cell: Array.from(s.frame.cell) })');
+    const close = (tool: ToolReading, k: number, want: F) => {
+      expect(Math.max(...tool.positions[k].map((x, i) => Math.abs(x - want.positions[i])))).toBeLessThan(1e-3);
+      const cell = cellParameters(want.cell);
+      tool.cells[k]!.forEach((x, j) => expect(Math.abs(x - cell[j])).toBeLessThan(j < 3 ? 1e-3 : 0.01));
+    };
+    const both = readBack(pdb, dcd);
+    for (const tool of [both.mdanalysis, both.mdtraj]) {
+      expect(tool.frames).toBe(traj.length);
+      expect(tool.atoms).toBe(192);
+      traj.forEach((f, k) => close(tool, k, f));
+    }
+    const frame = readBack(pdb);
+    for (const tool of [frame.mdanalysis, frame.mdtraj]) close(tool, 0, current);
+    expect(frame.mdanalysis.elements.filter((e) => e === 'O')).toHaveLength(64);
+    expect(Math.max(...frame.ase!.positions.map((x, i) => Math.abs(x - current.positions[i])))).toBeLessThan(1e-3);
   });
 
   test('a lost GPU device (device.destroy()) is recovered from the last checkpoint and the run continues', async () => {
