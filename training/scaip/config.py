@@ -4,6 +4,7 @@ Unknown keys are an error so that a typo never silently falls back to a default.
 """
 import copy
 import math
+import os
 
 FORMAT = "scaip-web-model"
 FORMAT_VERSION = 1
@@ -56,6 +57,22 @@ OPTIONAL_TOP_KEYS = {"elements"}
 MAX_Z = 118
 
 
+# Inclusive bounds on numeric fields, the same as src/model/modelJson.ts: far beyond any real model (the released
+# md_NeNo: hidden 640, 10 layers, 10 heads, k 30, cutoff 6 A) but small enough that every size derived from them
+# (tensor shapes, per-layer modules, periodic images) stays computable.
+LIMITS = {
+    ("architecture", "hidden_size"): (1, 16384), ("architecture", "num_layers"): (1, 256),
+    ("architecture", "num_heads"): (1, 256), ("architecture", "max_num_elements"): (2, 1024),
+    ("architecture", "cutoff"): (0.1, 100), ("architecture", "knn_k"): (1, 1024),
+    ("architecture", "knn_sigmoid_scale"): (1e-6, 100), ("architecture", "knn_lse_scale"): (1e-6, 100),
+    ("architecture", "knn_candidates"): (1, 1024), ("architecture", "rbf_size"): (1, 16384),
+    ("architecture", "sh_lmax"): (0, 16), ("architecture", "boo_lmax"): (0, 32),
+    ("architecture", "ffn_multiplier"): (1, 64), ("architecture", "output_multiplier"): (1, 64),
+    ("architecture", "erope_num_freq"): (1, 4096), ("architecture", "rmsnorm_eps"): (1e-30, 0.1),
+    ("normalization", "energy_scale"): (1e-12, 1e12), ("normalization", "energy_shift"): (-1e12, 1e12),
+}
+
+
 class ModelConfigError(ValueError):
     pass
 
@@ -105,6 +122,15 @@ def validate_config(config):
     _check_section(cfg["architecture"], ARCHITECTURE_KEYS, "architecture", OPTIONAL_ARCHITECTURE_KEYS)
     _check_section(cfg["heads"], HEADS_KEYS, "heads")
     _check_section(cfg["normalization"], NORMALIZATION_KEYS, "normalization")
+    for (section, key), (lo, hi) in LIMITS.items():
+        value = cfg[section][key]
+        if not lo <= value <= hi:
+            raise ModelConfigError(f"{section}.{key}: {value!r} is outside the range {lo} to {hi} that any real model lies in")
+    name = cfg["weights_file"]
+    # load_model joins it to model.json's directory: a path would let a model file name any file on the disk.
+    if (not isinstance(name, str) or not name or name in (".", "..") or "/" in name or "\\" in name
+            or os.path.isabs(name) or len(name) > 255):
+        raise ModelConfigError(f"weights_file: {name!r} must be a plain file name next to model.json")
     arch, heads = cfg["architecture"], cfg["heads"]
     if arch["hidden_size"] % arch["num_heads"] != 0:
         raise ModelConfigError("architecture: hidden_size must be divisible by num_heads")
