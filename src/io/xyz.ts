@@ -50,6 +50,15 @@ function parseReal(token: string): number {
   return Number.isNaN(x) ? Number(token.replace(/[dD]/, 'e')) : x;
 }
 
+/** The number a word means in ASE's sense (Python float, nan and inf included), or null; one regex test for ordinary numbers. */
+function infoNumber(token: string): number | null {
+  if (NUMBER_RE.test(token)) {
+    const x = Number(token);
+    return Number.isNaN(x) ? Number(token.replace(/[dD]/, 'e')) : x;
+  }
+  return NON_FINITE_RE.test(token) ? Number.NaN : null;
+}
+
 /** A number in ASE's sense (Python float), including the words nan and inf. */
 function isNumberWord(token: string): boolean {
   return NUMBER_RE.test(token) || NON_FINITE_RE.test(token);
@@ -218,8 +227,9 @@ function convertInfoValue(key: string, value: string | null, fail: (p: string) =
   if (isNumberWord(items[0])) {
     const numbers: number[] = [];
     for (const t of items) {
-      if (!isNumberWord(t)) return value;
-      numbers.push(NON_FINITE_RE.test(t) ? Number.NaN : parseReal(t));
+      const x = infoNumber(t);
+      if (x === null) return value;
+      numbers.push(x);
     }
     const bad = numbers.findIndex((x) => !Number.isFinite(x));
     if (bad >= 0) fail(`info key "${clip(key)}" has the value "${items[bad].slice(0, 40)}", which is not a finite number`);
@@ -318,6 +328,9 @@ function parseComment(line: string, fail: (p: string) => never): Comment {
     return result;
   }
   let pbcGiven: Pbc | null = null;
+  // Collected in a Map and turned into an object once: fromEntries makes own properties (a key named
+  // __proto__ included) and is much faster than growing an object key by key for very many keys.
+  const info = new Map<string, InfoValue>();
   for (const { key, value } of tokens) {
     const k = key.toLowerCase();
     if (k === 'lattice') {
@@ -353,9 +366,10 @@ function parseComment(line: string, fail: (p: string) => never): Comment {
       if (key === 'charge') result.charge = v;
       else result.spin = v;
     } else {
-      setOwn(result.info, key, convertInfoValue(key, value, fail));
+      info.set(key, convertInfoValue(key, value, fail));
     }
   }
+  result.info = Object.fromEntries(info);
   if (result.cell) {
     // ASE's convention: a Lattice without pbc means periodic in all directions.
     result.pbc = pbcGiven ?? [true, true, true];
