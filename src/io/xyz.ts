@@ -404,7 +404,7 @@ export function readXyz(text: string, fileName = 'input.xyz'): Structure[] {
     if (e instanceof StructureParseError) throw e;
     // Last guard: a cause we did not foresee still reaches the user as the reader's typed error.
     const err = e as Error;
-    throw new StructureParseError(fileName, at.line, `cannot read this file (${err?.name ?? 'Error'}: ${err?.message ?? String(e)})`);
+    throw new StructureParseError(fileName, at.line, `cannot read this file (${err?.name ?? 'Error'}: ${clip(String(err?.message ?? e), 200)})`);
   }
 }
 
@@ -440,7 +440,7 @@ function readFrames(text: string, fileName: string, at: { line: number | null })
       throw new StructureParseError(
         fileName,
         countLine,
-        `frame ${frameNo} says ${firstToken} atoms, but only ${linesLeft} line${linesLeft === 1 ? '' : 's'} follow the comment line`,
+        `frame ${frameNo} says ${clip(firstToken, 30)} atoms, but only ${linesLeft} line${linesLeft === 1 ? '' : 's'} follow the comment line`,
       );
     }
     const commentLine = i + 1;
