@@ -644,7 +644,8 @@ function writeColumns(s: Structure): WriteColumn[] {
       throw new StructureWriteError('extXYZ', `per-atom array "${name}" ${problem}`);
     };
     // Properties is name:type:count triples separated by ":" on a whitespace-separated line.
-    if (!/^[^\s:"'=\\{}[\],]+$/.test(name)) fail('has a name extXYZ cannot hold (no spaces, ":", quotes, brackets or "=")');
+    // Properties is name:type:count triples; any other character is written inside a quoted value.
+    if (name.length === 0 || /[:\r\n]/.test(name)) fail('has a name extXYZ cannot hold (empty, or with ":" or a line break)');
     if (data.length === 0 || data.length % n !== 0) fail(`has ${data.length} values, not a multiple of the ${n} atoms`);
     if (Array.isArray(data)) {
       // Atom lines are split at whitespace, so a string column cannot hold spaces or empty strings.
@@ -684,7 +685,7 @@ export function writeExtXyz(frames: Structure | Structure[], options: ExtXyzWrit
     const props = ['species:S:1', 'pos:R:3', ...columns.map((c) => `${c.name}:${c.type}:${c.count}`)].join(':');
     const keys: string[] = [];
     if (s.cell) keys.push(`Lattice="${Array.from(s.cell, exact).join(' ')}"`);
-    keys.push(`Properties=${props}`);
+    keys.push(`Properties=${/^[^\s"'=\\{}[\],]+$/.test(props) ? props : quote(props)}`);
     for (const [k, v] of Object.entries(s.info ?? {})) {
       if (RESERVED_KEYS.includes(k.toLowerCase())) continue;
       keys.push(`${formatKey(k)}=${formatInfoValue(k, v)}`);

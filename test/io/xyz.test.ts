@@ -356,13 +356,14 @@ describe('writeExtXyz: files ASE and readXyz both read back (issue 12)', () => {
       flags: [true, false],
       'key with space': 3,
     },
-    arrays: { labels: ['O1', 'H_2'], forces: Float64Array.from([0.5, 0, -0.5, 1, 2, 3]) },
+    arrays: { labels: ['O1', 'H_2'], forces: Float64Array.from([0.5, 0, -0.5, 1, 2, 3]), 'site id': Int32Array.from([7, -8]) },
   };
 
   it('round-trips empty, spaced, numeric-looking and multi-line strings, lists and JSON through readXyz', () => {
     const [s] = readXyz(writeExtXyz(tricky), 'out.extxyz');
     expect(s.info).toEqual(tricky.info);
     expect(s.arrays!.labels).toEqual(['O1', 'H_2']);
+    expect(Array.from(s.arrays!['site id'] as Int32Array)).toEqual([7, -8]);
   });
 
   it('writes them so that ASE reads the same values', () => {
@@ -373,12 +374,13 @@ describe('writeExtXyz: files ASE and readXyz both read back (issue 12)', () => {
       'import sys, json, ase.io, numpy as np',
       'a = ase.io.read(sys.argv[1])',
       'conv = lambda v: v.tolist() if isinstance(v, np.ndarray) else (v.item() if isinstance(v, np.generic) else v)',
-      'print(json.dumps({"info": {k: conv(v) for k, v in a.info.items()}, "labels": a.arrays["labels"].tolist(),',
+      'print(json.dumps({"info": {k: conv(v) for k, v in a.info.items()}, "labels": a.arrays["labels"].tolist(), "site": a.arrays["site id"].tolist(),',
       '  "pos": a.positions.ravel().tolist(), "cell": a.cell.array.ravel().tolist()}))',
     ].join('\n');
     const out = JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, path], { encoding: 'utf8' }));
     expect(out.info).toEqual({ ...tricky.info, charge: 0, spin: 1 });
     expect(out.labels).toEqual(['O1', 'H_2']);
+    expect(out.site).toEqual([7, -8]);
     expect(out.pos).toEqual(Array.from(tricky.positions));
     expect(out.cell).toEqual(Array.from(tricky.cell!));
   });
@@ -393,7 +395,12 @@ describe('writeExtXyz: files ASE and readXyz both read back (issue 12)', () => {
     expect(() => writeExtXyz(withArrays({ forces: Float64Array.from([0, 0, Number.NaN, 0, 0, 0]) }))).toThrow(
       'per-atom array "forces" entry 2 is NaN, not a finite number',
     );
-    expect(() => writeExtXyz(withArrays({ 'a:b': Float64Array.from([1, 2]) }))).toThrow(/has a name extXYZ cannot hold/);
+    expect(() => writeExtXyz(withArrays({ 'a:b': Float64Array.from([1, 2]) }))).toThrow(
+      'per-atom array "a:b" has a name extXYZ cannot hold (empty, or with ":" or a line break)',
+    );
+    // Other characters go inside a quoted Properties value (found by the fuzz test: "m olid", "type]").
+    const odd = withArrays({ 'm olid': Int32Array.from([1, 2]), 'type]"': ['a', 'b'] });
+    expect(readXyz(writeExtXyz(odd), 'odd.extxyz')[0].arrays).toEqual(odd.arrays);
     expect(() => writeExtXyz(withArrays({ short: Float64Array.from([1, 2, 3]) }))).toThrow(/3 values, not a multiple of the 2 atoms/);
     expect(() => writeExtXyz({ ...tricky, arrays: {}, info: { energy: Number.POSITIVE_INFINITY } })).toThrow(
       'info key "energy" is Infinity, not a finite number',
