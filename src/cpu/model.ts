@@ -5,6 +5,8 @@
 
 import type { LoadedModel } from '../model/config';
 import type { Structure } from '../io/structure';
+import { elementReferenceEnergy } from '../model/referenceEnergy';
+import { UnsupportedSystemError, type SystemProblemKind } from '../model/systemCheck';
 import { buildNeighborGraph, cellVolume, envelopeBias, neighborGraphBackward, type Cell, type NeighborGraph } from './graph';
 import { booBackward, computeEdgeFeatures, eropeFrequencies, rbfBackward, shBackward, type EdgeFeatures, type PairGeometry } from './features';
 import { smoothPairMetric } from './eropeDistance';
@@ -62,11 +64,13 @@ export function structureCell(s: Structure): Cell | null {
 
 function checkPositions(s: Structure): void {
   const n = s.numbers.length;
-  if (s.positions.length !== 3 * n)
-    throw new RangeError(`positions hold ${s.positions.length} numbers; ${n} atoms need ${3 * n}`);
+  const refuse = (kind: SystemProblemKind, message: string, atoms?: number[]) => {
+    throw new UnsupportedSystemError([{ kind, message, ...(atoms ? { atoms } : {}) }], 'this model');
+  };
+  if (s.positions.length !== 3 * n) refuse('positions-length', `positions hold ${s.positions.length} numbers; ${n} atoms need ${3 * n}`);
   for (let i = 0; i < s.positions.length; i++)
-    if (!Number.isFinite(s.positions[i])) throw new RangeError(`atom ${Math.floor(i / 3)} has a non-finite coordinate (${s.positions[i]})`);
-  if (n === 0) throw new RangeError('the structure has no atoms');
+    if (!Number.isFinite(s.positions[i])) refuse('non-finite-position', `atom ${Math.floor(i / 3)} has a non-finite coordinate (${s.positions[i]})`, [Math.floor(i / 3)]);
+  if (n === 0) refuse('no-atoms', 'the structure has no atoms');
 }
 
 /** Energy, forces and stress of one structure. */
@@ -77,6 +81,8 @@ export function computeCpu(model: LoadedModel, structure: Structure, options: Cp
   const H = arch.hidden_size, nh = arch.num_heads, eps = arch.rmsnorm_eps;
   const n = structure.numbers.length;
   checkChargeSpin(structure.numbers, structure, arch);
+  // Before any compute: an atom without a reference energy is refused, not found after the forward pass.
+  const referenceEnergy = elementReferenceEnergy(normalization.element_references, structure.numbers, model.config.name);
   const cell = structureCell(structure);
 
   // ---- forward
@@ -125,15 +131,7 @@ export function computeCpu(model: LoadedModel, structure: Structure, options: Cp
   const { y: energyPerAtom, cache: headCache } = headForward(p.energyHead, nodeFinal, n, eps);
   let energyRaw = 0;
   for (let a = 0; a < n; a++) energyRaw += energyPerAtom[a];
-  let energy = normalization.energy_scale * energyRaw + normalization.energy_shift;
-  if (normalization.element_references) {
-    const refs = normalization.element_references;
-    for (let a = 0; a < n; a++) {
-      const z = structure.numbers[a];
-      if (z >= refs.length) throw new RangeError(`the model has no reference energy for Z = ${z}`);
-      energy += refs[z];
-    }
-  }
+  const energy = normalization.energy_scale * energyRaw + normalization.energy_shift + referenceEnergy;
   const intermediates: CpuIntermediates | undefined = options.intermediates
     ? { graph, features: feats, inputNode: gatherRows(x0, graph.selfEdge, H), layerNodeStates, energyPerAtom }
     : undefined;

@@ -11,6 +11,7 @@
 
 import type { LoadedModel } from '../model/config';
 import type { Structure } from '../io/structure';
+import { elementReferenceEnergy } from '../model/referenceEnergy';
 import { extractParams, type AttentionParams, type FfnParams, type HeadParams, type LinearParams } from '../cpu/params';
 import { checkChargeSpin } from '../cpu/inputBlock';
 import { eropeFrequencies } from '../cpu/features';
@@ -125,6 +126,8 @@ export class GpuModel {
     const { heads, normalization } = this.model.config;
     const n = structure.numbers.length;
     checkChargeSpin(structure.numbers, structure, this.model.config.architecture);
+    // Before any kernel runs: an atom without a reference energy is refused up front.
+    const energyOffset = this.energyOffset(structure.numbers);
     const periodic = !!structure.cell && structure.pbc.some(Boolean);
     const positions = rt.upload('model.positions', Float32Array.from(structure.positions));
     const K = options.slots ?? await this.slotBudget(structure, positions);
@@ -136,7 +139,7 @@ export class GpuModel {
     const energyRaw = (await rt.read(out.energyRaw, 1))[0];
     const grad = await rt.read(out.gradPositions, 3 * n);
     const strain = await rt.read(out.strain, 9);
-    const energy = normalization.energy_scale * energyRaw + this.energyOffset(structure.numbers);
+    const energy = normalization.energy_scale * energyRaw + energyOffset;
     const scale = normalization.energy_scale;
     const forces = Float64Array.from(grad, (v) => -scale * v);
     const wantStress = options.stress ?? (heads.regress_stress && periodic);
@@ -152,9 +155,7 @@ export class GpuModel {
   /** energy = energy_scale·E_raw + this: the shift plus the element reference energies. */
   energyOffset(numbers: ArrayLike<number>): number {
     const { normalization } = this.model.config;
-    let e = normalization.energy_shift;
-    if (normalization.element_references) for (let a = 0; a < numbers.length; a++) e += normalization.element_references[numbers[a]];
-    return e;
+    return normalization.energy_shift + elementReferenceEnergy(normalization.element_references, numbers, this.model.config.name);
   }
 
   /**

@@ -28,6 +28,7 @@ const LIST_CAP = 10;
 
 export type SystemProblemKind =
   | 'no-atoms'
+  | 'positions-length'
   | 'non-finite-position'
   | 'untrained-element'
   | 'unknown-elements'

@@ -19,6 +19,7 @@ import cellListWgsl from '../../../shaders/graph/cell_list.wgsl?raw';
 import slotPermuteWgsl from '../../../shaders/graph/slot_permute.wgsl?raw';
 import type { ArchitectureConfig } from '../../model/config';
 import { cellVolume, enumerateImages, imageRepeats, OverlappingAtomsError } from '../../cpu/graph';
+import { UnsupportedSystemError } from '../../model/systemCheck';
 import type { GpuRuntime, Recorder } from '../runtime';
 
 const WG = 64;
@@ -303,7 +304,10 @@ export async function readGraphStatus(rt: GpuRuntime, g: GpuGraph): Promise<Grap
 
 /** Throw the error the CPU runtime would (non-finite position, overlapping atoms) or a SlotBudgetError. */
 export function checkGraphStatus(status: GraphStatus, g: GpuGraph): void {
-  if (status.nonFiniteAtom !== null) throw new RangeError(`atom ${status.nonFiniteAtom} has a non-finite coordinate`);
+  if (status.nonFiniteAtom !== null) {
+    const atom = status.nonFiniteAtom;
+    throw new UnsupportedSystemError([{ kind: 'non-finite-position', atoms: [atom], message: `atom ${atom} has a non-finite coordinate` }], 'this model');
+  }
   if (status.overlap) throw new OverlappingAtomsError(status.overlap[0], status.overlap[1]);
   if (status.overflowRows > 0) throw new SlotBudgetError(status.maxEdges, g.slots, status.overflowRows);
 }
