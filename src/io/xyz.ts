@@ -265,11 +265,17 @@ function decodeJson(key: string, text: string, fail: (p: string) => never): Json
     } else if (c === 93 || c === 125) depth--;
   }
   let parsed: JsonValue;
+  let nonFinite = false;
   try {
-    parsed = JSON.parse(text) as JsonValue;
+    // JSON numbers like 1e999 parse to Infinity: refused as everywhere else.
+    parsed = JSON.parse(text, (_k, v: unknown) => {
+      if (typeof v === 'number' && !Number.isFinite(v)) nonFinite = true;
+      return v;
+    }) as JsonValue;
   } catch (e) {
-    return fail(`info key "${clip(key)}": the _JSON value is not valid JSON (${(e as Error).message})`);
+    return fail(`info key "${clip(key)}": the _JSON value is not valid JSON (${clip((e as Error).message, 200)})`);
   }
+  if (nonFinite) fail(`info key "${clip(key)}": the _JSON value holds a number that is not finite (e.g. 1e999)`);
   return parsed;
 }
 

@@ -84,7 +84,14 @@ function mutate(text: string, r: () => number): string {
   const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)];
   const lines = text.split('\n');
   const li = Math.floor(r() * lines.length);
-  switch (Math.floor(r() * 12)) {
+  switch (Math.floor(r() * 13)) {
+    case 12: {
+      // a random key=value pair on the comment line, from pieces that stress quoting and conversion
+      const piece = () => pick(['a', 'b c', '"', "'", '\\', '=', '{', '}', '[', ']', ',', ' ', 'T', 'F', '1', '-2.5', 'é', '_JSON ', '[1, 2]', '""', 'nan']);
+      const part = () => Array.from({ length: 1 + Math.floor(r() * 4) }, piece).join('');
+      if (lines.length > 1) lines[1] = `${lines[1]} ${part()}=${pick(['', '"', "'", '{'])}${part()}${pick(['', '"', "'", '}'])}`;
+      return lines.join('\n');
+    }
     case 0: {
       // byte flip: one character replaced by a random code unit (ASCII mostly, sometimes beyond)
       const i = Math.floor(r() * text.length);

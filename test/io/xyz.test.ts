@@ -296,6 +296,11 @@ describe('readXyz on hostile input (issue 12)', () => {
     expect(s.info!.n).toEqual([[1, 2], [3, 4]]);
     expect(s.info!.bad).toBe('_JSON');
     expect(parseError('1\nk="_JSON [1, 2"\nH 0 0 0\n').problem).toMatch(/^info key "k": the _JSON value is not valid JSON/);
+    // Found by the fuzz test: JSON.parse turns 1e999 into Infinity.
+    expect(parseError('1\nk="_JSON [1, -1e999]"\nH 0 0 0\n').problem).toBe(
+      'info key "k": the _JSON value holds a number that is not finite (e.g. 1e999)',
+    );
+    expect(parseError('1\nk="_JSON {\\"a\\": {\\"b\\": 1e400}}"\nH 0 0 0\n').problem).toContain('not finite');
     // JSON.parse recurses per level: a deep value is refused before it can overflow the stack.
     const deep = '['.repeat(100000) + ']'.repeat(100000);
     expect(parseError(`1\nk="_JSON ${deep}"\nH 0 0 0\n`).problem).toContain('nests deeper than 64 levels');
