@@ -1,12 +1,11 @@
 // User actions that read files or URLs: structures (picker, drop, built-ins) and models. A file that
 // cannot be read leaves the current system or model untouched and says what is wrong with it.
 
-import type { Structure } from '../io/structure';
-import { setSystem } from './engine/client';
 import { describeProblem, type FileProblem } from './files/parseStructure';
 import { parseStructureOffThread } from './files/parseClient';
 import { notify, useWorkbench } from './store';
 import { loadModelFiles } from './model/modelActions';
+import { loadSystem } from './system/admit';
 import { supercell } from './system/supercell';
 import type { BuiltinSystem } from './system/builtins';
 
@@ -26,12 +25,7 @@ function refuseFile(p: FileProblem): false {
 export async function loadStructureFile(file: Blob, fileName: string, displayName = fileName): Promise<boolean> {
   const outcome = await parseStructureOffThread(file, fileName);
   if (!outcome.ok) return refuseFile(outcome.error);
-  return admit(outcome.structure, displayName.replace(/\.[^.]+$/, ''));
-}
-
-function admit(st: Structure, name: string): boolean {
-  setSystem(st, name);
-  return true;
+  return loadSystem(outcome.structure, displayName.replace(/\.[^.]+$/, ''));
 }
 
 /** Dropped or picked files: structures and model files are told apart by extension. */
@@ -68,5 +62,5 @@ export async function loadBuiltin(b: BuiltinSystem): Promise<boolean> {
   } catch (e) {
     return refuseFile({ fileName: b.file, line: null, problem: (e as Error).message });
   }
-  return admit(st, b.name);
+  return loadSystem(st, b.name);
 }

@@ -5,6 +5,7 @@
 import { create } from 'zustand';
 import type { Structure } from '../io/structure';
 import type { ThermoRow } from '../md/observables';
+import type { ModelConfig } from '../model/config';
 import type { ModelSummary } from './model/summary';
 
 export type Ensemble = 'nve' | 'nvt-langevin' | 'nvt-bussi' | 'nvt-nhc' | 'npt';
@@ -104,6 +105,10 @@ export interface WorkbenchState {
   modelProgress: number; // 0..1
   modelMessage: string;
   model: ModelSummary | null;
+  /** The loaded model's configuration: what systems are checked against (elements, charge/spin, cutoff). */
+  modelConfig: ModelConfig | null;
+  /** Run structures with elements the model was not trained on (an expert's override; those forces are meaningless). */
+  allowUntrainedElements: boolean;
   /** Models listed in public/models/index.json. */
   shippedModels: { dir: string; name: string; description?: string }[];
 
@@ -111,6 +116,10 @@ export interface WorkbenchState {
   systemName: string;
   /** Last file error, shown next to the system panel; the current system is kept. */
   systemError: string | null;
+  /** The current system cannot run with the loaded model (why is in systemError): the engine holds no system. */
+  systemBlocked: boolean;
+  /** What the user should know about the current system that does not stop it running (e.g. atoms very close). */
+  systemWarnings: string[];
 
   params: SimParams;
   running: boolean;
@@ -160,10 +169,14 @@ export const useWorkbench = create<WorkbenchState>(() => ({
   modelProgress: 0,
   modelMessage: '',
   model: null,
+  modelConfig: null,
+  allowUntrainedElements: false,
   shippedModels: [],
   system: null,
   systemName: '',
   systemError: null,
+  systemBlocked: false,
+  systemWarnings: [],
   params: defaultParams,
   running: false,
   busy: null,

@@ -151,7 +151,10 @@ function plain(st: Structure): PlainStructure {
   };
 }
 
-/** Make `st` the current system: clears plots, picks and trajectory, and hands it to the engine. */
+/**
+ * Make `st` the current system: clears plots, picks and trajectory, and hands it to the engine. Callers go through
+ * ui/system/admit.ts, which checks the system against the model first.
+ */
 export function setSystem(st: Structure, name: string): void {
   framesSeen = 0;
   keepEvery = 1;
@@ -173,7 +176,14 @@ export function setSystem(st: Structure, name: string): void {
     running: false,
     busy: 'preparing system',
   }));
-  post({ kind: 'system', structure: plain(st), params: useWorkbench.getState().params });
+  const { params, allowUntrainedElements } = useWorkbench.getState();
+  post({ kind: 'system', structure: plain(st), params, allowUntrainedElements });
+}
+
+/** The engine drops its system (refused for the model now loaded); the page keeps showing it and its history. */
+export function unloadSystem(): void {
+  post({ kind: 'unload' });
+  useWorkbench.setState({ running: false, busy: null });
 }
 
 export function sendModel(model: LoadedModel): void {
@@ -190,9 +200,5 @@ export const engine = {
   pause: () => post({ kind: 'pause' }),
   step: (steps: number) => post({ kind: 'step', steps }),
   minimize: (maxSteps = 200, fmax = 0.05) => post({ kind: 'minimize', maxSteps, fmax }),
-  reset: () => {
-    const s = useWorkbench.getState();
-    if (s.system) setSystem(s.system, s.systemName);
-  },
   loseDevice: () => post({ kind: 'lose-device' }),
 };

@@ -11,7 +11,7 @@ import { LennardJonesGpu } from '../../md/ljGpu';
 import type { GpuForceProvider } from '../../md/forceProvider';
 import { AllScaipWebGpu } from '../../gpu/forceProvider';
 import { AllScaipCpu } from '../../md/allscaipCpu';
-import { systemFromStructure } from '../../md/setup';
+import { systemForModel, systemFromStructure } from '../../md/setup';
 import type { EngineCheckpoint, MdEngine, MdSettings, MdSystem } from '../../md/types';
 
 export interface EngineRequest {
@@ -22,6 +22,8 @@ export interface EngineRequest {
   settings: MdSettings;
   /** Continue this state instead of starting from `structure` (settings above replace the checkpoint's). */
   resume: EngineCheckpoint | null;
+  /** The user's override: run elements the model was not trained on (the page checked the system with it too). */
+  allowUntrainedElements: boolean;
 }
 
 /**
@@ -79,8 +81,16 @@ export async function buildEngine(req: EngineRequest): Promise<MdEngine> {
   return new CpuMdEngine(resume ? systemFromCheckpoint(req, resume) : fresh(req), provider, req.settings);
 }
 
+/**
+ * A new system from the structure. With the model's forces the engine set-up refuses what the model cannot compute
+ * (UnsupportedSystemError), as the page's check did: nothing unchecked reaches the engine whatever sent it.
+ */
 function fresh(req: EngineRequest): MdSystem {
-  return systemFromStructure(req.structure, { temperature: req.settings.temperature, seed: req.settings.seed });
+  const opts = { temperature: req.settings.temperature, seed: req.settings.seed };
+  if (req.provider === 'allscaip' && req.model) {
+    return systemForModel(req.structure, req.model.config, { ...opts, allowUntrainedElements: req.allowUntrainedElements }).system;
+  }
+  return systemFromStructure(req.structure, opts);
 }
 
 /** Positions, velocities and cell of a checkpoint from the other backend, as a starting system. */

@@ -24,13 +24,15 @@ export interface PlainModel {
 export type ToWorker =
   | { kind: 'init'; preferGpu: boolean }
   | { kind: 'model'; model: PlainModel }
-  | { kind: 'system'; structure: PlainStructure; params: SimParams }
+  /** `allowUntrainedElements`: the user's override, checked again by the engine set-up. */
+  | { kind: 'system'; structure: PlainStructure; params: SimParams; allowUntrainedElements: boolean }
   | { kind: 'params'; params: SimParams }
   | { kind: 'run' }
   | { kind: 'pause' }
   | { kind: 'step'; steps: number }
   | { kind: 'minimize'; maxSteps: number; fmax: number }
-  | { kind: 'reset' }
+  /** Drop the system and its engine (the page refused the system for the model now loaded). */
+  | { kind: 'unload' }
   /** Test hook and manual recovery check: destroy the worker's GPU device as a driver reset would. */
   | { kind: 'lose-device' };
 

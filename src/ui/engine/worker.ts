@@ -28,6 +28,7 @@ let gpu: GpuContext | null = null;
 let model: LoadedModel | null = null;
 let structure: PlainStructure | null = null;
 let params: SimParams | null = null;
+let allowUntrainedElements = false;
 let engine: MdEngine | null = null;
 let checkpoint: EngineCheckpoint | null = null;
 let checkpointTime = 0;
@@ -128,6 +129,7 @@ function request(resume: EngineCheckpoint | null, settings?: MdSettings): Engine
     structure: { ...st, info: {}, arrays: {} },
     settings: settings ?? settingsFrom(params!, st.numbers),
     resume,
+    allowUntrainedElements,
   };
 }
 
@@ -170,6 +172,22 @@ async function setSystem(st: PlainStructure, p: SimParams): Promise<void> {
     send({ kind: 'error', message: `Could not set up the simulation: ${errorText(e)}`, fatal: true });
     state();
   }
+}
+
+/** No system and no engine until the page sends one: a run in progress stops, its frames stop coming. */
+async function unload(): Promise<void> {
+  generation++;
+  running = false;
+  pendingSteps = 0;
+  await waitIdle();
+  engine?.destroy();
+  engine = null;
+  structure = null;
+  checkpoint = null;
+  rows = [];
+  unposted = null;
+  send({ kind: 'ready', what: 'system', detail: 'no engine: the system is not run with this model' });
+  state();
 }
 
 async function setParams(p: SimParams): Promise<void> {
@@ -416,6 +434,7 @@ async function handle(msg: ToWorker): Promise<void> {
         model = toModel(msg.model);
         break;
       case 'system':
+        allowUntrainedElements = msg.allowUntrainedElements;
         await setSystem(msg.structure, msg.params);
         break;
       case 'params':
@@ -433,8 +452,8 @@ async function handle(msg: ToWorker): Promise<void> {
       case 'minimize':
         await minimize(msg.maxSteps);
         break;
-      case 'reset':
-        if (structure && params) await setSystem(structure, params);
+      case 'unload':
+        await unload();
         break;
       case 'lose-device':
         // As a driver reset would: the device dies under the engine; device.lost drives the recovery.

@@ -4,7 +4,8 @@
 
 import type { LoadedModel } from '../../model/config';
 import { loadModelFromFiles, loadModelFromUrl } from '../../model/load';
-import { sendModel, sendParams, setSystem } from '../engine/client';
+import { sendModel, sendParams } from '../engine/client';
+import { recheckCurrentSystem } from '../system/admit';
 import { notify, setParams, useWorkbench } from '../store';
 import { summarizeModel } from './summary';
 
@@ -54,13 +55,13 @@ export function modelDirUrl(dir: string): string {
 function accept(model: LoadedModel, source: string, extras: { card: string | null; metrics: Record<string, unknown> | null } = { card: null, metrics: null }): void {
   const summary = summarizeModel(model, source, extras);
   sendModel(model);
-  useWorkbench.setState({ model: summary, modelPhase: 'ready', modelProgress: 1, modelMessage: '' });
+  useWorkbench.setState({ model: summary, modelConfig: model.config, modelPhase: 'ready', modelProgress: 1, modelMessage: '' });
   setParams({ provider: 'allscaip' });
-  // A new model means a new run of the current system (one engine build, with the new model and settings).
-  const { system, systemName } = useWorkbench.getState();
-  if (system) setSystem(system, systemName);
-  else sendParams();
+  // A new model means a new run of the current system (one engine build, with the new model and settings),
+  // if the model can run it at all.
+  recheckCurrentSystem(true);
   notify('info', `Model ${summary.name} ${summary.version} loaded from ${source}.`);
+  for (const w of summary.warnings) notify('warning', w);
 }
 
 function fail(e: unknown, source: string): void {

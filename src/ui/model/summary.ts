@@ -1,6 +1,7 @@
 // What the model panel shows about a loaded model: identity, size, the architecture flags that change
 // its behaviour, and a short card built from its description and provenance.
 
+import { CHEMICAL_SYMBOLS } from '../../io/elements';
 import type { LoadedModel, ModelConfig } from '../../model/config';
 import { parameterCount } from '../../model/weights';
 
@@ -15,6 +16,10 @@ export interface ModelSummary {
   layers: number;
   heads: number;
   flags: string[];
+  /** Chemical symbols of the elements the model was trained on, by atomic number; null when the file does not say. */
+  elements: string[] | null;
+  /** The loader's warnings about the file (e.g. no element list). */
+  warnings: string[];
   /** "key: value" lines from provenance (teacher, training data, source...). */
   card: string[];
   /** The model card's opening paragraphs (card.md), plain text. */
@@ -90,11 +95,18 @@ export function summarizeModel(
     layers: a.num_layers,
     heads: a.num_heads,
     flags: modelFlags(c),
+    elements: c.elements ? elementSymbols(c.elements) : null,
+    warnings: model.warnings ?? [],
     card: cardLines(c.provenance ?? {}),
     cardText: extras.card ? cardSummary(extras.card) : null,
     accuracy: accuracyLine(extras.metrics),
     source,
   };
+}
+
+/** Symbols for atomic numbers, in the order given ("Z=119" for one beyond the table, which the loader refuses anyway). */
+export function elementSymbols(numbers: readonly number[]): string[] {
+  return numbers.map((z) => CHEMICAL_SYMBOLS[z] ?? `Z=${z}`);
 }
 
 export function formatCount(n: number): string {

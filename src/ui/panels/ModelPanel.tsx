@@ -5,6 +5,7 @@ import { useRef } from 'react';
 import { formatCount } from '../model/summary';
 import { loadDefaultModel, loadModelFiles, loadModelUrl, modelDirUrl } from '../model/modelActions';
 import { useWorkbench } from '../store';
+import { setAllowUntrainedElements } from '../system/admit';
 
 export function ModelPanel() {
   const model = useWorkbench((s) => s.model);
@@ -13,6 +14,7 @@ export function ModelPanel() {
   const message = useWorkbench((s) => s.modelMessage);
   const input = useRef<HTMLInputElement>(null);
   const shipped = useWorkbench((s) => s.shippedModels);
+  const allowUntrained = useWorkbench((s) => s.allowUntrainedElements);
 
   return (
     <section className="panel" data-testid="model-panel">
@@ -35,8 +37,20 @@ export function ModelPanel() {
               <tr><td>cutoff</td><td data-testid="model-cutoff">{model.cutoff} Å, k = {model.knnK}</td></tr>
               <tr><td>size</td><td>{model.layers} layers × {model.hidden} hidden, {model.heads} heads</td></tr>
               <tr><td>flags</td><td data-testid="model-flags">{model.flags.join(', ')}</td></tr>
+              <tr><td>elements</td><td data-testid="model-elements">{model.elements ? model.elements.join(', ') : 'unknown'}</td></tr>
             </tbody>
           </table>
+          {model.warnings.length > 0 && (
+            <ul className="warning-text" data-testid="model-warnings">{model.warnings.map((w) => <li key={w}>{w}</li>)}</ul>
+          )}
+          <label className="check-row">
+            <input type="checkbox" data-testid="allow-untrained" checked={allowUntrained} onChange={(e) => setAllowUntrainedElements(e.target.checked)} />
+            <span>allow elements this model was not trained on</span>
+          </label>
+          <p className="muted small">
+            Runs structures with other elements anyway: the forces on those atoms are extrapolation and meaningless. For
+            testing a set-up, never for results.
+          </p>
           {(model.cardText || model.card.length > 0) && (
             <details data-testid="model-card-details">
               <summary>model card</summary>

@@ -2,6 +2,7 @@
 // force provider; run / pause / step / reset / minimize; live speed.
 
 import { engine, sendParams } from '../engine/client';
+import { recheckCurrentSystem } from '../system/admit';
 import { setParams, useWorkbench, type Ensemble, type SimParams } from '../store';
 import { defaultTimeStep } from '../../md/setup';
 
@@ -40,12 +41,13 @@ export function SimPanel() {
   const system = useWorkbench((s) => s.system);
   const speed = useWorkbench((s) => s.speed);
   const modelReady = useWorkbench((s) => s.modelPhase === 'ready');
-  const canRun = !!system && !busy && (p.provider === 'lj' || modelReady);
+  const blocked = useWorkbench((s) => s.systemBlocked);
+  const canRun = !!system && !busy && !blocked && (p.provider === 'lj' || modelReady);
 
   const update = (q: Partial<SimParams>) => {
     setParams(q);
     // Other forces mean another run: start it afresh from the system (plots and trajectory restart too).
-    if (q.provider !== undefined && q.provider !== p.provider && system) engine.reset();
+    if (q.provider !== undefined && q.provider !== p.provider && system) recheckCurrentSystem(true);
     else sendParams();
   };
   const autoDt = system ? defaultTimeStep(system.numbers) : 0.5;
@@ -90,7 +92,7 @@ export function SimPanel() {
         )}
         <button data-testid="step" disabled={!canRun || running} onClick={() => engine.step(p.stepsPerFrame)}>Step</button>
         <button data-testid="minimize" disabled={!canRun || running} onClick={() => engine.minimize()}>Minimize</button>
-        <button data-testid="reset" disabled={!system} onClick={engine.reset}>Reset</button>
+        <button data-testid="reset" disabled={!system} onClick={() => recheckCurrentSystem(true)}>Reset</button>
       </div>
       {busy && <p className="muted">{busy}…</p>}
       {!modelReady && p.provider === 'allscaip' && <p className="muted">Load a model (or pick Lennard-Jones) to run.</p>}

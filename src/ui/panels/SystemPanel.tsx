@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from 'react';
 import { CHEMICAL_SYMBOLS } from '../../io/elements';
 import { loadBuiltin, loadStructureFile } from '../actions';
 import type { BuiltinSystem } from '../system/builtins';
-import { setSystem } from '../engine/client';
+import { loadSystem } from '../system/admit';
 import { supercell } from '../system/supercell';
 import { notify, useWorkbench } from '../store';
 
@@ -18,6 +18,7 @@ export function SystemPanel({ builtins }: { builtins: BuiltinSystem[] }) {
   const system = useWorkbench((s) => s.system);
   const name = useWorkbench((s) => s.systemName);
   const error = useWorkbench((s) => s.systemError);
+  const warnings = useWorkbench((s) => s.systemWarnings);
   const input = useRef<HTMLInputElement>(null);
   const [reps, setReps] = useState<[number, number, number]>([2, 2, 2]);
   const [charge, setCharge] = useState(0);
@@ -32,7 +33,7 @@ export function SystemPanel({ builtins }: { builtins: BuiltinSystem[] }) {
   const replicate = () => {
     if (!system) return;
     try {
-      setSystem(supercell(system, ...reps), `${name} ${reps.join('×')}`);
+      loadSystem(supercell(system, ...reps), `${name} ${reps.join('×')}`);
     } catch (e) {
       notify('error', (e as Error).message);
     }
@@ -40,7 +41,7 @@ export function SystemPanel({ builtins }: { builtins: BuiltinSystem[] }) {
   const applyChargeSpin = () => {
     if (!system) return;
     if (!Number.isInteger(charge) || !Number.isInteger(spin) || spin < 1) return notify('error', 'charge must be a whole number and spin multiplicity a whole number ≥ 1');
-    setSystem({ ...system, charge, spin }, name);
+    loadSystem({ ...system, charge, spin }, name);
   };
 
   return (
@@ -76,6 +77,9 @@ export function SystemPanel({ builtins }: { builtins: BuiltinSystem[] }) {
         }}
       />
       {error && <p className="error-text" role="alert" data-testid="system-error">{error}</p>}
+      {warnings.length > 0 && (
+        <ul className="warning-text" data-testid="system-warnings">{warnings.map((w) => <li key={w}>{w}</li>)}</ul>
+      )}
       {system && (
         <div data-testid="system-info">
           <p>
@@ -94,9 +98,9 @@ export function SystemPanel({ builtins }: { builtins: BuiltinSystem[] }) {
             </div>
           )}
           <div className="field-row">
-            <label className="field small"><span>charge</span><input type="number" step={1} value={charge} onChange={(e) => setCharge(Number(e.target.value))} /></label>
-            <label className="field small"><span>spin (2S+1)</span><input type="number" step={1} min={1} value={spin} onChange={(e) => setSpin(Number(e.target.value))} /></label>
-            <button onClick={applyChargeSpin}>apply</button>
+            <label className="field small"><span>charge</span><input type="number" step={1} value={charge} data-testid="charge" onChange={(e) => setCharge(Number(e.target.value))} /></label>
+            <label className="field small"><span>spin (2S+1)</span><input type="number" step={1} min={1} value={spin} data-testid="spin" onChange={(e) => setSpin(Number(e.target.value))} /></label>
+            <button data-testid="apply-charge-spin" onClick={applyChargeSpin}>apply</button>
           </div>
         </div>
       )}
