@@ -29,6 +29,19 @@ export interface AllScaipWebGpuOptions {
   slotMargin?: number;
   /** Fix K instead of sizing it (tests use it to provoke an overflow). */
   slots?: number;
+  /**
+   * Planning without a GPU (src/gpu/mdStepPlan.ts): the fullest graph row as the float64 graph counts it, used
+   * in place of the read-back (a stand-in device reads zeros); the sizing graph build is still recorded.
+   */
+  plannedMaxEdges?: number;
+}
+
+/** Slots added to the measured largest edge count when a resident MD run sizes K. */
+export const MD_SLOT_MARGIN = 4;
+
+/** The slot budget an MD run takes for a graph whose fullest row has `maxEdges` edges (at most the never-overflowing budget). */
+export function mdSlotBudget(arch: LoadedModel['config']['architecture'], maxEdges: number, margin = MD_SLOT_MARGIN): number {
+  return Math.min(safeSlotBudget(arch), maxEdges + margin);
 }
 
 export class AllScaipWebGpu implements GpuForceProvider {
@@ -63,8 +76,8 @@ export class AllScaipWebGpu implements GpuForceProvider {
     else {
       const positions = this.rt.buffer('md.positions', 12 * target.numAtoms);
       this.rt.device.queue.writeBuffer(positions, 0, Float32Array.from(hostPositions));
-      const needed = await this.gpuModel.slotBudget(this.system(), positions);
-      this.slots = Math.min(safeSlotBudget(arch), needed + (this.options.slotMargin ?? 4));
+      const measured = await this.gpuModel.slotBudget(this.system(), positions);
+      this.slots = mdSlotBudget(arch, this.options.plannedMaxEdges ?? measured, this.options.slotMargin);
     }
     this.recordProgram();
   }
@@ -105,6 +118,11 @@ export class AllScaipWebGpu implements GpuForceProvider {
     if (box.every((v, i) => v === Math.fround(this.cell![i]))) return;
     this.cell = Float64Array.from(box);
     this.recordProgram();
+  }
+
+  /** Dispatches of the frozen step program (0 before attach). */
+  get programDispatches(): number {
+    return this.program?.dispatches ?? 0;
   }
 
   encodeInPass(pass: GPUComputePassEncoder): void {

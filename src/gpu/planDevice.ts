@@ -1,0 +1,107 @@
+// A stand-in GPUDevice for planning without a GPU: the real runtime, model recording and MD engine run
+// against it unchanged, and it keeps what they ask of a device (every buffer with its label and size, and
+// the dispatches encoded) instead of doing the work. Reads return zeros, so numbers that a real run reads
+// back from the GPU (the graph's edge count) must be supplied by the caller.
+
+/** WebGPU's flag constants (spec values), for a Node process without the Dawn globals installed. */
+function ensureGpuConstants(): void {
+  const g = globalThis as Record<string, unknown>;
+  g.GPUBufferUsage ??= { MAP_READ: 1, MAP_WRITE: 2, COPY_SRC: 4, COPY_DST: 8, INDEX: 16, VERTEX: 32, UNIFORM: 64, STORAGE: 128, INDIRECT: 256, QUERY_RESOLVE: 512 };
+  g.GPUMapMode ??= { READ: 1, WRITE: 2 };
+  g.GPUShaderStage ??= { VERTEX: 1, FRAGMENT: 2, COMPUTE: 4 };
+}
+
+export interface PlannedBuffer { label: string; size: number; usage: number }
+
+/** What the stand-in device has been asked for. */
+export class PlanDeviceLog {
+  /** Live buffers (destroyed ones are removed). */
+  readonly buffers = new Set<PlannedBuffer>();
+  /** dispatchWorkgroups calls encoded so far. */
+  dispatches = 0;
+
+  /** Bytes of live buffers that hold GPU data (MAP_READ staging copies for read-back excluded). */
+  get deviceBytes(): number {
+    let s = 0;
+    for (const b of this.buffers) if (!(b.usage & GPUBufferUsage.MAP_READ)) s += b.size;
+    return s;
+  }
+
+  /** The largest live storage buffer (the largest single binding a kernel sees). */
+  get largestBinding(): { name: string; bytes: number } {
+    let best = { name: '', bytes: 0 };
+    for (const b of this.buffers) if (b.usage & GPUBufferUsage.STORAGE && b.size > best.bytes) best = { name: b.label, bytes: b.size };
+    return best;
+  }
+}
+
+/** Limits as generous as the largest adapters report, so the plan shows sizes rather than failing on them. */
+const PLAN_LIMITS = {
+  maxStorageBufferBindingSize: Number.MAX_SAFE_INTEGER, maxBufferSize: Number.MAX_SAFE_INTEGER,
+  maxStorageBuffersPerShaderStage: 16, maxComputeWorkgroupsPerDimension: 65535, minUniformBufferOffsetAlignment: 256,
+  maxComputeWorkgroupStorageSize: 32768, maxComputeInvocationsPerWorkgroup: 1024, maxComputeWorkgroupSizeX: 1024,
+  maxComputeWorkgroupSizeY: 1024, maxUniformBufferBindingSize: 65536,
+};
+
+type Backed = GPUBuffer & { data: Uint8Array | null };
+
+/**
+ * A device that records instead of computing; pass `log` to read what was asked of it. Buffer contents are
+ * kept only for buffers written from the host or copied into (uploads, the engine's positions and box) so
+ * that host read-backs of them see real data; copies run when encoded, as they are submitted in that order.
+ */
+export function createPlanDevice(log: PlanDeviceLog): GPUDevice {
+  ensureGpuConstants();
+  const layout = { label: 'plan-layout' } as GPUBindGroupLayout;
+  const backing = (b: Backed): Uint8Array => (b.data ??= new Uint8Array(b.size));
+  const pass = {
+    setPipeline() {}, setBindGroup() {}, end() {}, dispatchWorkgroups() { log.dispatches++; },
+  };
+  const device = {
+    label: 'plan device',
+    limits: PLAN_LIMITS,
+    features: new Set<string>(),
+    lost: new Promise<GPUDeviceLostInfo>(() => {}),
+    addEventListener() {},
+    createBuffer(d: GPUBufferDescriptor): GPUBuffer {
+      const rec: PlannedBuffer = { label: d.label ?? '(unnamed)', size: d.size, usage: d.usage };
+      log.buffers.add(rec);
+      const buf = {
+        label: rec.label, size: d.size, usage: d.usage, data: null,
+        destroy() { log.buffers.delete(rec); },
+        mapAsync: async () => {},
+        getMappedRange: () => (buf.data ? buf.data.slice().buffer : new ArrayBuffer(d.size)),
+        unmap() {},
+      } as unknown as Backed;
+      return buf;
+    },
+    createShaderModule: (d: GPUShaderModuleDescriptor) => ({ label: d.label ?? '' }),
+    createBindGroupLayout: () => layout,
+    createPipelineLayout: () => ({}),
+    createComputePipeline: (d: GPUComputePipelineDescriptor) => ({ label: d.label ?? '', getBindGroupLayout: () => layout }),
+    createBindGroup: () => ({}),
+    createQuerySet: () => ({ destroy() {} }),
+    createCommandEncoder: () => ({
+      beginComputePass: () => pass, clearBuffer() {}, resolveQuerySet() {}, finish: () => ({}),
+      copyBufferToBuffer(src: Backed, srcOffset: number, dst: Backed, dstOffset: number, size: number) {
+        if (src.data) backing(dst).set(src.data.subarray(srcOffset, srcOffset + size), dstOffset);
+        else if (dst.data) dst.data.fill(0, dstOffset, dstOffset + size);
+      },
+    }),
+    queue: {
+      writeBuffer(dst: Backed, offset: number, data: ArrayBuffer | ArrayBufferView, dataOffset = 0, size?: number) {
+        const bytes = ArrayBuffer.isView(data)
+          ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+          : new Uint8Array(data);
+        // dataOffset/size count bytes for an ArrayBuffer and elements for a typed array (WebGPU's rule)
+        const unit = ArrayBuffer.isView(data) ? (data as unknown as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1 : 1;
+        const from = dataOffset * unit;
+        const to = size === undefined ? bytes.length : from + size * unit;
+        backing(dst).set(bytes.subarray(from, to), offset);
+      },
+      submit() {}, onSubmittedWorkDone: async () => {},
+    },
+    destroy() {},
+  };
+  return device as unknown as GPUDevice;
+}
