@@ -48,7 +48,7 @@ SMOOTH_FLAGS = {"boo_envelope_weighted": True, "erope_smooth_minimum_image": Tru
 # the per-atom energy error. The teacher's pressure fluctuates by ~1,000 bar between 192-atom frames, while 100 bar
 # is worth ~0.5 % of density (compressibility 4.5e-5/bar), so the mean stress has to be learned to a tenth of its
 # spread; the weight puts the stress term on a par with the energy term.
-STRESS_WEIGHT = 300.0
+STRESS_WEIGHT = 100.0
 
 PRESETS = {
     # default browser model: small enough for interactive MD at thousands of atoms and for this CPU
