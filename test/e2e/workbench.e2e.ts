@@ -364,6 +364,24 @@ describe('workbench', () => {
     await waitFor('idle', () => state<string | null>('s.busy'), (b) => b === null, 120_000);
   });
 
+  test('a shipped model that cannot run the current system takes it off the engine and says why; the default model runs it again', async () => {
+    await page.getByTestId('shipped-select').selectOption('ionic-gas-global');
+    await waitFor('the ionic model', () => text('model-name'), (t) => t === 'ionic-gas-global');
+    expect(await text('model-elements')).toBe('Na, Cl');
+    const err = await waitFor('the block', () => page.getByTestId('system-error').textContent().catch(() => ''), (t) => /cannot run close/.test(t ?? ''));
+    expect(err).toMatch(/Na, Cl/);
+    expect(err).toMatch(/\bH\b.*\bO\b/);
+    expect(await state<boolean>('s.systemBlocked')).toBe(true);
+    expect(await page.getByTestId('step').isDisabled()).toBe(true);
+    expect(await text('system-name')).toBe('close');
+    await page.getByRole('button', { name: 'Default model' }).click();
+    await waitFor('the water model', () => text('model-name'), (t) => t === 'water-spcfw-small');
+    await waitFor('the system back on the engine', () => state<boolean>('s.systemBlocked'), (b) => !b);
+    expect(await page.getByTestId('system-error').count()).toBe(0);
+    await waitFor('idle', () => state<string | null>('s.busy'), (b) => b === null, 120_000);
+    expect(await state<string>('s.engineDetail')).toMatch(/AllScAIP/);
+  });
+
   test('a model picked as model.json + .safetensors shows its card and drives the run', async () => {
     const config = parseModelConfig(readFileSync(`${FIXTURE_MODEL}/model.json`, 'utf8'));
     // A small molecule keeps the model fast on a CPU driver: the (H2O)8 cluster from the built-ins, chosen first

@@ -67,7 +67,7 @@ export function ModelPanel() {
       {shipped.length > 1 && (
         <label className="field">
           <span>shipped</span>
-          <select value="" onChange={(e) => e.target.value && void loadModelUrl(modelDirUrl(e.target.value))}>
+          <select value="" data-testid="shipped-select" onChange={(e) => e.target.value && void loadModelUrl(modelDirUrl(e.target.value))}>
             <option value="">switch model…</option>
             {shipped.map((m) => <option key={m.dir} value={m.dir} title={m.description}>{m.name}</option>)}
           </select>
