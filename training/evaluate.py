@@ -141,11 +141,12 @@ def evaluate(model, dataset, every, rot_frames=4):
         result["groups"][g]["trajectories"] = sorted({test[ti].name for ti, _ in frames})
         print(g, json.dumps(result["groups"][g]), flush=True)
     main_group = "w64" if "w64" in groups else groups[0]
-    main_frames = [(ti, fi) for ti, fi in all_frames if test[ti].group == main_group]
-    pick = np.linspace(0, len(main_frames) - 1, rot_frames).round().astype(int)
-    result["rotational_variance"] = rotational_variance(model, test, [main_frames[i] for i in pick])
     result["main_group"] = main_group
-    print("rotation", json.dumps(result["rotational_variance"]), flush=True)
+    if rot_frames > 0:
+        main_frames = [(ti, fi) for ti, fi in all_frames if test[ti].group == main_group]
+        pick = np.linspace(0, len(main_frames) - 1, rot_frames).round().astype(int)
+        result["rotational_variance"] = rotational_variance(model, test, [main_frames[i] for i in pick])
+        print("rotation", json.dumps(result["rotational_variance"]), flush=True)
     return result
 
 
@@ -158,12 +159,14 @@ def main():
     ap.add_argument("--every", type=int, default=10, help="test frame stride per trajectory")
     ap.add_argument("--out", required=True)
     ap.add_argument("--curve", action="store_true", help="also compute the Na-Cl separation curve (ionic gas)")
+    ap.add_argument("--rot-frames", type=int, default=4,
+                    help="frames for the rotational variance (6 rotations each); 0 skips it (a quick interim check)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     model, info = load_for_eval(args.run, args.model)
     dataset = args.dataset or ("ionic_gas" if info.get("preset", "").startswith("ionic") else "water")
     t0 = time.time()
-    result = evaluate(model, dataset, args.every)
+    result = evaluate(model, dataset, args.every, rot_frames=args.rot_frames)
     result["training"] = info
     if args.curve:
         result["separation_curve"] = separation_curve(model)

@@ -100,3 +100,32 @@ def test_frames_without_stress_add_no_stress_loss():
     s = lj_frames(1)[0]
     terms = loss_terms(model, make_batch([dict(s, stress=None)], dtype=torch.float64), scale=1.0, stress=True)
     assert terms["s_err"] is None and float(terms["loss_s"]) == 0.0
+
+
+def test_evaluate_reports_stress_and_pressure_errors_in_their_units():
+    """evaluate.group_errors: stress component MAE in meV/Å³ and the virial pressure error in bar, on the frames
+    with a teacher stress; frames without one add nothing to them."""
+    from evaluate import group_errors
+    from train import predict
+
+    class Frames:  # the part of datasets.Trajectory that group_errors reads
+        def __init__(self, structures):
+            self.structures, self.n_atoms = structures, len(structures[0]["numbers"])
+
+        def structure(self, i):
+            return self.structures[i]
+
+    model = small_model(seed=2).float()
+    frames = lj_frames(2, seed=5)
+    frames.append(dict(frames[0], stress=None))
+    result = group_errors(model, [Frames(frames)], [(0, 0), (0, 1), (0, 2)])
+    ds = []
+    for s in frames[:2]:
+        b = make_batch([s])
+        ds.append(predict(model, b, stress=True)["stress"][0].detach().double().numpy() - s["stress"])
+    bar = 1e5 / 1.602176634e11  # eV/Å³
+    assert result["n_frames"] == 3
+    np.testing.assert_allclose(result["stress_mae_meV_per_A3"], 1000 * np.mean([np.abs(d).mean() for d in ds]),
+                               rtol=1e-5)
+    np.testing.assert_allclose(result["pressure_error_mean_bar"], np.mean([-np.trace(d) / 3 for d in ds]) / bar,
+                               rtol=1e-5)
