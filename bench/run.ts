@@ -4,13 +4,14 @@
 // bytes allocated. Prints a table and writes JSON to bench/results/. Ratios only mean something
 // within one run: the machines are shared and noisy.
 //
-//   npm run bench -- [--model DIR] [--sizes 1,2,4] [--repeats 3] [--cpu-max-atoms 800] [--no-torch]
+//   npm run bench -- [--model DIR] [--sizes 1,2,4] [--repeats 3] [--cpu-max-atoms 800] [--no-torch] [--json FILE]
 //     --sizes: water-box supercell multiples of the 64-molecule box (192 atoms each)
+//     --json: write the JSON there instead of bench/results/bench-<date>.json
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { computeCpu } from '../src/cpu/model';
 import { readStructure } from '../src/io/read';
 import type { Structure } from '../src/io/structure';
@@ -24,10 +25,10 @@ import { GpuModel } from '../src/gpu/model';
 import { eropeFrequencies } from '../src/cpu/features';
 import { nodeAttentionBackward, nodeAttentionForward, nodeAttentionGradSizes, packAtoms, packImages } from '../src/gpu/ops/nodeAttention';
 
-interface Args { model: string; sizes: number[]; repeats: number; cpuMaxAtoms: number; torch: boolean; matmul: number }
+interface Args { model: string; sizes: number[]; repeats: number; cpuMaxAtoms: number; torch: boolean; matmul: number; json: string }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { model: '', sizes: [1, 2, 4, 8], repeats: 3, cpuMaxAtoms: 800, torch: true, matmul: 512 };
+  const a: Args = { model: '', sizes: [1, 2, 4, 8], repeats: 3, cpuMaxAtoms: 800, torch: true, matmul: 512, json: '' };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--') continue;
@@ -37,6 +38,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--cpu-max-atoms') a.cpuMaxAtoms = Number(argv[++i]);
     else if (k === '--matmul') a.matmul = Number(argv[++i]);
     else if (k === '--no-torch') a.torch = false;
+    else if (k === '--json') a.json = argv[++i];
     else throw new Error(`unknown option ${k}`);
   }
   if (!a.model) {
@@ -202,8 +204,8 @@ async function main(): Promise<void> {
     }
   }
   result.rows = rows;
-  mkdirSync('bench/results', { recursive: true });
-  const out = `bench/results/bench-${result.date as string}.json`.replace(/:/g, '-');
+  const out = args.json || `bench/results/bench-${result.date as string}.json`.replace(/:/g, '-');
+  mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(result, null, 2));
   console.log(`\nwrote ${out}`);
   rt.destroy();

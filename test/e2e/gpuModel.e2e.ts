@@ -24,6 +24,7 @@ describe('WebGPU AllScAIP in headless Chromium', () => {
       const r = await page.evaluate(() => window.__gpuModelResult!);
       await page.close();
       if ('error' in r) throw new Error(`${r.error}\n${log.join('\n')}`);
+      console.log(`adapter: ${r.adapter}`); // scripts/gpu-check.sh reports which adapter the browser used
       const want = JSON.parse(readFileSync(`test/fixtures/${name}/case.json`, 'utf8')).outputs;
       expect(Math.abs(r.energy - want.energy) / Math.abs(want.energy)).toBeLessThan(1e-5);
       expect(relNorm(r.forces, (want.forces as number[][]).flat())).toBeLessThan(1e-4);

@@ -4,6 +4,14 @@ import { createServer, type ViteDevServer } from 'vite';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 // Flags from ../shared/notes/webgpu-on-cpu.md: WebGPU compute and a WebGL canvas both need SwiftShader.
+const SWIFTSHADER_FLAGS = ['--use-vulkan=swiftshader', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'];
+
+/**
+ * E2E_GPU=hardware runs Chromium on the machine's real GPU (no SwiftShader flags; scripts/gpu-check.sh on a
+ * GPU machine); anything else, or unset, keeps SwiftShader, which is what CI has.
+ */
+export const E2E_ON_HARDWARE = process.env.E2E_GPU === 'hardware';
+
 export const CHROMIUM_FLAGS = [
   '--headless=new',
   '--no-sandbox',
@@ -14,9 +22,7 @@ export const CHROMIUM_FLAGS = [
   '--disable-quic',
   '--enable-unsafe-webgpu',
   '--enable-features=Vulkan',
-  '--use-vulkan=swiftshader',
-  '--use-angle=swiftshader',
-  '--enable-unsafe-swiftshader',
+  ...(E2E_ON_HARDWARE ? [] : SWIFTSHADER_FLAGS),
 ];
 
 export interface E2E {
