@@ -51,7 +51,6 @@ export async function planMdStep(model: LoadedModel, structure: Structure): Prom
       largest_binding: log.largestBinding, dispatches_per_md_step: log.dispatches - before,
     };
   } finally {
-    engine.destroy();
-    provider.destroy();
+    engine.destroy(); // and its provider
   }
 }

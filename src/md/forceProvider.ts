@@ -65,6 +65,7 @@ export interface GpuForceProvider {
   syncBox?(): Promise<void>;
   /** Compute after all earlier submitted work finished (non-resident providers). */
   evaluate(): Promise<void>;
+  /** Frees what the provider holds; the GPU engine it was given to calls this from its own destroy(). */
   destroy(): void;
 }
 

@@ -408,10 +408,15 @@ export class GpuMdEngine implements MdEngine {
     return GpuMdEngine.create(device, system, provider, { ...ck.settings }, ck);
   }
 
+  /**
+   * Frees the engine's buffers and its force provider: the engine owns the provider it was built with (the workbench
+   * builds a new one with every engine, so an engine that left it behind leaked its weights and activations).
+   */
   destroy(): void {
     for (const b of Object.values(this.buffers ?? {})) b.destroy();
     for (const b of this.stagingPool) b.destroy();
     this.stagingPool = [];
+    this.provider.destroy();
   }
 }
 

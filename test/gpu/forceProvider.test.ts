@@ -101,8 +101,7 @@ describe('AllScAIP WebGPU provider in the MD engine', () => {
     const e = await GpuMdEngine.create(gpu!.ctx.device, sys, provider, { ...DEFAULT_SETTINGS, dt: 0.25, ...settings });
     const samples: Sample[] = [];
     await e.run(steps, { sampleEvery: 5, onSample: (q) => { samples.push(q); } });
-    e.destroy();
-    provider.destroy();
+    e.destroy(); // and the provider it owns
     return { samples, sys };
   }
 
