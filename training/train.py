@@ -45,7 +45,7 @@ BASE_ARCH = {
 # knn_candidate_margin only checks knn_candidates >= 2 knn_k (36 >= 32 here): the candidate budget then never cuts an edge.
 SMOOTH_FLAGS = {"boo_envelope_weighted": True, "erope_smooth_minimum_image": True, "knn_candidate_margin": True}
 # weight of the stress loss, mean((Δσ·V/N / s)²) with s = energy_scale: the per-atom virial error on the scale of
-# the per-atom energy error. The teacher's virial pressure spreads by 2,500–4,000 bar between 192-atom frames and
+# the per-atom energy error. The teacher's virial pressure spreads by 1,700–6,000 bar (std) between frames and
 # the shipped model's is ~3,000 bar off it, while 100 bar is worth ~0.5 % of density (compressibility 4.5e-5/bar).
 # At 100 the stress term started at 0.2–0.6 of the force term on 64-molecule frames (fine-tune of the shipped
 # weights), enough to pull the mean pressure without trading away the forces.
