@@ -2,11 +2,10 @@
 //   npm run calc -- --model <dir or model.json> --system <file> [--backend cpu] [--json out.json]
 // Kept apart from calc.ts (which only runs it) so tests can call runCalc in-process.
 
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { computeCpu } from '../cpu/model';
 import { chemicalSymbol } from '../io/elements';
-import { StructureParseError } from '../io/errors';
-import { readStructures } from '../io/read';
+import { readStructureFile } from '../io/readNode';
 import type { Structure } from '../io/structure';
 import { loadModelFromPath } from '../model/loadNode';
 import type { LoadedModel } from '../model/config';
@@ -191,14 +190,7 @@ export async function runCalc(argv: string[], io: Io = defaultIo): Promise<numbe
     return 0;
   }
   try {
-    let text: string;
-    try {
-      text = await readFile(args.system, 'utf8');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new StructureParseError(args.system, null, code === 'ENOENT' ? 'no such file' : `cannot read the file (${(e as Error).message})`);
-    }
-    const frames = readStructures(text, args.system);
+    const frames = readStructureFile(args.system);
     const structure = { ...pickFrame(frames, args.frame, args.system) };
     if (args.charge !== null) structure.charge = args.charge;
     if (args.spin !== null) structure.spin = args.spin;

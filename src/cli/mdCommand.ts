@@ -1,7 +1,7 @@
 // `npm run md -- ...`: headless molecular dynamics with the same engine the browser runs (WebGPU through Dawn in
 // Node, or the float64 CPU engine), thermo log, trajectory, checkpoints, safety stops and a JSON summary.
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { readStructures } from '../io/read';
+import { readStructureFile } from '../io/readNode';
 import type { Structure } from '../io/structure';
 import { writeExtXyz } from '../io/xyz';
 import { writePdb } from '../io/pdbWrite';
@@ -144,11 +144,7 @@ const defaultIo: MdIo = {
 };
 
 function readSystem(path: string): Structure {
-  let text: string;
-  try { text = readFileSync(path, 'utf8'); } catch (e) {
-    throw new Error(`${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-  }
-  const frames = readStructures(text, path);
+  const frames = readStructureFile(path);
   return frames[frames.length - 1];
 }
 

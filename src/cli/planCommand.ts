@@ -4,9 +4,9 @@
 // numbers come from the MD engine and model recording their real step program on a stand-in device
 // (src/gpu/mdStepPlan.ts). Kept apart from plan.ts (which only runs it) so tests call runPlan in-process.
 
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { StructureParseError } from '../io/errors';
-import { readStructures } from '../io/read';
+import { readStructureFile } from '../io/readNode';
 import type { Structure } from '../io/structure';
 import { loadModelFromPath } from '../model/loadNode';
 import { assertSystemSupported } from '../model/systemCheck';
@@ -100,14 +100,7 @@ export async function runPlan(argv: string[], io: Io = defaultIo): Promise<numbe
     return 0;
   }
   try {
-    let text: string;
-    try {
-      text = await readFile(args.system, 'utf8');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new StructureParseError(args.system, null, code === 'ENOENT' ? 'no such file' : `cannot read the file (${(e as Error).message})`);
-    }
-    const base = readStructures(text, args.system)[0];
+    const base = readStructureFile(args.system)[0];
     if (!base.cell || !base.pbc.every(Boolean)) {
       throw new StructureParseError(args.system, null, 'plan tiles the system into supercells, so it needs a cell periodic along a, b and c');
     }
