@@ -12,18 +12,7 @@ import { readStructures } from '../../src/io/read';
 import { readXyz, writeExtXyz } from '../../src/io/xyz';
 import type { Structure } from '../../src/io/structure';
 import { realworldPath } from './realworldDir';
-
-/** mulberry32: a small seeded generator, enough to pick mutations reproducibly. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../helpers/systems';
 
 const OWN_SAMPLES: { name: string; text: string }[] = [
   {

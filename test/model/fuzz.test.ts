@@ -10,17 +10,11 @@ import { assembleModel } from '../../src/model/load';
 import { validateModelConfig } from '../../src/model/modelJson';
 import { serializeSafetensors } from '../../src/model/safetensors';
 import { randomTensors, tinyConfigObject } from './helpers';
+import { rng } from '../helpers/systems';
 
-/** mulberry32: a small seeded generator, so a failure reproduces from its case number. */
+/** The tests' seeded generator (mulberry32), so a failure reproduces from its case number. */
 function generator(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = rng(seed);
   const int = (n: number) => Math.floor(next() * n);
   const pick = <T,>(xs: readonly T[]): T => xs[int(xs.length)];
   return { next, int, pick };
