@@ -120,11 +120,14 @@ export class PeriodicImageError extends Error {
   ) {
     const f = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(4)).toString() : String(x));
     super(
-      `the cell is too small for the model's ${f(cutoff)} Å cutoff: its heights are ${heights.map(f).join(', ')} Å, so ` +
-        `a cutoff sphere needs ${repeats.map((r) => (Number.isFinite(r) ? r : '∞')).join(', ')} periodic repeats each way, ` +
-        `${Number.isFinite(images) ? images.toLocaleString('en-US') : 'infinitely many'} images in all; at most ` +
-        `${MAX_PERIODIC_IMAGES.toLocaleString('en-US')} (11³) are allowed, since every atom meets every image of every atom. ` +
-        `Use a supercell with every periodic height ≥ ${f(cutoff / 5)} Å (cutoff/5), or fix the cell`,
+      !Number.isFinite(images)
+        ? `the cell is singular: its lattice vectors span no volume (heights ${heights.map(f).join(', ')} Å), so the ` +
+          `model's ${f(cutoff)} Å cutoff sphere would need infinitely many images in all; fix the cell`
+        : `the cell is too small for the model's ${f(cutoff)} Å cutoff: its heights are ${heights.map(f).join(', ')} Å, so ` +
+          `a cutoff sphere needs ${repeats.join(', ')} periodic repeats each way, ${images.toLocaleString('en-US')} images ` +
+          `in all; at most ${MAX_PERIODIC_IMAGES.toLocaleString('en-US')} (11³) are allowed, since every atom meets every ` +
+          `image of every atom. ` +
+          `Use a supercell with every periodic height ≥ ${f(cutoff / 5)} Å (cutoff/5), or fix the cell`,
     );
     this.name = 'PeriodicImageError';
   }
