@@ -21,7 +21,7 @@
 
 import { cellFromParameters, cellProblem } from './cell';
 import { atomicNumberOrNull } from './elements';
-import { StructureParseError } from './errors';
+import { guardedRead, type ReadPosition, StructureParseError } from './errors';
 import type { Structure } from './structure';
 
 const NUMBER_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -128,18 +128,10 @@ function frameCells(frames: FrameBuilder[], crysts: CrystRecord[]): (Float64Arra
  * Charge 0 and spin multiplicity 1 (PDB does not record them).
  */
 export function readPdb(text: string, fileName = 'input.pdb'): Structure[] {
-  const at = { line: null as number | null };
-  try {
-    return readFrames(text, fileName, at);
-  } catch (e) {
-    if (e instanceof StructureParseError) throw e;
-    // Last guard: a cause we did not foresee still reaches the user as the reader's typed error.
-    const err = e as Error;
-    throw new StructureParseError(fileName, at.line, `cannot read this file (${err?.name ?? 'Error'}: ${err?.message ?? String(e)})`);
-  }
+  return guardedRead(fileName, (at) => readFrames(text, fileName, at));
 }
 
-function readFrames(text: string, fileName: string, at: { line: number | null }): Structure[] {
+function readFrames(text: string, fileName: string, at: ReadPosition): Structure[] {
   const lines = text.split(/\r\n|\n|\r/);
   const crysts: CrystRecord[] = [];
   const frames: FrameBuilder[] = [];

@@ -12,7 +12,7 @@
 
 import { cellProblem } from './cell';
 import { atomicNumberOrNull, chemicalSymbol } from './elements';
-import { StructureParseError } from './errors';
+import { guardedRead, type ReadPosition, StructureParseError } from './errors';
 import type { InfoValue, JsonValue, Pbc, Structure } from './structure';
 import { StructureWriteError } from './writeErrors';
 
@@ -403,18 +403,10 @@ const AXIS = ['x', 'y', 'z'];
  * Throws StructureParseError naming the file, line and problem for malformed input.
  */
 export function readXyz(text: string, fileName = 'input.xyz'): Structure[] {
-  const at = { line: null as number | null };
-  try {
-    return readFrames(text, fileName, at);
-  } catch (e) {
-    if (e instanceof StructureParseError) throw e;
-    // Last guard: a cause we did not foresee still reaches the user as the reader's typed error.
-    const err = e as Error;
-    throw new StructureParseError(fileName, at.line, `cannot read this file (${err?.name ?? 'Error'}: ${clip(String(err?.message ?? e), 200)})`);
-  }
+  return guardedRead(fileName, (at) => readFrames(text, fileName, at));
 }
 
-function readFrames(text: string, fileName: string, at: { line: number | null }): Structure[] {
+function readFrames(text: string, fileName: string, at: ReadPosition): Structure[] {
   const lines = text.split(/\r\n|\n|\r/);
   const frames: Structure[] = [];
   let i = 0;
