@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import make_fixtures
-from conftest import run
+from conftest import assert_forces_and_stress_match_fd, energy_of, run
 
 
 def water_cluster(seed=3, n_mol=3, **kw):
@@ -15,10 +15,6 @@ def water_cluster(seed=3, n_mol=3, **kw):
 
 def water_box(seed=4, n_mol=6):
     return make_fixtures.periodic(seed, [[6.4, 0.0, 0.0], [1.1, 6.2, 0.0], [-0.7, 0.9, 5.8]], n_mol)
-
-
-def energy_of(model, structure):
-    return float(run(model, [structure], forces=False, stress=False)["energy"][0])
 
 
 def test_forces_match_finite_differences(small_model):
@@ -41,28 +37,7 @@ def test_forces_match_finite_differences(small_model):
 def test_periodic_forces_and_stress_match_finite_differences(small_model):
     model = small_model(seed=6, use_lae=True, use_erope=True)
     s = water_box(n_mol=4)
-    out = run(model, [s])
-    forces, stress = out["forces"], out["stress"][0]
-    pos, cell = np.array(s["positions"]), np.array(s["cell"])
-    h = 1e-5
-    for atom, axis in [(0, 0), (1, 2), (5, 1), (11, 0)]:
-        plus, minus = pos.copy(), pos.copy()
-        plus[atom, axis] += h
-        minus[atom, axis] -= h
-        fd = -(energy_of(model, dict(s, positions=plus)) - energy_of(model, dict(s, positions=minus))) / (2 * h)
-        assert abs(fd - float(forces[atom, axis])) <= 1e-7 * float(forces.abs().max())
-    volume = abs(np.linalg.det(cell))
-    for i, j in [(0, 0), (1, 1), (2, 2), (0, 1), (1, 2), (0, 2)]:
-        eps = np.zeros((3, 3))
-        eps[i, j] = eps[j, i] = h / 2 if i != j else h
-        grads = []
-        for sign in (1, -1):
-            deform = np.eye(3) + sign * eps
-            strained = dict(s, positions=(pos @ deform).tolist(), cell=(cell @ deform).tolist())
-            grads.append(energy_of(model, strained))
-        # d E / d eps_ij for the symmetric strain, per volume (reference sign, no minus).
-        fd = (grads[0] - grads[1]) / (2 * h) / volume
-        assert abs(fd - float(stress[i, j])) <= 1e-7 * float(stress.abs().max()), (i, j)
+    stress = assert_forces_and_stress_match_fd(model, s)
     assert torch.allclose(stress, stress.T, atol=1e-14)
 
 

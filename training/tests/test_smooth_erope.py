@@ -14,7 +14,7 @@ import pytest
 import torch
 
 import make_fixtures
-from conftest import run
+from conftest import assert_forces_and_stress_match_fd, energy_of, run
 from scaip.config import ModelConfigError, validate_config
 from scaip.graph import smooth_pair_distance
 from scaip.model import AllScAIP
@@ -28,10 +28,6 @@ def model_with(seed, arch=None, **config_kw):
     model = AllScAIP(config).double()
     make_fixtures.randomize(model, seed)
     return model
-
-
-def energy_of(model, structure):
-    return float(run(model, [structure], forces=False, stress=False)["energy"][0])
 
 
 def edge_set(model, structure):
@@ -167,26 +163,7 @@ def test_forces_and_stress_match_finite_differences():
     model = model_with(12, {"erope_smooth_minimum_image": True, "knn_candidate_margin": True},
                        use_erope=True, use_lae=True, knn_k=8, candidates=16)
     s = make_fixtures.periodic(13, TRICLINIC, 4)
-    out = run(model, [s])
-    forces, stress = out["forces"], out["stress"][0]
-    pos, cell = np.array(s["positions"]), np.array(s["cell"])
-    h = 1e-5
-    for atom, axis in [(0, 0), (1, 2), (5, 1), (11, 0)]:
-        plus, minus = pos.copy(), pos.copy()
-        plus[atom, axis] += h
-        minus[atom, axis] -= h
-        fd = -(energy_of(model, dict(s, positions=plus)) - energy_of(model, dict(s, positions=minus))) / (2 * h)
-        assert abs(fd - float(forces[atom, axis])) <= 1e-7 * float(forces.abs().max()), (atom, axis)
-    volume = abs(np.linalg.det(cell))
-    for i, j in [(0, 0), (1, 1), (2, 2), (0, 1), (1, 2), (0, 2)]:
-        eps = np.zeros((3, 3))
-        eps[i, j] = eps[j, i] = h / 2 if i != j else h
-        e = []
-        for sign in (1, -1):
-            deform = np.eye(3) + sign * eps
-            e.append(energy_of(model, dict(s, positions=(pos @ deform).tolist(), cell=(cell @ deform).tolist())))
-        fd = (e[0] - e[1]) / (2 * h) / volume
-        assert abs(fd - float(stress[i, j])) <= 1e-7 * float(stress.abs().max()), (i, j)
+    assert_forces_and_stress_match_fd(model, s)
 
 
 def half_box_scan(model, step, points=6):
