@@ -9,7 +9,7 @@ import { ModelLoadError } from '../../src/model/errors';
 import { assembleModel } from '../../src/model/load';
 import { validateModelConfig } from '../../src/model/modelJson';
 import { serializeSafetensors } from '../../src/model/safetensors';
-import { randomTensors, tinyConfigObject } from './helpers';
+import { randomTensors, safetensorsFromParts, tinyConfigObject } from './helpers';
 import { rng } from '../helpers/systems';
 
 /** The tests' seeded generator (mulberry32), so a failure reproduces from its case number. */
@@ -76,15 +76,6 @@ function mutateConfig(rng: Rng): string {
   return JSON.stringify(obj);
 }
 
-function withHeader(header: Record<string, unknown>, data: Uint8Array): Uint8Array {
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const out = new Uint8Array(8 + json.length + data.length);
-  new DataView(out.buffer).setUint32(0, json.length, true);
-  out.set(json, 8);
-  out.set(data, 8 + json.length);
-  return out;
-}
-
 /** Applies one random mutation to the weights file; `data` = only tensor bytes changed (undetectable). */
 function mutateWeights(rng: Rng): { bytes: Uint8Array; dataOnly: boolean } {
   const data = baseBytes.subarray(8 + headerLength);
@@ -95,25 +86,25 @@ function mutateWeights(rng: Rng): { bytes: Uint8Array; dataOnly: boolean } {
     case 0: { // offsets moved onto another tensor's
       const other = header[rng.pick(names)];
       header[name].data_offsets = [...other.data_offsets];
-      return { bytes: withHeader(header, data), dataOnly: false };
+      return { bytes: safetensorsFromParts(header, data), dataOnly: false };
     }
     case 1: { // offsets shifted
       const d = rng.pick([-8, -4, -1, 1, 4, 8, 1e6, 2 ** 40]);
       header[name].data_offsets = header[name].data_offsets.map((x: number, i: number) => (rng.int(2) || i === 1 ? x + d : x));
-      return { bytes: withHeader(header, data), dataOnly: false };
+      return { bytes: safetensorsFromParts(header, data), dataOnly: false };
     }
     case 2: header[name].dtype = rng.pick(['F16', 'F64', 'I32', 'BF16', 'constructor', 'toString', '', 'F32 ']); break;
     case 3: header[name].shape = rng.pick([[1e9, 1e9], [-1], [0], [2 ** 60], 'x', [[1]], [1, 2, 3, 4, 5, 6, 7, 8, 9]]); break;
     case 4: delete header[name]; break;
     case 5: header[name] = oddValue(rng); break;
     case 6: { // byte flip in the header text or the length field
-      const bytes = withHeader(header, data);
+      const bytes = safetensorsFromParts(header, data);
       const i = rng.int(8 + headerLength);
       bytes[i] ^= 1 << rng.int(8);
       return { bytes, dataOnly: false };
     }
     case 7: { // truncation or trailing bytes
-      const bytes = withHeader(header, data);
+      const bytes = safetensorsFromParts(header, data);
       if (rng.int(2)) return { bytes: bytes.subarray(0, rng.int(bytes.length)), dataOnly: false };
       const longer = new Uint8Array(bytes.length + 1 + rng.int(64));
       longer.set(bytes);
@@ -133,7 +124,7 @@ function mutateWeights(rng: Rng): { bytes: Uint8Array; dataOnly: boolean } {
       return { bytes, dataOnly: false };
     }
   }
-  return { bytes: withHeader(header, data), dataOnly: false };
+  return { bytes: safetensorsFromParts(header, data), dataOnly: false };
 }
 
 function sameTensors(model: LoadedModel, original: Map<string, Tensor>): string | null {

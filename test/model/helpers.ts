@@ -61,3 +61,13 @@ export function randomTensors(config: ModelConfig, seed = 1): Map<string, Tensor
   }
   return out;
 }
+
+/** A safetensors file assembled by hand from a header object and raw data bytes. */
+export function safetensorsFromParts(header: Record<string, unknown>, data: Uint8Array): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const out = new Uint8Array(8 + json.length + data.length);
+  new DataView(out.buffer).setUint32(0, json.length, true);
+  out.set(json, 8);
+  out.set(data, 8 + json.length);
+  return out;
+}

@@ -5,16 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ModelLoadError } from '../../src/model/errors';
 import { parseSafetensors, serializeSafetensors } from '../../src/model/safetensors';
-
-/** A safetensors file assembled by hand from a header object and raw data bytes. */
-function handMade(header: Record<string, unknown>, data: Uint8Array): Uint8Array {
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const out = new Uint8Array(8 + json.length + data.length);
-  new DataView(out.buffer).setUint32(0, json.length, true);
-  out.set(json, 8);
-  out.set(data, 8 + json.length);
-  return out;
-}
+import { safetensorsFromParts } from './helpers';
 
 function loadError(fn: () => unknown): ModelLoadError {
   try {
@@ -34,7 +25,7 @@ describe('safetensors', () => {
     data.set(new Uint8Array(a.buffer), 0);
     data.set(new Uint8Array(b.buffer), 16);
     // b's offsets point at a's bytes: before, b loaded silently as [1, 2, 3, 4]
-    const moved = handMade(
+    const moved = safetensorsFromParts(
       { a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] }, b: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } },
       data,
     );
@@ -42,7 +33,7 @@ describe('safetensors', () => {
     expect(e.problems).toContain("w.safetensors: tensor b's bytes [0, 16] overlap tensor a's [0, 16]");
     expect(e.problems).toContain('w.safetensors: 16 bytes after the last tensor belong to no tensor (the header describes 16 of 32)');
     // partly overlapping, with the bytes still all covered
-    const partial = handMade(
+    const partial = safetensorsFromParts(
       { a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] }, b: { dtype: 'F32', shape: [4], data_offsets: [8, 24] } },
       new Uint8Array(24),
     );
@@ -52,14 +43,14 @@ describe('safetensors', () => {
   });
 
   it('refuses gaps between tensors, trailing bytes, absurd header lengths and non-string metadata', () => {
-    const gap = handMade(
+    const gap = safetensorsFromParts(
       { a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] } },
       new Uint8Array(12),
     );
     expect(loadError(() => parseSafetensors(gap, 'w.safetensors')).problems).toEqual([
       'w.safetensors: bytes [4, 8] of the data section belong to no tensor (before tensor b)',
     ]);
-    const trailing = handMade({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(5));
+    const trailing = safetensorsFromParts({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(5));
     expect(loadError(() => parseSafetensors(trailing, 'w.safetensors')).problems).toEqual([
       'w.safetensors: 1 bytes after the last tensor belong to no tensor (the header describes 4 of 5)',
     ]);
@@ -68,18 +59,18 @@ describe('safetensors', () => {
     expect(loadError(() => parseSafetensors(huge, 'w.safetensors')).message).toBe(
       'w.safetensors: the header length field says 4294967296 bytes; the format allows at most 100000000: the file is damaged or not a safetensors file',
     );
-    const deepMeta = handMade({ __metadata__: { x: [[['deep']]] } }, new Uint8Array(0));
+    const deepMeta = safetensorsFromParts({ __metadata__: { x: [[['deep']]] } }, new Uint8Array(0));
     expect(loadError(() => parseSafetensors(deepMeta, 'w.safetensors')).message).toMatch(/levels deep/);
-    const meta = handMade({ __metadata__: { x: 3 }, a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4));
+    const meta = safetensorsFromParts({ __metadata__: { x: 3 }, a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4));
     expect(parseSafetensors(meta, 'w.safetensors').problems).toEqual(['w.safetensors: __metadata__ value for "x" is not a string']);
-    const proto = handMade({ a: { dtype: 'constructor', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4));
+    const proto = safetensorsFromParts({ a: { dtype: 'constructor', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4));
     expect(loadError(() => parseSafetensors(proto, 'w.safetensors')).problems).toEqual([
       'w.safetensors: tensor a has unknown dtype "constructor", so its size cannot be checked',
     ]);
   });
 
   it('accepts zero-size tensors anywhere in the layout', () => {
-    const file = handMade(
+    const file = safetensorsFromParts(
       {
         e: { dtype: 'F32', shape: [0], data_offsets: [4, 4] },
         a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] },
@@ -96,7 +87,7 @@ describe('safetensors', () => {
 
   it('reads a hand-made file with an unaligned header (copying the data)', () => {
     const values = new Float32Array([1.5, -2.25, 3.125, 0, 1e-30, -7]);
-    const file = handMade(
+    const file = safetensorsFromParts(
       {
         __metadata__: { format: 'pt' },
         a: { dtype: 'F32', shape: [2, 2], data_offsets: [0, 16] },
@@ -155,7 +146,7 @@ describe('safetensors', () => {
   });
 
   it('reports F16 and F64 tensors as needing float32', () => {
-    const file = handMade(
+    const file = safetensorsFromParts(
       {
         h: { dtype: 'F16', shape: [2], data_offsets: [0, 4] },
         d: { dtype: 'F64', shape: [1], data_offsets: [4, 12] },
@@ -169,7 +160,7 @@ describe('safetensors', () => {
   });
 
   it('reports offsets that disagree with the shape, and a header that is not JSON', () => {
-    const file = handMade({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8));
+    const file = safetensorsFromParts({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8));
     expect(loadError(() => parseSafetensors(file, 'w.safetensors')).problems).toEqual([
       'w.safetensors: tensor a has shape [3] (12 bytes of F32) but its data_offsets [0, 8] span 8 bytes',
     ]);
