@@ -1,0 +1,96 @@
+"""The GFN2-xTB teacher of make_organics.py: units and sign of the labels (forces against central differences of
+the teacher's own energy, for a charged and a radical species), the split by molecule, and the committed pack."""
+import os
+import shutil
+import sys
+import tempfile
+
+import numpy as np
+import pytest
+from ase import Atoms
+from conftest import TRAINING
+
+sys.path.insert(0, os.path.join(TRAINING, "data"))
+import make_organics  # noqa: E402
+
+pytestmark = pytest.mark.skipif(shutil.which("xtb") is None, reason="xtb not installed")
+
+
+@pytest.mark.parametrize("name,symbols,pos,charge,uhf", [
+    # formate (charge -1) off its minimum, C-H exactly along z: without XTB_ROTATION xtb is 0.33 eV/Å off here
+    ("formate", "CHOO", [[0.0, 0.0, 0.05], [0.0, 0.0, 1.15], [1.12, 0.0, -0.62], [-1.05, 0.1, -0.55]], -1, 0),
+    # the OH radical (doublet) along z: the axis-aligned bond xtb alone gets wrong (see make_organics.XTB_ROTATION)
+    ("OH radical", "OH", [[0.0, 0.0, 0.0], [0.0, 0.0, 1.02]], 0, 1),
+])
+def test_forces_are_minus_energy_gradient(name, symbols, pos, charge, uhf):
+    atoms = Atoms(symbols, positions=pos)
+    work = tempfile.mkdtemp()
+    try:
+        e0, f = make_organics.label(work, atoms, charge, uhf, acc=0.001)
+        h = 1e-3  # Å
+        worst = 0.0
+        for a in range(len(atoms)):
+            for k in range(3):
+                shifted = []
+                for sign in (1, -1):
+                    b = atoms.copy()
+                    b.positions[a, k] += sign * h
+                    shifted.append(make_organics.label(work, b, charge, uhf, acc=0.001)[0])
+                fd = -(shifted[0] - shifted[1]) / (2 * h)
+                worst = max(worst, abs(fd - f[a, k]))
+        # eV and eV/Å: Hartree and Hartree/Bohr converted once; a wrong unit or sign is off by O(1) eV/Å
+        assert np.abs(f).max() > 0.5, f"{name}: forces too small to test the sign"
+        assert worst < 2e-3 * np.abs(f).max(), f"{name}: forces differ from -dE/dx by {worst} eV/Å"
+        # the energy is the molecule's total energy in eV (tens of Hartree for these molecules, negative)
+        assert -2e4 < e0 < -10
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_charge_and_spin_reach_the_teacher():
+    work = tempfile.mkdtemp()
+    try:
+        oh = Atoms("OH", positions=[[0, 0, 0], [0, 0, 0.98]])
+        e_radical, _ = make_organics.label(work, oh, 0, 1)
+        e_anion, _ = make_organics.label(work, oh, -1, 0)
+        # OH- is bound in GFN2-xTB: several eV below the radical, not the same calculation twice
+        assert e_anion < e_radical - 1.0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_split_by_molecule():
+    specs = make_organics.molecule_specs()
+    ids = {s["id"] for s in specs}
+    assert make_organics.HELD_OUT <= ids, f"held-out ids not in the plan: {make_organics.HELD_OUT - ids}"
+    assert len(ids) == len(specs)
+    for s in specs:
+        assert s["spin"] == s["uhf"] + 1
+        assert s["split"] == ("heldout" if s["id"] in make_organics.HELD_OUT else "train")
+    kinds = {(s["split"], s["charge"] != 0, s["uhf"] > 0) for s in specs}
+    # charged and radical species on both sides of the molecule split
+    for split in ("train", "heldout"):
+        assert (split, True, False) in kinds and (split, False, True) in kinds
+    splits = [make_organics.md_split(i, 20) for i in range(20)]
+    assert splits == ["train"] * 14 + ["val"] * 2 + ["test"] * 4  # test frames come after the training ones
+
+
+def test_pack_round_trip(monkeypatch, tmp_path):
+    out = tmp_path / "organics"
+    out.mkdir()
+    monkeypatch.setattr(make_organics, "ORG_DIR", str(out))
+    rng = np.random.default_rng(0)
+    np.savez_compressed(out / "urea.npz", numbers=np.array([6, 8, 7, 7, 1, 1, 1, 1], np.int16),
+                        positions=rng.normal(size=(3, 8, 3)).astype(np.float32),
+                        energy=rng.normal(size=3), meta=np.array('{"id": "urea"}'))
+    pack_path = str(tmp_path / "pack.npz")
+    make_organics.pack([{"id": "urea"}, {"id": "absent"}], pack_path)
+    before = np.load(out / "urea.npz")
+    before = {k: before[k] for k in before.files}
+    os.remove(out / "urea.npz")
+    assert make_organics.unpack(pack_path) == ["urea"]
+    after = np.load(out / "urea.npz")
+    assert set(after.files) == set(before)
+    for k in before:
+        assert np.array_equal(after[k], before[k])
+    assert make_organics.unpack(pack_path) == []  # nothing to restore twice
