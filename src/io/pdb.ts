@@ -45,7 +45,7 @@ function newFrame(line: number): FrameBuilder {
 }
 
 /** One CRYST1 record: its line (0-based) and the cell, or null for "no box". */
-interface CrystRecord {
+export interface CrystRecord {
   line: number;
   cell: Float64Array | null;
 }
@@ -79,7 +79,7 @@ const CRYST1_FIELDS: [number, number][] = [
 const CRYST1_NAMES = ['a', 'b', 'c', 'α', 'β', 'γ'];
 
 /** Cell of a CRYST1 record, null for "no box"; fail() for anything that is not a usable cell. */
-function parseCryst1(line: string, fail: (problem: string) => never): Float64Array | null {
+export function parseCryst1(line: string, fail: (problem: string) => never): Float64Array | null {
   // The fixed columns first (they also read fields that run together, e.g. "1000.0001000.000");
   // whitespace-separated fields for writers that misalign them.
   let values = CRYST1_FIELDS.map(([from, to]) => line.slice(from, to).trim());
@@ -112,13 +112,16 @@ function parseCryst1(line: string, fail: (problem: string) => never): Float64Arr
   return cell;
 }
 
-/** The cell of each frame, by the multi-model policy described at the top of this file. */
-function frameCells(frames: FrameBuilder[], crysts: CrystRecord[]): (Float64Array | null)[] {
-  if (crysts.length === 0) return frames.map(() => null);
-  if (crysts.length === frames.length) return crysts.map((r) => r.cell);
-  return frames.map((f) => {
+/**
+ * The cell of each frame, by the multi-model policy described at the top of this file, from each frame's last
+ * line (0-based, empty models included); exported for the trajectory reader, which indexes models one by one.
+ */
+export function modelCells(frameEndLines: number[], crysts: CrystRecord[]): (Float64Array | null)[] {
+  if (crysts.length === 0) return frameEndLines.map(() => null);
+  if (crysts.length === frameEndLines.length) return crysts.map((r) => r.cell);
+  return frameEndLines.map((end) => {
     let inForce: CrystRecord = crysts[0];
-    for (const r of crysts) if (r.line <= f.endLine) inForce = r;
+    for (const r of crysts) if (r.line <= end) inForce = r;
     return inForce.cell;
   });
 }
@@ -218,7 +221,7 @@ function readFrames(text: string, fileName: string, at: ReadPosition): Structure
 
   const filled = frames.filter((f) => f.numbers.length > 0);
   if (filled.length === 0) throw new StructureParseError(fileName, null, 'no ATOM or HETATM records (no atoms to read)');
-  const cells = frameCells(frames, crysts);
+  const cells = modelCells(frames.map((f) => f.endLine), crysts);
   const out: Structure[] = [];
   frames.forEach((f, k) => {
     if (f.numbers.length === 0) return;
