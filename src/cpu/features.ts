@@ -5,7 +5,6 @@
 import type { ArchitectureConfig } from '../model/config';
 import type { NeighborGraph } from './graph';
 import { SphericalHarmonics } from './sphericalHarmonics';
-import { smoothPairDistance, type SmoothPairMetric } from './eropeDistance';
 
 export interface EdgeFeatures {
   /** Degree of the per-edge SH table. */
@@ -212,44 +211,3 @@ export function sincDerivative(x: number): number {
   return (x * Math.cos(x) - Math.sin(x)) / (x * x);
 }
 
-/**
- * Minimum-image distances from atom i to every atom j over the enumerated images (the
- * reference's dist_pairwise), with the displacement of the minimising image; or, with
- * `smoothMetric`, the smooth periodic distance r̃ (eropeDistance.ts) and the plain displacement.
- */
-export interface PairGeometry {
-  numAtoms: number;
-  /** N×3, Å (wrapped into the cell). */
-  positions: Float64Array;
-  /** M×3 image translations, Å. */
-  imageTranslations: Float64Array;
-  numImages: number;
-  /** Set when ERoPE uses the smooth periodic distance (erope_smooth_minimum_image) instead of the minimum image. */
-  smoothMetric?: SmoothPairMetric | null;
-}
-
-export function pairDistancesFrom(
-  graph: PairGeometry, i: number, outDist: Float64Array, outDisp: Float64Array,
-): void {
-  const p = graph.positions;
-  const imageTranslations = graph.imageTranslations;
-  const M = graph.numImages;
-  const smooth = graph.smoothMetric;
-  for (let j = 0; j < graph.numAtoms; j++) {
-    const bx = p[3 * j] - p[3 * i], by = p[3 * j + 1] - p[3 * i + 1], bz = p[3 * j + 2] - p[3 * i + 2];
-    if (smooth) {
-      // outDisp keeps the plain displacement: the backward pass recomputes r̃'s gradients from it.
-      outDist[j] = smoothPairDistance(smooth, bx, by, bz);
-      outDisp[3 * j] = bx; outDisp[3 * j + 1] = by; outDisp[3 * j + 2] = bz;
-      continue;
-    }
-    let best = Infinity, dx0 = 0, dy0 = 0, dz0 = 0;
-    for (let m = 0; m < M; m++) {
-      const dx = bx + imageTranslations[3 * m], dy = by + imageTranslations[3 * m + 1], dz = bz + imageTranslations[3 * m + 2];
-      const r2 = dx * dx + dy * dy + dz * dz;
-      if (r2 < best) { best = r2; dx0 = dx; dy0 = dy; dz0 = dz; }
-    }
-    outDist[j] = best <= 1e-12 ? 0 : Math.sqrt(best);
-    outDisp[3 * j] = dx0; outDisp[3 * j + 1] = dy0; outDisp[3 * j + 2] = dz0;
-  }
-}

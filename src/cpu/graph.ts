@@ -174,8 +174,9 @@ export function enumerateImages(reps: [number, number, number]): Int32Array {
   return Int32Array.from(out);
 }
 
-function invert3(m: Float64Array): Float64Array {
-  const [a, b, c, d, e, f, g, h, i] = m;
+/** Inverse of a 3×3 row-major matrix (the cell: frac = pos · inverse); throws on a singular one. */
+export function invert3(m: ArrayLike<number>): Float64Array {
+  const [a, b, c, d, e, f, g, h, i] = Array.from(m);
   const A = e * i - f * h, B = -(d * i - f * g), C = d * h - e * g;
   const det = a * A + b * B + c * C;
   if (!(Math.abs(det) > 1e-12)) throw new Error('cell is singular (zero volume)');

@@ -8,8 +8,8 @@ import type { Structure } from '../io/structure';
 import { elementReferenceEnergy } from '../model/referenceEnergy';
 import { UnsupportedSystemError, type SystemProblemKind } from '../model/systemCheck';
 import { buildNeighborGraph, cellVolume, envelopeBias, neighborGraphBackward, type Cell, type NeighborGraph } from './graph';
-import { booBackward, computeEdgeFeatures, eropeFrequencies, rbfBackward, shBackward, type EdgeFeatures, type PairGeometry } from './features';
-import { smoothPairMetric } from './eropeDistance';
+import { booBackward, computeEdgeFeatures, eropeFrequencies, rbfBackward, shBackward, type EdgeFeatures } from './features';
+import { minimumImageMetric, smoothPairMetric, type PairGeometry } from './eropeDistance';
 import { checkChargeSpin, inputBlockBackward, inputBlockForward } from './inputBlock';
 import { laeChannelDegrees, neighborhoodAttentionBackward, neighborhoodAttentionForward, type AngleEncoding, type EdgeLayout, type NeighborhoodAttentionCache } from './neighborhoodAttention';
 import { nodeAttentionBackward, nodeAttentionForward, type Erope, type NodeAttentionCache } from './nodeAttention';
@@ -102,6 +102,7 @@ export function computeCpu(model: LoadedModel, structure: Structure, options: Cp
   // ERoPE pair distances: minimum image over the graph's images, or the smooth periodic metric.
   const pairs: PairGeometry = {
     numAtoms: n, positions: graph.positions, imageTranslations: graph.imageTranslations, numImages: graph.numImages,
+    minimumImage: minimumImageMetric(cell),
     smoothMetric: arch.erope_smooth_minimum_image && cell ? smoothPairMetric(cell) : null,
   };
   const edgeIds: number[] = [];

@@ -8,9 +8,9 @@
 
 import type { AttentionParams } from './params';
 import { attentionBlockBackward, attentionBlockForward, type AttentionBlockCache } from './attentionBlock';
-import { pairDistancesFrom, sinc, sincDerivative, type PairGeometry } from './features';
+import { sinc, sincDerivative } from './features';
 import type { GeometryGradient } from './geometryGradient';
-import { smoothPairDistance } from './eropeDistance';
+import { pairDistancesFrom, smoothPairDistance, type PairGeometry } from './eropeDistance';
 
 export type NodeAttentionCache = AttentionBlockCache;
 
