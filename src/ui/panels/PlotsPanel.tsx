@@ -1,5 +1,5 @@
 // Live plots (uPlot): energies with the drift fit and its value, temperature, pressure, density,
-// MSD, RDF and tracked measurements; plus the exports (thermo CSV, trajectory extXYZ or DCD, current frame PDB).
+// MSD, RDF, the vibrational density of states (VDOS) and tracked measurements; plus the exports (thermo CSV, trajectory extXYZ or DCD, current frame PDB).
 
 import { useCallback, useState } from 'react';
 import type uPlot from 'uplot';
@@ -10,6 +10,8 @@ import { StructureWriteError } from '../../io/writeErrors';
 import { maxRdfRadius, radialDistribution } from '../geometry/rdf';
 import { Plot, type PlotSpec } from '../plots/Plot';
 import { driftReadout, fitDrift, formatRatio } from '../plots/drift';
+import { trajectoryVdos, type TrajectoryVdos } from '../plots/vdos';
+import { VdosError } from '../../md/vdos';
 import { notify, useWorkbench } from '../store';
 
 const ENERGY: PlotSpec = {
@@ -20,14 +22,16 @@ const ENERGY: PlotSpec = {
     { label: 'ΔE_pot', stroke: '#5aa9ff' },
     { label: 'ΔE_kin', stroke: '#ff9f43' },
     { label: 'ΔE_tot', stroke: '#8fd694' },
-    { label: 'ΔE_tot + thermostat (conserved)', stroke: '#e8e8e8', width: 2 },
+    { label: 'ΔE_tot + thermostat − W_pull (conserved)', stroke: '#e8e8e8', width: 2 },
     { label: 'drift fit', stroke: '#ff5c7a', dash: [6, 4] },
+    { label: 'W_pull (pull tool work)', stroke: '#ff3df2', dash: [2, 3] },
   ],
 };
 const TEMPERATURE: PlotSpec = { title: 'Temperature', xLabel: 't (ps)', yLabel: 'T (K)', series: [{ label: 'T', stroke: '#ff7b54' }, { label: 'target', stroke: '#777', dash: [4, 4] }] };
 const PRESSURE: PlotSpec = { title: 'Pressure', xLabel: 't (ps)', yLabel: 'P (bar)', series: [{ label: 'P', stroke: '#7bd389' }] };
 const DENSITY: PlotSpec = { title: 'Density', xLabel: 't (ps)', yLabel: 'ρ (g/cm³)', series: [{ label: 'ρ', stroke: '#c08bff' }] };
 const MSD: PlotSpec = { title: 'Mean squared displacement', xLabel: 't (ps)', yLabel: 'MSD (Å²)', series: [{ label: 'MSD', stroke: '#4fd1c5' }] };
+const VDOS: PlotSpec = { title: 'Vibrational density of states', xLabel: 'ν̃ (cm⁻¹)', yLabel: 'states per cm⁻¹', series: [{ label: 'VDOS', stroke: '#ff8fab' }] };
 const RDF: PlotSpec = { title: 'Radial distribution function', xLabel: 'r (Å)', yLabel: 'g(r)', series: [{ label: 'g(r)', stroke: '#f6c343' }] };
 
 function relative(col: number[]): number[] {
@@ -42,7 +46,7 @@ function energyData(): uPlot.AlignedData {
   const econs = relative(t.conserved);
   const fit = s.system ? fitDrift(t.time_ps, econs, s.system.numbers.length) : null;
   const line = fit ? t.time_ps.map((x) => fit.intercept + fit.slope * x) : t.time_ps.map(() => null);
-  return [t.time_ps, relative(t.epot), relative(t.ekin), relative(t.etot), econs, line] as uPlot.AlignedData;
+  return [t.time_ps, relative(t.epot), relative(t.ekin), relative(t.etot), econs, line, t.pullWork] as uPlot.AlignedData;
 }
 const temperatureData = (): uPlot.AlignedData => {
   const s = useWorkbench.getState();
@@ -62,10 +66,11 @@ function DriftReadout() {
   const s = useWorkbench.getState();
   const fit = s.system ? driftReadout(s.thermo.time_ps, s.thermo.conserved, s.thermo.ekin, s.system.numbers.length) : null;
   const thermostat = s.params.ensemble !== 'nve';
+  const pulled = s.thermo.pullWork.some((w) => w !== 0);
   return (
     <p className="drift" data-testid="drift" data-value={fit ? fit.meVPerAtomPs : ''} data-ratio={fit ? fit.ratio : ''}>
       drift: {fit ? `${fit.meVPerAtomPs.toFixed(3)} meV/atom/ps, |slope|·t/σ(E_kin) ${formatRatio(fit.ratio)}, extrapolated to 50 ps ${formatRatio(fit.ratio50ps)}` : 'needs ≥ 3 samples'}
-      <span className="muted"> (linear fit of E_pot + E_kin{thermostat ? ' + thermostat energy' : ''}, {fit?.points ?? 0} points)</span>
+      <span className="muted"> (linear fit of E_pot + E_kin{thermostat ? ' + thermostat energy' : ''}{pulled ? ' − W_pull' : ''}, {fit?.points ?? 0} points)</span>
     </p>
   );
 }
@@ -90,6 +95,36 @@ function MeasurementPlot({ id, label, version }: { id: number; label: string; ve
   const unit = label.includes('distance') ? 'Å' : label.includes('position') ? 'Å' : '°';
   const spec: PlotSpec = { title: label, xLabel: 't (ps)', yLabel: unit, series: [{ label, stroke: '#ffd166' }] };
   return <Plot spec={spec} data={data} version={version} testId={`plot-measure-${id}`} />;
+}
+
+// Computed on demand from the stored trajectory (an NVE run shows the model's own vibrations; a thermostat
+// broadens the peaks); kept in this panel, not in the store: nothing else reads it.
+function VdosPlot() {
+  const [vdos, setVdos] = useState<TrajectoryVdos | null>(null);
+  const [version, setVersion] = useState(0);
+  const compute = () => {
+    const s = useWorkbench.getState();
+    if (!s.system || !s.trajectory.length) return notify('warning', 'No trajectory yet: run some steps (NVE) first.');
+    try {
+      const v = trajectoryVdos(s.system.numbers, s.trajectory);
+      if (v.nyquist < 3500) notify('warning', `Frames are ${v.dt_fs.toFixed(2)} fs apart: the VDOS ends at ${v.nyquist.toFixed(0)} cm⁻¹, below C–H/O–H stretches (fewer steps per frame, or a shorter run, keeps them).`);
+      setVdos(v);
+      setVersion((x) => x + 1);
+    } catch (e) {
+      if (e instanceof VdosError) return notify('warning', e.message);
+      throw e;
+    }
+  };
+  const data = useCallback((): uPlot.AlignedData => (vdos ? [Array.from(vdos.wavenumber), Array.from(vdos.intensity)] : [[], []]), [vdos]);
+  return (
+    <>
+      <div className="buttons">
+        <button data-testid="compute-vdos" onClick={compute} title="Fourier transform of the mass-weighted velocity autocorrelation (Hann window) of the stored frames">compute VDOS (trajectory)</button>
+        <span className="muted" data-testid="vdos-label">{vdos ? `${vdos.frames} frames ${vdos.dt_fs.toFixed(2)} fs apart, resolution ${vdos.resolution.toFixed(0)} cm⁻¹, up to ${vdos.nyquist.toFixed(0)} cm⁻¹` : ''}</span>
+      </div>
+      <Plot spec={VDOS} data={data} version={version} testId="plot-vdos" />
+    </>
+  );
 }
 
 export function PlotsPanel() {
@@ -166,6 +201,7 @@ export function PlotsPanel() {
       {periodic && <Plot spec={PRESSURE} data={pressureData} version={version} testId="plot-pressure" />}
       {periodic && <Plot spec={DENSITY} data={densityData} version={version} testId="plot-density" />}
       <Plot spec={MSD} data={msdData} version={version} testId="plot-msd" />
+      <VdosPlot />
       {periodic && (
         <>
           <div className="buttons">
