@@ -25,6 +25,9 @@ class Trajectory:
         # and files written before the stress was stored)
         self.stress = d.get("stress")
         self.meta = d["meta"]
+        # total charge and spin multiplicity (2S+1) of every frame; the defaults are what water and the ionic gas are
+        self.charge = int(self.meta.get("charge", 0))
+        self.spin = int(self.meta.get("spin", 1))
 
     def __len__(self):
         return len(self.energy)
@@ -37,7 +40,8 @@ class Trajectory:
         return dict(numbers=self.numbers, positions=self.positions[i].astype(np.float64),
                     cell=self.cell[i] if self.pbc.any() else None, pbc=self.pbc,
                     energy=float(self.energy[i]), forces=self.forces[i].astype(np.float64),
-                    stress=None if self.stress is None else self.stress[i].astype(np.float64))
+                    stress=None if self.stress is None else self.stress[i].astype(np.float64),
+                    charge=self.charge, spin=self.spin)
 
 
 def water_group(traj_id):
@@ -49,7 +53,8 @@ def water_group(traj_id):
 
 
 def load_dataset(name, root=OUT_ROOT):
-    """{'train': [Trajectory], 'val': [...], 'test': [...]} for 'water', 'water_al' or 'ionic_gas'."""
+    """{'train': [Trajectory], 'val': [...], 'test': [...]} for 'water', 'water_al', 'ionic_gas' or 'organics'
+    (which adds 'test_mol')."""
     splits = {"train": [], "val": [], "test": []}
     if name in ("water", "water_al"):
         # water_al: the teacher trajectories plus the active-learning frames (training/active_learning.py)
@@ -69,8 +74,42 @@ def load_dataset(name, root=OUT_ROOT):
             if not os.path.exists(path):
                 raise FileNotFoundError(f"{path}: run training/data/make_ionic_gas.py first")
             splits[split].append(Trajectory(f"ionic_{split}", "ionic", load_frames(path)))
+    elif name == "organics":
+        return load_organics(root)
     else:
-        raise ValueError(f"unknown data set {name!r} (expected 'water', 'water_al' or 'ionic_gas')")
+        raise ValueError(f"unknown data set {name!r} (expected 'water', 'water_al', 'ionic_gas' or 'organics')")
+    return splits
+
+
+def organics_group(meta):
+    """Sampling group of a molecule of make_organics.py: 'charged', 'radical', 'dimer' or 'neutral'."""
+    if meta["charge"] != 0:
+        return "charged"
+    if meta["spin"] != 1:
+        return "radical"
+    return "dimer" if meta["source"] == "s22" else "neutral"
+
+
+def load_organics(root=OUT_ROOT):
+    """GFN2-xTB organics (training/data/make_organics.py): one Trajectory per molecule and split, from the
+    per-frame split in each molecule's meta. Splits 'train', 'val', 'test' (later MD frames of trained molecules)
+    and 'test_mol' (molecules never trained on)."""
+    index_path = os.path.join(root, "organics", "index.json")
+    if not os.path.exists(index_path):
+        raise FileNotFoundError(f"{index_path}: run training/data/make_organics.py first")
+    with open(index_path) as f:
+        index = json.load(f)
+    splits = {"train": [], "val": [], "test": [], "test_mol": []}
+    for m in index["molecules"]:
+        d = load_frames(os.path.join(root, "organics", m["file"]))
+        frame_split = np.array(d["meta"]["frame_split"])
+        for split in splits:
+            keep = np.flatnonzero(frame_split == split)
+            if len(keep) == 0:
+                continue
+            sub = dict(d, positions=d["positions"][keep], forces=d["forces"][keep], energy=d["energy"][keep],
+                       cell=d["cell"][keep])
+            splits[split].append(Trajectory(f"{m['id']}/{split}", organics_group(d["meta"]), sub))
     return splits
 
 

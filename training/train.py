@@ -76,6 +76,15 @@ PRESETS = {
                                eval_every=10, name="water-spcfw-small",
                                description="SPC/Fw water (flexible, PPPM), small AllScAIP with LAE + ERoPE, smooth "
                                            "surface flags, CPU-trained with energy, forces and stress"),
+    # organic molecules (H, C, N, O) from GFN2-xTB (training/data/make_organics.py), with the charge/spin embedding
+    # on: neutral, charged (-1/+1) and radical (doublet/triplet) species share one model. Molecules have up to 25
+    # atoms, so a batch of 4 costs about one water frame. Energy weight low first (forces first, as the ionic gas).
+    "organics-small": dict(dataset="organics", arch={"use_charge_spin": True, "rbf_size": 128},
+                           groups={"neutral": 0.55, "charged": 0.2, "radical": 0.15, "dimer": 0.1},
+                           batch=4, steps=4000, lr=2e-3, energy_weight=(20.0, 300.0), eval_every=10,
+                           name="organics-gfn2-small",
+                           description="Organic molecules (H, C, N, O; neutral, charged, radical) from GFN2-xTB, "
+                                       "small AllScAIP with LAE + ERoPE and charge/spin embedding, CPU-trained"),
     # the long-range Coulomb part of the ionic gas is almost all energy and little force: a higher energy weight
     # late (600 steps at 5 -> 30 left the all-to-all model no better than the local twin); weight 100 from the
     # start stalled both energy and force learning (val F MAE stuck at the force spread for 900 steps)

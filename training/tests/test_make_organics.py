@@ -94,3 +94,31 @@ def test_pack_round_trip(monkeypatch, tmp_path):
     for k in before:
         assert np.array_equal(after[k], before[k])
     assert make_organics.unpack(pack_path) == []  # nothing to restore twice
+
+
+def test_dataset_loader_splits_frames_and_carries_charge_spin(tmp_path):
+    """datasets.load_organics: one Trajectory per molecule and split, charge/spin reach the model's batch."""
+    import json
+
+    from datasets import load_organics
+    from train import make_batch
+
+    org = tmp_path / "organics"
+    org.mkdir()
+    rng = np.random.default_rng(1)
+    splits = ["train"] * 5 + ["val", "test", "test"]
+    mols = [("acetate", -1, 1, "smiles", splits), ("allyl", 0, 2, "smiles", ["test_mol"] * 3)]
+    for mol_id, charge, spin, source, fs in mols:
+        n = len(fs)
+        meta = {"id": mol_id, "charge": charge, "spin": spin, "source": source, "frame_split": fs}
+        np.savez_compressed(org / f"{mol_id}.npz", numbers=np.array([6, 6, 8, 8], np.int16),
+                            positions=rng.normal(size=(n, 4, 3)).astype(np.float32),
+                            forces=rng.normal(size=(n, 4, 3)).astype(np.float32), energy=np.arange(n, dtype=float),
+                            cell=np.zeros((n, 3, 3)), pbc=np.zeros(3, bool), meta=np.array(json.dumps(meta)))
+    (org / "index.json").write_text(json.dumps({"molecules": [{"id": m[0], "file": f"{m[0]}.npz"} for m in mols]}))
+    data = load_organics(str(tmp_path))
+    assert [len(t) for t in data["train"]] == [5] and [len(t) for t in data["test"]] == [2]
+    assert [t.group for t in data["train"]] == ["charged"] and [t.group for t in data["test_mol"]] == ["radical"]
+    assert list(data["test"][0].energy) == [6.0, 7.0]  # the frames themselves, not the first ones again
+    b = make_batch([data["train"][0].structure(0), data["test_mol"][0].structure(1)])
+    assert b["charge"].tolist() == [-1, 0] and b["spin"].tolist() == [1, 2]
