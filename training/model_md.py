@@ -21,6 +21,8 @@ class ModelMD:
 
     def __init__(self, model, numbers, positions, cell, seed, temperature):
         self.model = model
+        # the batch takes the model's precision: a float64 model gets float64 positions, not float32 ones
+        self.dtype = next(model.parameters()).dtype
         self.numbers = torch.as_tensor(numbers, dtype=torch.int64)
         self.pos = positions.astype(np.float64)
         self.cell = cell.astype(np.float64)
@@ -41,7 +43,7 @@ class ModelMD:
     def forces(self, pos, cell):
         s = dict(numbers=self.numbers, positions=pos, cell=cell if self.periodic else None,
                  pbc=np.array([self.periodic] * 3), energy=0.0, forces=np.zeros_like(pos))
-        out = predict(self.model, make_batch([s]))
+        out = predict(self.model, make_batch([s], dtype=self.dtype))
         return out["forces"].detach().double().numpy(), float(out["energy"][0])
 
     def temperature(self):
@@ -110,7 +112,8 @@ class ModelMD:
         return float(self.mass.sum() * AMU_PER_A3_TO_G_CM3 / self.volume)
 
     def state(self):
-        return dict(pos=self.pos, vel=self.vel, cell=self.cell, volume_step=self.volume_step,
+        # copies: verlet/baoab update the arrays in place, which would change a saved state
+        return dict(pos=self.pos.copy(), vel=self.vel.copy(), cell=self.cell.copy(), volume_step=self.volume_step,
                     rng=json.dumps(self.rng.bit_generator.state))
 
     def restore(self, st):
