@@ -3,6 +3,7 @@
 import type { CpuForceProvider } from './forceProvider';
 import { det3 } from './forceProvider';
 import { seedKey, gaussian4, STREAM } from './rng';
+import { checkPull, PullAccumulator, type Pull } from './steering';
 import {
   bussiAlpha, nhcHalfStep, nhcMasses, nhcEnergy, barostatTrialDeltaV, barostatAccept, barostatAdapt,
   type NhcState, type BarostatState,
@@ -27,6 +28,8 @@ export class CpuMdEngine implements MdEngine {
   private fire = { dt: 0, alpha: FIRE.alphaStart, npos: 0 };
   private stepCount = 0;
   private fault: { step: number; atom: number } | null = null;
+  /** The pull tool's springs and work, from the first setPull on. */
+  private pull: PullAccumulator | null = null;
   private readonly key: [number, number];
   private readonly invMass: Float64Array; // 1/(m·C): acceleration per unit force, Å/fs² per eV/Å
   private readonly numMolecules: number;
@@ -59,11 +62,20 @@ export class CpuMdEngine implements MdEngine {
 
   private volume(): number { return this.cell ? Math.abs(det3(this.cell)) : 0; }
 
-  private computeForces(): void {
+  /** Model forces, then the pull's springs (their work is not counted for a barostat trial, which may be undone). */
+  private computeForces(trial = false): void {
     const r = this.provider.compute(this.x, this.cell, this.system.pbc, true);
     this.f.set(r.forces);
     this.epot = r.energy;
     this.virial = r.virial;
+    this.pull?.apply(this.x, this.f, !trial);
+  }
+
+  setPull(p: Pull | null): void {
+    if (p) checkPull(p, this.numAtoms);
+    // Forces so far hold no spring: the first step's trapezoid starts from zero force at today's positions.
+    if (p && !this.pull) this.pull = new PullAccumulator(this.x);
+    this.pull?.set(p ? { ...p, atoms: [...p.atoms], offsets: [...p.offsets], target: [...p.target] } : null);
   }
 
   private kick(h: number): void {
@@ -176,7 +188,7 @@ export class CpuMdEngine implements MdEngine {
         for (let k = 0; k < 3; k++) this.x[3 * i + k] += (lambda - 1) * com[3 * m + k];
       }
       for (let k = 0; k < 9; k++) this.cell![k] *= lambda;
-      this.computeForces();
+      this.computeForces(true);
       accepted = barostatAccept(this.key, b.attempts, this.epot - old.epot, s.pressure / EV_PER_A3_TO_BAR, v0, v1,
         this.numMolecules, this.kT());
       if (!accepted) {
@@ -227,6 +239,7 @@ export class CpuMdEngine implements MdEngine {
       positions: Float64Array.from(this.x), velocities: Float64Array.from(this.v), forces: Float64Array.from(this.f),
       barostatAttempts: this.baro.attempts, barostatAccepted: this.baro.accepted,
       fault: this.fault ? { ...this.fault } : null,
+      pullWork: this.pull?.work ?? 0,
     };
   }
 
@@ -251,6 +264,7 @@ export class CpuMdEngine implements MdEngine {
     };
     if (this.cell) blobs.cell = bytes(this.cell);
     if (this.virial) blobs.virial = bytes(Float64Array.from(this.virial));
+    if (this.pull) blobs.pullState = bytes(this.pull.save());
     const sys = this.system;
     return {
       backend: 'cpu', step: this.stepCount, settings: { ...this.settings }, numbers: Array.from(sys.numbers),
@@ -281,6 +295,8 @@ export class CpuMdEngine implements MdEngine {
     e.baro = { attempts: sc[2], accepted: sc[3], windowAttempts: sc[4], windowAccepted: sc[5], volumeScale: sc[6] };
     e.fire = { dt: sc[7], alpha: sc[8], npos: sc[9] };
     e.fault = sc.length > 12 && sc[11] >= 0 ? { step: sc[11], atom: sc[12] } : null;
+    // The pull's work carries over; the pull itself is set again by the caller.
+    if (ck.blobs.pullState) { e.pull = new PullAccumulator(e.x); e.pull.restore(f64('pullState')); }
     return e;
   }
 

@@ -11,8 +11,10 @@ import bussiSrc from '../../shaders/md/bussi.wgsl?raw';
 import nhcSrc from '../../shaders/md/nhc.wgsl?raw';
 import fireSrc from '../../shaders/md/fire.wgsl?raw';
 import barostatSrc from '../../shaders/md/barostat.wgsl?raw';
+import pullSrc from '../../shaders/md/pull.wgsl?raw';
 import { BOX_FLOATS, OUTPUT_FLOATS, boxData, type GpuForceProvider } from './forceProvider';
 import { seedKey } from './rng';
+import { checkPull, sameAtoms, type Pull } from './steering';
 import { nhcEnergy, nhcMasses } from './thermostats';
 import { AMU_A2_FS2_TO_EV, EV_PER_A3_TO_BAR, KB } from './units';
 import {
@@ -26,6 +28,8 @@ export const CONTROL_BYTES = 256;
 const CTL = { step: 0, mcAttempts: 1, mcAccepted: 2, fireDt: 10, fireAlpha: 11, mcVolumeScale: 12, xi: 44, vxi: 52 } as const;
 const PARAMS_BYTES = 80;
 const WATCH_BYTES = 16;
+/** Bytes of PullParams in shaders/md/pull.wgsl. */
+const PULL_PARAMS_BYTES = 32;
 /** Most steps recorded per submission, and submissions allowed in flight before the host waits. */
 const BATCH_STEPS = 50;
 const MAX_IN_FLIGHT = 2;
@@ -54,6 +58,7 @@ export class GpuMdEngine implements MdEngine {
   private buffers!: {
     params: GPUBuffer; pos: GPUBuffer; vel: GPUBuffer; frc: GPUBuffer; invMass: GPUBuffer; ctl: GPUBuffer;
     box: GPUBuffer; out: GPUBuffer; mol: GPUBuffer; backup: GPUBuffer; watch: GPUBuffer;
+    pullParams: GPUBuffer; pullSpec: GPUBuffer; pullState: GPUBuffer;
   };
   private k: Record<string, Kernel> = {};
   private encoder: GPUCommandEncoder | null = null;
@@ -61,12 +66,16 @@ export class GpuMdEngine implements MdEngine {
   private stagingPool: GPUBuffer[] = [];
   private readonly sampleBytes: number;
   private readonly numMolecules: number;
+  /** The pull kernels run every step once a pull has been set (a released pull still adds its last work). */
+  private pullOn = false;
+  private pullBegin = false;
+  private pullNow: Pull | null = null;
 
   private constructor(readonly device: GPUDevice, readonly system: MdSystem, readonly provider: GpuForceProvider,
     readonly settings: MdSettings) {
     this.numAtoms = system.numbers.length;
     this.numMolecules = new Set(system.molecules).size;
-    this.sampleBytes = 3 * 16 * this.numAtoms + CONTROL_BYTES + 4 * BOX_FLOATS + 4 * OUTPUT_FLOATS + WATCH_BYTES;
+    this.sampleBytes = 4 * 16 * this.numAtoms + CONTROL_BYTES + 4 * BOX_FLOATS + 4 * OUTPUT_FLOATS + WATCH_BYTES;
   }
 
   get step(): number { return this.hostStep; }
@@ -110,6 +119,8 @@ export class GpuMdEngine implements MdEngine {
       box: buf(4 * BOX_FLOATS, st, 'md box'), out: buf(4 * OUTPUT_FLOATS, st, 'md energy/virial'),
       mol: buf(4 * molData.length, st, 'md molecules'), backup: buf(32 * n, st, 'md barostat backup'),
       watch: buf(WATCH_BYTES, st, 'md watchdog'),
+      pullParams: buf(PULL_PARAMS_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, 'md pull params'),
+      pullSpec: buf(16 * n, st, 'md pull springs'), pullState: buf(48 * n, st, 'md pull state and work'),
     };
     const b = this.buffers, q = d.queue;
     const params = new ArrayBuffer(PARAMS_BYTES);
@@ -120,6 +131,7 @@ export class GpuMdEngine implements MdEngine {
     q.writeBuffer(b.params, 0, new Uint8Array(params));
     q.writeBuffer(b.invMass, 0, Float32Array.from(sys.masses, (mm) => 1 / (mm * AMU_A2_FS2_TO_EV)));
     q.writeBuffer(b.mol, 0, molData);
+    this.writePullParams([0, 0, 0], 0, false);
     if (restore) {
       const blob = (name: string) => {
         const x = restore.blobs[name];
@@ -130,6 +142,8 @@ export class GpuMdEngine implements MdEngine {
       q.writeBuffer(b.frc, 0, blob('forces')); q.writeBuffer(b.ctl, 0, blob('control'));
       q.writeBuffer(b.box, 0, blob('box')); q.writeBuffer(b.out, 0, blob('output'));
       if (restore.blobs.watch) q.writeBuffer(b.watch, 0, blob('watch'));
+      // A checkpoint taken after a pull began carries the pull's work; the pull itself is set again by the caller.
+      if (restore.blobs.pullState) { q.writeBuffer(b.pullState, 0, blob('pullState')); this.pullOn = true; }
       this.hostStep = restore.step;
     } else {
       q.writeBuffer(b.pos, 0, toVec4(sys.positions, null));
@@ -157,6 +171,7 @@ export class GpuMdEngine implements MdEngine {
     const d = this.device, b = this.buffers;
     const integ = [b.params, b.pos, b.vel, b.frc, b.invMass, b.ctl, b.watch];
     const baro = [b.params, b.pos, b.frc, b.invMass, b.ctl, b.box, b.out, b.mol, b.backup];
+    const pull = [b.pullParams, b.pos, b.frc, b.pullSpec, b.pullState];
     const families: [string, string, GPUBuffer[], string[]][] = [
       ['verlet', verletSrc, integ, ['kick_drift', 'kick', 'advance']],
       ['langevin', langevinSrc, integ, ['baoa']],
@@ -165,9 +180,10 @@ export class GpuMdEngine implements MdEngine {
       ['nhc', nhcSrc, integ, ['nhc_half_step']],
       ['fire', fireSrc, integ, ['fire_update', 'fire_move']],
       ['barostat', barostatSrc, baro, ['mc_propose', 'mc_scale', 'mc_accept', 'mc_restore']],
+      ['pull', pullSrc, pull, ['pull_begin', 'pull', 'pull_force']],
     ];
     for (const [name, src, bufs, entries] of families) {
-      const header = bufs === integ ? commonSrc + '\n' + integratorBindingsSrc : commonSrc;
+      const header = bufs === integ ? commonSrc + '\n' + integratorBindingsSrc : bufs === pull ? '' : commonSrc;
       const module = d.createShaderModule({ code: header + '\n' + src, label: `${name}.wgsl` });
       const layout = d.createBindGroupLayout({
         label: name,
@@ -226,6 +242,36 @@ export class GpuMdEngine implements MdEngine {
     }
   }
 
+  /** Forces for the step: the provider's, then the pull's springs (and their work unless a barostat trial). */
+  private async forceAndPull(trial = false): Promise<void> {
+    await this.force();
+    if (this.pullOn) this.dispatch(trial ? 'pull_force' : 'pull', Math.ceil(this.numAtoms / 64));
+  }
+
+  private writePullParams(target: ArrayLike<number>, stiffness: number, active: boolean): void {
+    const u = new ArrayBuffer(PULL_PARAMS_BYTES);
+    new Float32Array(u, 0, 4).set([target[0], target[1], target[2], stiffness]);
+    new Uint32Array(u, 16, 4).set([this.numAtoms, active ? 1 : 0, 0, 0]);
+    this.device.queue.writeBuffer(this.buffers.pullParams, 0, new Uint8Array(u));
+  }
+
+  /**
+   * Start, move (same atoms, new target or stiffness) or end (null) the pull. Only uniforms and, for new atoms,
+   * the per-atom springs are written; the steps recorded after this call see it.
+   */
+  setPull(p: Pull | null): void {
+    if (p) checkPull(p, this.numAtoms);
+    if (p && !sameAtoms(this.pullNow, p)) {
+      const spec = new Float32Array(4 * this.numAtoms);
+      p.atoms.forEach((a, j) => { spec.set([p.offsets[3 * j], p.offsets[3 * j + 1], p.offsets[3 * j + 2], 1], 4 * a); });
+      this.device.queue.writeBuffer(this.buffers.pullSpec, 0, spec);
+    }
+    if (p) this.writePullParams(p.target, p.stiffness, true);
+    else if (this.pullNow) this.writePullParams(this.pullNow.target, this.pullNow.stiffness, false);
+    if (p && !this.pullOn) { this.pullOn = true; this.pullBegin = true; }
+    this.pullNow = p ? { ...p, atoms: [...p.atoms], offsets: [...p.offsets], target: [...p.target] } : null;
+  }
+
   /** After a barostat move: let a provider that holds the cell on the host read the new box. */
   private async boxChanged(): Promise<void> {
     if (!this.provider.syncBox) return;
@@ -235,32 +281,33 @@ export class GpuMdEngine implements MdEngine {
 
   private async encodeStep(): Promise<void> {
     const s = this.settings, atoms = Math.ceil(this.numAtoms / 64);
+    if (this.pullBegin) { this.dispatch('pull_begin', atoms); this.pullBegin = false; }
     switch (s.ensemble) {
       case 'nve':
-        this.dispatch('kick_drift', atoms); await this.force(); this.dispatch('kick', atoms);
+        this.dispatch('kick_drift', atoms); await this.forceAndPull(); this.dispatch('kick', atoms);
         break;
       case 'nvt-langevin':
       case 'npt':
-        this.dispatch('baoa', atoms); await this.force(); this.dispatch('kick', atoms);
+        this.dispatch('baoa', atoms); await this.forceAndPull(); this.dispatch('kick', atoms);
         if (s.ensemble === 'npt' && (this.hostStep + 1) % s.barostatInterval === 0) {
           this.dispatch('mc_propose', 1); this.dispatch('mc_scale', Math.ceil(this.numMolecules / 64));
           await this.boxChanged();
-          await this.force();
+          await this.forceAndPull(true);
           this.dispatch('mc_accept', 1); this.dispatch('mc_restore', atoms);
           await this.boxChanged();
         }
         break;
       case 'nvt-bussi':
-        this.dispatch('kick_drift', atoms); await this.force(); this.dispatch('kick', atoms);
+        this.dispatch('kick_drift', atoms); await this.forceAndPull(); this.dispatch('kick', atoms);
         this.dispatch('kinetic_energy', 1); this.dispatch('bussi_factor', 1); this.dispatch('scale_velocities', atoms);
         break;
       case 'nvt-nhc':
         this.dispatch('kinetic_energy', 1); this.dispatch('nhc_half_step', 1); this.dispatch('scale_velocities', atoms);
-        this.dispatch('kick_drift', atoms); await this.force(); this.dispatch('kick', atoms);
+        this.dispatch('kick_drift', atoms); await this.forceAndPull(); this.dispatch('kick', atoms);
         this.dispatch('kinetic_energy', 1); this.dispatch('nhc_half_step', 1); this.dispatch('scale_velocities', atoms);
         break;
       case 'minimize':
-        this.dispatch('fire_update', 1); this.dispatch('fire_move', atoms); await this.force();
+        this.dispatch('fire_update', 1); this.dispatch('fire_move', atoms); await this.forceAndPull();
         break;
     }
     this.dispatch('advance', 1);
@@ -278,6 +325,7 @@ export class GpuMdEngine implements MdEngine {
       enc.copyBufferToBuffer(src, 0, staging, o, size);
       o += size;
     }
+    enc.copyBufferToBuffer(b.pullState, 32 * n, staging, o, 16 * n); // the pull's work per atom
     return staging;
   }
 
@@ -308,6 +356,9 @@ export class GpuMdEngine implements MdEngine {
     const boxOff = cOff + 64, outOff = boxOff + BOX_FLOATS;
     const box = f32.subarray(boxOff, boxOff + BOX_FLOATS), out = f32.subarray(outOff, outOff + OUTPUT_FLOATS);
     const watch = new Uint32Array(raw, 4 * (outOff + OUTPUT_FLOATS), 4);
+    const workOff = outOff + OUTPUT_FLOATS + WATCH_BYTES / 4;
+    let pullWork = 0;
+    if (this.pullOn) for (let i = 0; i < n; i++) pullWork += f32[workOff + 4 * i] - f32[workOff + 4 * i + 1]; // sum − compensation
     let thermostatEnergy = heat;
     if (s.ensemble === 'nvt-nhc') {
       const nf = degreesOfFreedom(s.ensemble, n), kT = KB * s.temperature, m = s.nhcLength;
@@ -321,6 +372,7 @@ export class GpuMdEngine implements MdEngine {
       positions, velocities, forces, barostatAttempts: ctlU[CTL.mcAttempts], barostatAccepted: ctlU[CTL.mcAccepted],
       fault: watch[0] > 0 ? { step: watch[1] + 1, atom: watch[2] } : null,
       providerFault: this.provider.describeOutput?.(out) ?? null,
+      pullWork,
     };
   }
 
@@ -376,8 +428,11 @@ export class GpuMdEngine implements MdEngine {
     const parts: [string, GPUBuffer, number][] = [['positions', b.pos, 16 * n], ['velocities', b.vel, 16 * n],
       ['forces', b.frc, 16 * n], ['control', b.ctl, CONTROL_BYTES], ['box', b.box, 4 * BOX_FLOATS],
       ['output', b.out, 4 * OUTPUT_FLOATS], ['watch', b.watch, WATCH_BYTES]];
+    if (this.pullOn) parts.push(['pullState', b.pullState, 48 * n]);
     const total = parts.reduce((a, p) => a + p[2], 0);
     const staging = this.device.createBuffer({ size: total, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    // A pull set since the last step has not started its work bookkeeping yet: start it before saving it.
+    if (this.pullBegin) { this.dispatch('pull_begin', Math.ceil(n / 64)); this.pullBegin = false; }
     const enc = this.endPass();
     let o = 0;
     for (const [, src, size] of parts) { enc.copyBufferToBuffer(src, 0, staging, o, size); o += size; }

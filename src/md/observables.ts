@@ -10,7 +10,7 @@ export interface ThermoRow {
   epot_eV: number;
   ekin_eV: number;
   etot_eV: number;
-  /** E_tot plus the thermostat's energy: the quantity the integrator conserves. */
+  /** E_tot plus the thermostat's energy minus the pull tool's work: the quantity the integrator conserves. */
   conserved_eV: number;
   temperature_K: number;
   /** Virial pressure (periodic systems with a virial), else NaN. */
@@ -19,10 +19,12 @@ export interface ThermoRow {
   density_g_cm3: number;
   steps_per_s: number;
   ns_per_day: number;
+  /** Work done by the pull tool's springs so far (eV; 0 without steering, src/md/steering.ts). */
+  pull_work_eV: number;
 }
 
 export const THERMO_COLUMNS: (keyof ThermoRow)[] = ['step', 'time_ps', 'epot_eV', 'ekin_eV', 'etot_eV', 'conserved_eV',
-  'temperature_K', 'pressure_bar', 'volume_A3', 'density_g_cm3', 'steps_per_s', 'ns_per_day'];
+  'temperature_K', 'pressure_bar', 'volume_A3', 'density_g_cm3', 'steps_per_s', 'ns_per_day', 'pull_work_eV'];
 
 export function pressureBar(s: Sample): number {
   if (!s.virial || !(s.volume > 0)) return NaN;
@@ -32,10 +34,10 @@ export function pressureBar(s: Sample): number {
 export function thermoRow(s: Sample, dof: number, totalMass: number, stepsPerSecond: number, dt: number): ThermoRow {
   return {
     step: s.step, time_ps: s.time / 1000, epot_eV: s.epot, ekin_eV: s.ekin, etot_eV: s.epot + s.ekin,
-    conserved_eV: s.epot + s.ekin + s.thermostatEnergy, temperature_K: (2 * s.ekin) / (dof * KB),
+    conserved_eV: s.epot + s.ekin + s.thermostatEnergy - (s.pullWork ?? 0), temperature_K: (2 * s.ekin) / (dof * KB),
     pressure_bar: pressureBar(s), volume_A3: s.volume,
     density_g_cm3: s.volume > 0 ? (totalMass / s.volume) * AMU_PER_A3_TO_G_CM3 : NaN,
-    steps_per_s: stepsPerSecond, ns_per_day: (stepsPerSecond * dt * 86400) / 1e6,
+    steps_per_s: stepsPerSecond, ns_per_day: (stepsPerSecond * dt * 86400) / 1e6, pull_work_eV: s.pullWork ?? 0,
   };
 }
 
@@ -73,7 +75,7 @@ export interface DriftReport {
 export class DriftTracker {
   private t: number[] = []; private e: number[] = []; private k: number[] = [];
   constructor(readonly numAtoms: number) {}
-  add(s: Sample): void { this.t.push(s.time); this.e.push(s.epot + s.ekin + s.thermostatEnergy); this.k.push(s.ekin); }
+  add(s: Sample): void { this.t.push(s.time); this.e.push(s.epot + s.ekin + s.thermostatEnergy - (s.pullWork ?? 0)); this.k.push(s.ekin); }
   report(): DriftReport | null {
     const n = this.t.length;
     if (n < 3) return null;

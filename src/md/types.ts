@@ -1,5 +1,6 @@
 // Shared shapes of the MD engine: the system it integrates, the run settings, and what it reports.
 import type { Pbc } from '../io/structure';
+import type { Pull } from './steering';
 
 export type Ensemble = 'nve' | 'nvt-langevin' | 'nvt-bussi' | 'nvt-nhc' | 'npt' | 'minimize';
 export const ENSEMBLES: readonly Ensemble[] = ['nve', 'nvt-langevin', 'nvt-bussi', 'nvt-nhc', 'npt', 'minimize'];
@@ -78,6 +79,8 @@ export interface Sample {
   fault?: { step: number; atom: number } | null;
   /** A GPU-resident force provider's report that its results since the last sample cannot be trusted. */
   providerFault?: string | null;
+  /** Work done on the atoms by the pull tool's springs so far (eV, src/md/steering.ts); E_tot − this is conserved in NVE. */
+  pullWork?: number;
 }
 
 export type SampleCallback = (s: Sample) => void | 'stop';
@@ -98,6 +101,8 @@ export interface MdEngine {
   run(nSteps: number, opts: RunOptions): Promise<void>;
   sample(): Promise<Sample>;
   checkpoint(): Promise<EngineCheckpoint>;
+  /** Start, move or end (null) the pull tool's springs (src/md/steering.ts); refused with SteeringError. */
+  setPull(pull: Pull | null): void;
   destroy(): void;
 }
 

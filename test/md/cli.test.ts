@@ -33,7 +33,7 @@ describe('npm run md', () => {
       '--traj', join(dir, 'res.extxyz'), '--log', join(dir, 'res.csv')], rest)).toBe(0);
 
     const log = readFileSync(join(dir, 'full.csv'), 'utf8').trim().split('\n');
-    expect(log[0]).toBe('step,time_ps,epot_eV,ekin_eV,etot_eV,conserved_eV,temperature_K,pressure_bar,volume_A3,density_g_cm3,steps_per_s,ns_per_day');
+    expect(log[0]).toBe('step,time_ps,epot_eV,ekin_eV,etot_eV,conserved_eV,temperature_K,pressure_bar,volume_A3,density_g_cm3,steps_per_s,ns_per_day,pull_work_eV');
     expect(log.map((l) => l.split(',')[0]).slice(1)).toEqual(['0', '50', '100', '150', '200']);
     const resumedLog = readFileSync(join(dir, 'res.csv'), 'utf8').trim().split('\n');
     expect(resumedLog.map((l) => l.split(',')[0]).slice(1)).toEqual(['0', '50', '100', '150', '200']);

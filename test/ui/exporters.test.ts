@@ -9,7 +9,7 @@ test('thermo CSV has the MD engine header and one parseable row per sample', () 
   for (let i = 0; i < 3; i++) {
     appendThermo(t, {
       step: 10 * i, time_ps: 0.005 * i, epot_eV: -100 - i, ekin_eV: 1.5 + i, etot_eV: -98.5, conserved_eV: -98.5,
-      temperature_K: 290 + i, pressure_bar: NaN, volume_A3: 1000, density_g_cm3: NaN, steps_per_s: 12.5, ns_per_day: 0.5,
+      temperature_K: 290 + i, pressure_bar: NaN, volume_A3: 1000, density_g_cm3: NaN, steps_per_s: 12.5, ns_per_day: 0.5, pull_work_eV: 0,
     });
   }
   expect(t.epot).toEqual([-100, -101, -102]);
