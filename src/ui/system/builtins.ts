@@ -19,6 +19,13 @@ export const BUILTIN_SYSTEMS: BuiltinSystem[] = [
   { name: 'ionic gas: Na⁺…Cl⁻ pair in a 24 Å box', file: 'nacl_pair_box.xyz' },
   { name: 'water cluster (H₂O)₈', file: 'water8.xyz' },
   { name: 'water molecule', file: 'water.xyz' },
+  // Organic molecules at their GFN2-xTB minima (training/data/make_organics.py), for an H/C/N/O model with
+  // charge/spin (issue 16); the shipped water and ionic-gas models refuse them by element.
+  { name: 'aspirin C₉H₈O₄', file: 'aspirin.xyz', description: 'GFN2-xTB minimum; needs an H/C/N/O model' },
+  { name: 'paracetamol C₈H₉NO₂', file: 'paracetamol.xyz', description: 'GFN2-xTB minimum; needs an H/C/N/O model' },
+  { name: 'caffeine C₈H₁₀N₄O₂', file: 'caffeine.xyz', description: 'GFN2-xTB minimum; needs an H/C/N/O model' },
+  { name: 'ethanol C₂H₅OH', file: 'ethanol.xyz', description: 'GFN2-xTB minimum; needs an H/C/N/O model' },
+  { name: 'acetate anion CH₃COO⁻ (charge −1)', file: 'acetate.xyz', description: 'charge −1 set in the file; needs an H/C/N/O model with charge/spin' },
 ];
 
 export const SYSTEMS_INDEX_URL = 'systems/index.json';
