@@ -8,6 +8,7 @@ import { loadModelFiles } from './model/modelActions';
 import { loadSystem } from './system/admit';
 import { supercell } from './system/supercell';
 import type { BuiltinSystem } from './system/builtins';
+import { noteSystemOrigin } from './session/origin';
 
 const STRUCTURE_EXT = /\.(xyz|extxyz|pdb|ent)$/i;
 const MODEL_EXT = /\.(json|safetensors|md)$/i;
@@ -25,7 +26,9 @@ function refuseFile(p: FileProblem): false {
 export async function loadStructureFile(file: Blob, fileName: string, displayName = fileName): Promise<boolean> {
   const outcome = await parseStructureOffThread(file, fileName);
   if (!outcome.ok) return refuseFile(outcome.error);
-  return loadSystem(outcome.structure, displayName.replace(/\.[^.]+$/, ''));
+  const ok = loadSystem(outcome.structure, displayName.replace(/\.[^.]+$/, ''));
+  if (ok) noteSystemOrigin({ kind: 'file', name: fileName, repeat: [1, 1, 1] });
+  return ok;
 }
 
 /** Dropped or picked files: structures and model files are told apart by extension. */
@@ -62,5 +65,7 @@ export async function loadBuiltin(b: BuiltinSystem): Promise<boolean> {
   } catch (e) {
     return refuseFile({ fileName: b.file, line: null, problem: (e as Error).message });
   }
-  return loadSystem(st, b.name);
+  const ok = loadSystem(st, b.name);
+  if (ok) noteSystemOrigin({ kind: 'builtin', file: b.file, repeat: b.repeat ?? [1, 1, 1] });
+  return ok;
 }

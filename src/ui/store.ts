@@ -7,6 +7,7 @@ import type { Structure } from '../io/structure';
 import type { ThermoRow } from '../md/observables';
 import type { ModelConfig } from '../model/config';
 import type { ModelSummary } from './model/summary';
+import { initialSteering, type SteeringState } from './steering/state';
 
 export type Ensemble = 'nve' | 'nvt-langevin' | 'nvt-bussi' | 'nvt-nhc' | 'npt';
 export type ProviderKind = 'allscaip' | 'lj';
@@ -34,8 +35,10 @@ export interface ThermoSeries {
   epot: number[]; // eV
   ekin: number[]; // eV
   etot: number[]; // eV, E_pot + E_kin
-  /** E_tot plus the thermostat's energy (eV): what the integrator conserves, and what drift is fitted to. */
+  /** E_tot plus the thermostat's energy minus the pull's work (eV): what the integrator conserves, and what drift is fitted to. */
   conserved: number[];
+  /** Work done by the pull tool so far, eV. */
+  pullWork: number[];
   temperature: number[]; // K
   pressure: number[]; // bar (NaN for molecules)
   density: number[]; // g/cm³ (NaN for molecules)
@@ -44,7 +47,7 @@ export interface ThermoSeries {
 }
 
 export function emptyThermo(): ThermoSeries {
-  return { step: [], time_ps: [], epot: [], ekin: [], etot: [], conserved: [], temperature: [], pressure: [], density: [], volume: [], rows: [] };
+  return { step: [], time_ps: [], epot: [], ekin: [], etot: [], conserved: [], pullWork: [], temperature: [], pressure: [], density: [], volume: [], rows: [] };
 }
 
 export function appendThermo(t: ThermoSeries, r: ThermoRow): void {
@@ -54,6 +57,7 @@ export function appendThermo(t: ThermoSeries, r: ThermoRow): void {
   t.ekin.push(r.ekin_eV);
   t.etot.push(r.etot_eV);
   t.conserved.push(r.conserved_eV);
+  t.pullWork.push(r.pull_work_eV ?? 0);
   t.temperature.push(r.temperature_K);
   t.pressure.push(r.pressure_bar);
   t.density.push(r.density_g_cm3);
@@ -139,6 +143,8 @@ export interface WorkbenchState {
   tracked: TrackedMeasurement[];
 
   view: { wrap: boolean; images: boolean; bonds: boolean };
+  /** The pull tool (src/ui/steering): off by default. */
+  steering: SteeringState;
   speed: Speed | null;
   notices: Notice[];
   recoveries: number;
@@ -190,6 +196,7 @@ export const useWorkbench = create<WorkbenchState>(() => ({
   picks: [],
   tracked: [],
   view: { wrap: true, images: false, bonds: true },
+  steering: initialSteering,
   speed: null,
   notices: [],
   recoveries: 0,

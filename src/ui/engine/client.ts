@@ -7,6 +7,7 @@ import type { LoadedModel } from '../../model/config';
 import { makeCellFrame, unwrapStep } from '../geometry/cell';
 import { measure } from '../geometry/measure';
 import { appendThermo, emptyThermo, notify, useWorkbench, type Frame } from '../store';
+import type { Pull } from '../../md/steering';
 import type { FramePayload, FromWorker, PlainStructure, ToWorker } from './protocol';
 
 /** Frames kept for extXYZ export; beyond this every other frame is dropped (the stride doubles). */
@@ -201,4 +202,5 @@ export const engine = {
   step: (steps: number) => post({ kind: 'step', steps }),
   minimize: (maxSteps = 200, fmax = 0.05) => post({ kind: 'minimize', maxSteps, fmax }),
   loseDevice: () => post({ kind: 'lose-device' }),
+  pull: (pull: Pull | null) => post({ kind: 'pull', pull }),
 };

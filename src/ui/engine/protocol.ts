@@ -5,6 +5,7 @@
 import type { Pbc } from '../../io/structure';
 import type { ModelConfig } from '../../model/config';
 import type { ThermoRow } from '../../md/observables';
+import type { Pull } from '../../md/steering';
 import type { SimParams } from '../store';
 
 export interface PlainStructure {
@@ -33,6 +34,8 @@ export type ToWorker =
   | { kind: 'minimize'; maxSteps: number; fmax: number }
   /** Drop the system and its engine (the page refused the system for the model now loaded). */
   | { kind: 'unload' }
+  /** Start, move (same atoms, new target or stiffness) or end (null) the pull tool's springs; applied at once. */
+  | { kind: 'pull'; pull: Pull | null }
   /** Test hook and manual recovery check: destroy the worker's GPU device as a driver reset would. */
   | { kind: 'lose-device' };
 

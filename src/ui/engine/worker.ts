@@ -14,6 +14,7 @@ import { degreesOfFreedom } from '../../md/types';
 import { thermoRow, type ThermoRow } from '../../md/observables';
 import { checkSample, defaultLimits, MdSafetyError } from '../../md/safety';
 import { defaultTimeStep } from '../../md/setup';
+import type { Pull } from '../../md/steering';
 import type { SimParams } from '../store';
 import { buildEngine, type EngineRequest } from './factory';
 import type { FromWorker, PlainStructure, ToWorker } from './protocol';
@@ -43,6 +44,8 @@ let lastSampleWall = 0;
 let lastSampleStep = 0;
 let stepsPerSecond = 0;
 let totalMass = 0;
+/** The pull the user holds now (null: none); set again on every engine the worker builds. */
+let pull: Pull | null = null;
 
 function send(msg: FromWorker, transfer: Transferable[] = []): void {
   self.postMessage(msg, transfer);
@@ -137,13 +140,27 @@ async function rebuild(resume: EngineCheckpoint | null, settings?: MdSettings): 
   engine?.destroy();
   engine = null;
   engine = await buildEngine(request(resume, settings));
+  if (pull) applyPull(pull);
   checkpoint = await engine.checkpoint();
   checkpointTime = performance.now();
   send({ kind: 'ready', what: 'engine', detail: engineDetail() });
 }
 
+/** Hand the pull to the engine; a refused one (SteeringError) is reported and dropped, the run goes on. */
+function applyPull(p: Pull | null): void {
+  pull = p;
+  if (!engine) return;
+  try {
+    engine.setPull(p);
+  } catch (e) {
+    pull = null;
+    send({ kind: 'error', message: errorText(e), fatal: false });
+  }
+}
+
 async function setSystem(st: PlainStructure, p: SimParams): Promise<void> {
   generation++;
+  pull = null;
   running = false;
   pendingSteps = 0;
   structure = st;
@@ -179,6 +196,7 @@ async function unload(): Promise<void> {
   generation++;
   running = false;
   pendingSteps = 0;
+  pull = null;
   await waitIdle();
   engine?.destroy();
   engine = null;
@@ -418,6 +436,11 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
     pendingSteps = 0;
     // With a loop in progress, "paused" is reported when it has stopped and sent its last frame.
     if (!activeLoop) state();
+    return;
+  }
+  // The pointer moves many times a second: a pull is a uniform write, never queued behind a rebuild.
+  if (msg.kind === 'pull') {
+    applyPull(msg.pull);
     return;
   }
   queue = queue.then(() => handle(msg));

@@ -8,6 +8,7 @@ import { sendModel, sendParams } from '../engine/client';
 import { recheckCurrentSystem } from '../system/admit';
 import { notify, setParams, useWorkbench } from '../store';
 import { summarizeModel } from './summary';
+import { noteModelOrigin } from '../session/origin';
 
 /**
  * public/models/index.json as training/export.py writes it:
@@ -128,6 +129,8 @@ export async function loadModelUrl(url: string): Promise<boolean> {
     });
     const dirUrl = url.endsWith('/') ? url : new URL('.', url).href;
     accept(model, url, await fetchExtras(dirUrl));
+    const shipped = useWorkbench.getState().shippedModels.find((m) => modelDirUrl(m.dir) === dirUrl);
+    noteModelOrigin(shipped ? { kind: 'shipped', dir: shipped.dir } : null);
     return true;
   } catch (e) {
     fail(e, url);
@@ -150,6 +153,7 @@ export async function loadModelFiles(files: File[]): Promise<boolean> {
       parsed = null;
     }
     accept(model, source, { card: card ? await card.text() : null, metrics: parsed });
+    noteModelOrigin({ kind: 'files', names: files.map((f) => f.name) });
     return true;
   } catch (e) {
     if (before === 'missing') useWorkbench.setState({ modelPhase: 'missing' });

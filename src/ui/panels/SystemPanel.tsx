@@ -6,6 +6,7 @@ import { loadBuiltin, loadStructureFile } from '../actions';
 import type { BuiltinSystem } from '../system/builtins';
 import { loadSystem } from '../system/admit';
 import { supercell } from '../system/supercell';
+import { noteSupercell } from '../session/origin';
 import { notify, useWorkbench } from '../store';
 
 function formula(numbers: Int32Array): string {
@@ -33,7 +34,7 @@ export function SystemPanel({ builtins }: { builtins: BuiltinSystem[] }) {
   const replicate = () => {
     if (!system) return;
     try {
-      loadSystem(supercell(system, ...reps), `${name} ${reps.join('×')}`);
+      if (loadSystem(supercell(system, ...reps), `${name} ${reps.join('×')}`)) noteSupercell(reps);
     } catch (e) {
       notify('error', (e as Error).message);
     }

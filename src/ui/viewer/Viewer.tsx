@@ -6,6 +6,8 @@ import { makeCellFrame, wrapPositions } from '../geometry/cell';
 import { notify, togglePick, useWorkbench } from '../store';
 import { AtomScene } from './scene';
 import { downloadBlob } from '../download';
+import { attachPullTool } from '../steering/pullTool';
+import { PullControls } from '../steering/PullControls';
 
 let activeScene: AtomScene | null = null;
 /** The live scene, for the test hooks and the screenshot button. */
@@ -64,12 +66,14 @@ export function Viewer() {
     const canvas = scene.renderer.domElement;
     canvas.addEventListener('pointerdown', onDown);
     canvas.addEventListener('pointerup', onUp);
+    const detachPull = attachPullTool(scene, el);
     const timer = window.setInterval(() => {
       const s = useWorkbench.getState();
       if (s.system) setInfo(`${s.system.numbers.length} atoms, ${scene.lastBondCount} bonds, update ${scene.lastUpdateMs.toFixed(1)} ms, draw ${scene.lastRenderMs.toFixed(1)} ms`);
     }, 1000);
     return () => {
       window.clearInterval(timer);
+      detachPull();
       unsub();
       canvas.removeEventListener('pointerdown', onDown);
       canvas.removeEventListener('pointerup', onUp);
@@ -93,6 +97,7 @@ export function Viewer() {
         <label><input type="checkbox" checked={view.bonds} onChange={(e) => setView({ bonds: e.target.checked })} /> bonds</label>
         <button onClick={() => getScene()?.fitCamera()}>fit view</button>
         <button data-testid="screenshot" onClick={screenshot}>screenshot PNG</button>
+        <PullControls />
         <span className="viewer-info" data-testid="viewer-info">{info}</span>
       </div>
       <div className="viewer-canvas" ref={host} data-testid="viewer" />

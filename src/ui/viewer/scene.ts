@@ -328,6 +328,28 @@ export class AtomScene {
     return hit ? hit.instanceId! % this.numbers.length : null;
   }
 
+  /** The camera ray through a client-space point (the pull tool intersects it with its plane). */
+  rayAt(clientX: number, clientY: number): THREE.Ray {
+    const rect = this.renderer.domElement.getBoundingClientRect();
+    const ndc = new THREE.Vector2(((clientX - rect.left) / rect.width) * 2 - 1, -((clientY - rect.top) / rect.height) * 2 + 1);
+    this.raycaster.setFromCamera(ndc, this.camera);
+    return this.raycaster.ray.clone();
+  }
+
+  /** Where atom i is drawn now (Å). */
+  atomPosition(i: number): THREE.Vector3 {
+    return new THREE.Vector3(this.positions[3 * i], this.positions[3 * i + 1], this.positions[3 * i + 2]);
+  }
+
+  /** Extra objects drawn over the atoms (the pull tool's spring); the caller calls invalidate() after changes. */
+  addOverlay(obj: THREE.Object3D): void {
+    this.scene.add(obj);
+  }
+
+  removeOverlay(obj: THREE.Object3D): void {
+    this.scene.remove(obj);
+  }
+
   /** Client-space pixel where atom i's center is drawn (for tests and labels). */
   projectAtom(i: number): { x: number; y: number } {
     const v = new THREE.Vector3(this.positions[3 * i], this.positions[3 * i + 1], this.positions[3 * i + 2]).project(this.camera);
