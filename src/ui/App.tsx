@@ -2,10 +2,11 @@
 // plots on the right, status bar below. Files can be dropped anywhere on the page.
 
 import { useEffect, useState } from 'react';
-import { handleFiles, loadBuiltin } from './actions';
-import { fetchBuiltinSystems, pickDefaultSystem, type BuiltinSystem } from './system/builtins';
+import { handleFiles } from './actions';
+import { loadLinkedModel, loadLinkedSystem, readLinkedSession } from './session/restore';
+import { SessionControls } from './session/SessionControls';
+import { fetchBuiltinSystems, type BuiltinSystem } from './system/builtins';
 import { startEngine } from './engine/client';
-import { loadDefaultModel } from './model/modelActions';
 import { MeasurePanel } from './panels/MeasurePanel';
 import { ModelPanel } from './panels/ModelPanel';
 import { PlotsPanel } from './panels/PlotsPanel';
@@ -25,11 +26,12 @@ export function App() {
   useEffect(() => {
     startEngine();
     installTestHooks();
-    void loadDefaultModel();
+    // A link's session (URL hash) replaces the defaults before anything loads; bad fields are named in a notice.
+    const session = readLinkedSession();
+    void loadLinkedModel(session);
     void fetchBuiltinSystems().then((list) => {
       setBuiltins(list);
-      const first = pickDefaultSystem(list);
-      if (first && !useWorkbench.getState().system) void loadBuiltin(first);
+      void loadLinkedSystem(session, list);
     });
   }, []);
 
@@ -70,6 +72,7 @@ export function App() {
       <header className="topbar">
         <h1>scaip-web</h1>
         <span className="muted">AllScAIP molecular dynamics on WebGPU</span>
+        <SessionControls />
         {gpuNotice && <span className="gpu-notice" role="status" data-testid="gpu-notice">{gpuNotice}</span>}
       </header>
       <aside className="left">
