@@ -4,6 +4,7 @@ One command:  /usr/bin/python3 training/data/make_organics.py              (all 
               /usr/bin/python3 training/data/make_organics.py --list       (the plan: ids, charge, spin, split)
               /usr/bin/python3 training/data/make_organics.py --only aspirin,caffeine
               /usr/bin/python3 training/data/make_organics.py --pack       (write the committed compact copy)
+              /usr/bin/python3 training/data/make_organics.py --unpack     (restore out/ from it, no xtb)
 
 Molecules: ASE's g2 set filtered to H, C, N, O (radicals with their g2 multiplicity), drug-like molecules and
 charged/radical forms from SMILES (RDKit ETKDG, fixed seed), and hydrogen-bonded / dispersion dimers of ASE's
@@ -328,6 +329,8 @@ def main():
     ap.add_argument("--list", action="store_true", help="print the plan and exit")
     ap.add_argument("--only", help="comma-separated molecule ids")
     ap.add_argument("--pack", action="store_true", help="write training/data/organics-xtb.npz from out/ and exit")
+    ap.add_argument("--unpack", action="store_true",
+                    help="restore out/organics from the committed pack, write index.json and exit (no xtb)")
     ap.add_argument("--time-limit-min", type=float, default=0.0, help="stop starting new molecules after this")
     args = ap.parse_args()
     specs = molecule_specs()
@@ -343,6 +346,10 @@ def main():
     restored = unpack()
     if restored:
         print(f"restored {len(restored)} molecules from {PACK}", flush=True)
+    if args.unpack:
+        entries = write_index(specs)
+        print(f"index: {len(entries)} molecules, {sum(e['n_frames'] for e in entries)} frames", flush=True)
+        return
     if args.only:
         wanted = set(args.only.split(","))
         unknown = wanted - {s["id"] for s in specs}
