@@ -12,6 +12,8 @@ import { ModelPanel } from './panels/ModelPanel';
 import { PlotsPanel } from './panels/PlotsPanel';
 import { SimPanel } from './panels/SimPanel';
 import { StatusBar } from './panels/StatusBar';
+import { TimelinePanel } from './panels/TimelinePanel';
+import { TrajectoryPanel } from './panels/TrajectoryPanel';
 import { SystemPanel } from './panels/SystemPanel';
 import { useWorkbench } from './store';
 import { installTestHooks } from './testHooks';
@@ -82,9 +84,11 @@ export function App() {
       </aside>
       <main className="center">
         <Viewer />
+        <TimelinePanel />
         <MeasurePanel />
       </main>
       <aside className="right">
+        <TrajectoryPanel />
         <PlotsPanel />
       </aside>
       <StatusBar />

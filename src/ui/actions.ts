@@ -9,6 +9,7 @@ import { loadSystem } from './system/admit';
 import { supercell } from './system/supercell';
 import type { BuiltinSystem } from './system/builtins';
 import { noteSystemOrigin } from './session/origin';
+import { openStructureFile } from './trajectory/actions';
 
 const STRUCTURE_EXT = /\.(xyz|extxyz|pdb|ent)$/i;
 const MODEL_EXT = /\.(json|safetensors|md)$/i;
@@ -22,11 +23,12 @@ function refuseFile(p: FileProblem): false {
   return false;
 }
 
-/** Read a structure file in the parser worker and make it the current system; on failure keep the current one. */
+/**
+ * Read a structure file in the parser worker and make it the current system, or open it as a trajectory when it has
+ * several frames (src/ui/trajectory); on failure keep the current one.
+ */
 export async function loadStructureFile(file: Blob, fileName: string, displayName = fileName): Promise<boolean> {
-  const outcome = await parseStructureOffThread(file, fileName);
-  if (!outcome.ok) return refuseFile(outcome.error);
-  const ok = loadSystem(outcome.structure, displayName.replace(/\.[^.]+$/, ''));
+  const ok = await openStructureFile(file, fileName, refuseFile, displayName.replace(/\.[^.]+$/, ''));
   if (ok) noteSystemOrigin({ kind: 'file', name: fileName, repeat: [1, 1, 1] });
   return ok;
 }

@@ -3,11 +3,14 @@
 
 import { engine } from './engine/client';
 import { useWorkbench } from './store';
+import { useTrajectory } from './trajectory/state';
 import { getScene } from './viewer/Viewer';
 
 export interface ScaipTestHooks {
   /** The zustand store (read state; tests do not write through it). */
   store: typeof useWorkbench;
+  /** The open trajectory's store (src/ui/trajectory/state.ts): summary, observables, frame shown. */
+  trajectory: typeof useTrajectory;
   /** Destroy the MD worker's GPU device, as a driver reset would; the worker must recover. */
   loseDevice(): void;
   /** Client-space pixel of atom i in the viewer, so a test can click it like a user. */
@@ -29,6 +32,7 @@ declare global {
 export function installTestHooks(): void {
   window.__scaip = {
     store: useWorkbench,
+    trajectory: useTrajectory,
     loseDevice: () => engine.loseDevice(),
     projectAtom: (i) => getScene()?.projectAtom(i) ?? null,
     atomAt: (x, y) => getScene()?.pick(x, y) ?? null,

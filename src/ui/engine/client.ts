@@ -149,7 +149,18 @@ function plain(st: Structure): PlainStructure {
     pbc: [...st.pbc] as PlainStructure['pbc'],
     charge: st.charge,
     spin: st.spin,
+    arrays: startVelocities(st),
   };
+}
+
+/** The structure's velocities or momenta (a trajectory frame continued), for the engine to start from. */
+function startVelocities(st: Structure): PlainStructure['arrays'] {
+  const n3 = st.numbers.length * 3;
+  const v = st.arrays?.velocities;
+  const p = st.arrays?.momenta;
+  if (v instanceof Float64Array && v.length === n3) return { velocities: v.slice() };
+  if (p instanceof Float64Array && p.length === n3) return { momenta: p.slice() };
+  return undefined;
 }
 
 /**

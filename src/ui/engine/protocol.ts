@@ -15,6 +15,8 @@ export interface PlainStructure {
   pbc: Pbc;
   charge: number;
   spin: number;
+  /** A trajectory frame's velocities (ASE units) or momenta, which the engine starts from instead of drawing them. */
+  arrays?: { velocities?: Float64Array; momenta?: Float64Array };
 }
 
 export interface PlainModel {

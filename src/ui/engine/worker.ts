@@ -129,7 +129,8 @@ function request(resume: EngineCheckpoint | null, settings?: MdSettings): Engine
     provider: params!.provider,
     model,
     device: gpu?.device ?? null,
-    structure: { ...st, info: {}, arrays: {} },
+    // Only velocities or momenta are kept from the page's arrays: the engine starts from them when a frame is continued.
+    structure: { ...st, info: {}, arrays: { ...st.arrays } as Record<string, Float64Array> },
     settings: settings ?? settingsFrom(params!, st.numbers),
     resume,
     allowUntrainedElements,

@@ -13,6 +13,13 @@ import type { Structure } from '../../io/structure';
  */
 export const MAX_STRUCTURE_FILE_BYTES = 256 * 1024 * 1024;
 
+/**
+ * Largest file opened as a trajectory: 2 GiB. Its frames are found by byte offset and read a chunk at a time
+ * (src/ui/trajectory), so the text is never held whole; what must fit is one frame, below MAX_STRUCTURE_FILE_BYTES,
+ * and ~100 bytes of index and observables per frame. Files that cannot be indexed are read whole, up to the limit above.
+ */
+export const MAX_TRAJECTORY_FILE_BYTES = 2 * 1024 * 1024 * 1024;
+
 /** Why a file could not be read: the reader's file, 1-based line (null: not tied to one line) and problem. */
 export interface FileProblem {
   fileName: string;

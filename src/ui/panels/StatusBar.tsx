@@ -1,6 +1,7 @@
 // Status bar: backend, step and time, speed, recoveries, and the latest notices.
 
 import { dismissNotice, useWorkbench } from '../store';
+import { TrajectoryStatus } from './TimelinePanel';
 
 export function StatusBar() {
   const backend = useWorkbench((s) => s.backend);
@@ -20,6 +21,7 @@ export function StatusBar() {
         <span data-testid="run-state">{busy ?? (running ? 'running' : 'paused')}</span>
         <span>step <b data-testid="step-count">{step}</b></span>
         <span>t = <b data-testid="sim-time">{(time / 1000).toFixed(4)}</b> ps</span>
+        <TrajectoryStatus />
         {recoveries > 0 && <span data-testid="recoveries">recovered from device loss ×{recoveries}</span>}
       </div>
       <div className="notices">
