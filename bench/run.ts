@@ -23,6 +23,7 @@ import { GpuRuntime } from '../src/gpu/runtime';
 import { linearForward } from '../src/gpu/ops/linear';
 import { GpuModel } from '../src/gpu/model';
 import { eropeFrequencies } from '../src/cpu/features';
+import { enumerateImages, imageRepeats, wrapPositions } from '../src/cpu/graph';
 import { nodeAttentionBackward, nodeAttentionForward, nodeAttentionGradSizes, packAtoms, packImages } from '../src/gpu/ops/nodeAttention';
 
 interface Args { model: string; sizes: number[]; repeats: number; cpuMaxAtoms: number; torch: boolean; matmul: number; json: string }
@@ -119,22 +120,31 @@ async function main(): Promise<void> {
     const n = s.numbers.length;
     const nh = arch.num_heads, d = arch.hidden_size / nh, H = arch.hidden_size;
     const shape = { n, numHeads: nh, headDim: d };
-    const rand = (seed: number) => new Float32Array(n * H).map((_, i) => Math.sin(i * 0.37 + seed));
-    const q = rt.upload('bench.q', rand(1)), k = rt.upload('bench.k', rand(2)), v = rt.upload('bench.v', rand(3)), dO = rt.upload('bench.dO', rand(4));
-    const images = packImages([new Float32Array(3)]);
-    const geometry = { atoms: rt.upload('bench.atoms', packAtoms(s.positions, new Array(n).fill(0))), aux: rt.upload('bench.aux', images.aux), imagesOffset: images.imagesOffset };
+    const rand = (words: number, seed: number) => new Float32Array(words).map((_, i) => Math.sin(i * 0.37 + seed));
+    // fused q‖k‖v as the model runs it; the box's own cell and images (the minimum image over them)
+    const qkv = rt.upload('bench.qkv', rand(3 * n * H, 1)), dO = rt.upload('bench.dO', rand(n * H, 4));
+    const cell = { vectors: Float64Array.from(s.cell!), pbc: [...s.pbc] as [boolean, boolean, boolean] };
+    const shifts = enumerateImages(imageRepeats(cell, arch.cutoff));
+    const translations = new Float32Array(shifts.length);
+    for (let m = 0; m < shifts.length / 3; m++)
+      for (let c = 0; c < 3; c++) translations[3 * m + c] = shifts[3 * m] * cell.vectors[c] + shifts[3 * m + 1] * cell.vectors[3 + c] + shifts[3 * m + 2] * cell.vectors[6 + c];
+    const images = packImages([translations], [cell]);
+    const geometry = {
+      atoms: rt.upload('bench.atoms', packAtoms(wrapPositions(s.positions, cell), new Array(n).fill(0))),
+      aux: rt.upload('bench.aux', images.aux), imagesOffset: images.imagesOffset, metricOffset: images.metricOffset,
+    };
     const erope = arch.use_erope ? { omega: eropeFrequencies(arch.erope_num_freq), radialWeight: new Array(nh * arch.erope_num_freq).fill(1 / 32) } : null;
     const sz = nodeAttentionGradSizes(shape);
     const o = rt.buffer('bench.o', 4 * n * H), stats = rt.buffer('bench.stats', 4 * sz.stats);
-    const qg = rt.buffer('bench.qg', 4 * sz.queryGrads), kg = rt.buffer('bench.kg', 4 * sz.keyGrads), geo = rt.buffer('bench.geo', 4 * n * 12);
+    const dQkv = rt.buffer('bench.dqkv', 4 * sz.dQkv), geo = rt.buffer('bench.geo', 4 * n * 12);
     const fwdMs = await timeGpu(rt, o, args.repeats, async () => {
       const rec = rt.recorder('bench-na-fwd');
-      nodeAttentionForward(rt, rec, { shape, q, k, v, geometry, erope, o, stats });
+      nodeAttentionForward(rt, rec, { shape, qkv, geometry, erope, o, stats });
       await rec.submit();
     });
     const bwdMs = await timeGpu(rt, geo, args.repeats, async () => {
       const rec = rt.recorder('bench-na-bwd');
-      nodeAttentionBackward(rt, rec, { shape, q, k, v, o, dO, stats, geometry, erope, queryGrads: qg, keyGrads: kg, geometryGrad: geo });
+      nodeAttentionBackward(rt, rec, { shape, qkv, o, dO, stats, geometry, erope, dQkv, geometryGrad: geo });
       await rec.submit();
     });
     // FLOPs of the matrix products only: forward QKᵀ and PV; backward recomputes QKᵀ twice and adds dP, dQ, dK, dV.

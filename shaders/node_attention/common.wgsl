@@ -16,29 +16,49 @@
 // key-side position gradient. reduce.wgsl sums the per-head partial gradients.
 // WGSL has no float atomics: every sum is owned by one invocation.
 //
-// Buffers: q, k, v, o, dO, dq, dk, dv are N×H (H = heads·D, head h at columns h·D..h·D+D).
-// atoms[i] = (x, y, z, system index). aux = per system (first image, image count) pairs, then the
-// image translations (x, y, z) from `images_offset`, then (SMOOTH_PBC) 24 numbers per system from
-// `metric_offset`: the cell rows a0, a1, a2, the columns of cell⁻¹, the pbc flags (0/1) and |a_i|².
-// stats[(h·N + i)·2] = (log-sum-exp, D_i).
+// Heads in groups of HG (HG·D ≤ 64 columns): a workgroup serves one query (or key) tile for all heads of
+// its group, so each pair's ERoPE distance and sinc basis sin(ω_f r)/(ω_f r) are computed once per pair
+// for the group and only z_h = Σ_f W_hf·basis_f is per head; the distance derivative is applied once per
+// pair to Σ_h ∂E/∂r. The minimum image rounds in reduced coordinates where that is provably the nearest
+// image (|n_a| ≤ 1 and orthogonal cell rows or |d'| < h_min/2; src/cpu/eropeDistance.ts) and loops over
+// the enumerated images otherwise.
+//
+// Buffers: q, k, v rows at i·in_stride + {q,k,v}_offset (one fused N×3H q‖k‖v buffer bound three times,
+// or three N×H ones), head h at columns h·D..h·D+D; o, dO are N×H. atoms[i] = (x, y, z, system index).
+// aux = per system (first image, image count) pairs, then the image translations (x, y, z) from
+// `images_offset`, then METRIC numbers per system from `metric_offset`: the cell rows a0, a1, a2, the
+// columns of cell⁻¹, the pbc flags (0/1), |a_i|² and the shortcut's accepted |d'|² (Å²).
+// stats[(h·N + i)·2] = (log-sum-exp, D_i). grads: dq (backward_query) or dk, dv (backward_key) at
+// row·grad_stride + offset, then the per-group ERoPE partials from partials_offset.
 
 override D: u32 = 16u;          // head dimension
+override HG: u32 = 1u;          // heads per workgroup (HG·D ≤ MAXD)
 override EROPE: bool = false;
 override SMOOTH_PBC: bool = false;
 
 const BLOCK: u32 = 32u;         // rows per workgroup (queries; keys in backward_key), one per invocation
 const TILE: u32 = 16u;          // rows per streamed tile in workgroup memory
-const MAXD: u32 = 64u;          // largest head dimension supported
+const MAXD: u32 = 64u;          // most columns of a head group (HG·D)
+const MAXG: u32 = 8u;           // most heads per group
+const METRIC: u32 = 28u;        // aux words per system from metric_offset
 // Workgroup arrays have constant sizes: SwiftShader crashes at run time on override-sized ones.
 
 struct Params {
   n: u32,
   num_heads: u32,
-  hidden: u32,
   num_freq: u32,
   images_offset: u32,
   metric_offset: u32,
   q_tiles: u32,
+  in_stride: u32,
+  q_offset: u32,
+  k_offset: u32,
+  v_offset: u32,
+  hidden: u32,            // row stride of o and dO
+  grad_stride: u32,
+  grad_offset_a: u32,     // dq (backward_query) or dk (backward_key)
+  grad_offset_b: u32,     // dv (backward_key)
+  partials_offset: u32,
   scale: f32,
   // ERoPE of this layer: W (num_heads × num_freq, row-major) and ω (Å⁻¹), packed in vec4s.
   radial_weight: array<vec4f, 256>,
@@ -51,12 +71,6 @@ struct Params {
 @group(0) @binding(3) var<storage, read> v: array<f32>;
 @group(0) @binding(4) var<storage, read> atoms: array<vec4f>;
 @group(0) @binding(5) var<storage, read> aux: array<f32>;
-// row_stats: O; backward_query and backward_key: dO (unused by forward)
-@group(0) @binding(6) var<storage, read> o_in: array<f32>;
-// forward: o (N×H); row_stats: dO (read); backward_query: [dq (N×H) | geo (heads×N×12: ∂E/∂pos, virial)];
-// backward_key: [dk (N×H) | dv (N×H) | geo (heads×N×3: ∂E/∂pos)]
-@group(0) @binding(7) var<storage, read_write> out: array<f32>;
-@group(0) @binding(8) var<storage, read_write> stats: array<f32>;
 
 fn weight(h: u32, f: u32) -> f32 {
   let idx = h * params.num_freq + f;
@@ -99,19 +113,51 @@ fn log1p(x: f32) -> f32 {
 fn softplus(z: f32) -> f32 { if (z > 20.0) { return z; } return log1p(exp(z)); }
 fn softplus_grad(z: f32) -> f32 { if (z > 20.0) { return 1.0; } return 1.0 / (1.0 + exp(-z)); }
 
-/** Minimum-image displacement a_j − a_i over the system's images (x, y, z) and its length (w). */
-fn pair_disp(ai: vec4f, aj: vec4f) -> vec4f {
-  let sys = u32(ai.w);
-  let first = u32(aux[2u * sys]);
-  let count = u32(aux[2u * sys + 1u]);
-  let base = aj.xyz - ai.xyz;
-  var best = base;
+/** A system's cell data from aux (metric_offset), loaded once per invocation. */
+struct Metric {
+  c0: vec3f, c1: vec3f, c2: vec3f,   // cell rows
+  i0: vec3f, i1: vec3f, i2: vec3f,   // columns of cell⁻¹: s_a = d·i_a
+  pbc: vec3f,                        // 1 on periodic axes
+  n2: vec3f,                         // |a_i|²
+  accept: f32,                       // the shortcut answers when |d'|² < accept
+  first: u32,                        // first image of the system
+  count: u32,                        // image count
+}
+
+fn load_metric(sys: u32) -> Metric {
+  let o = params.metric_offset + METRIC * sys;
+  var m: Metric;
+  m.c0 = vec3f(aux[o], aux[o + 1u], aux[o + 2u]);
+  m.c1 = vec3f(aux[o + 3u], aux[o + 4u], aux[o + 5u]);
+  m.c2 = vec3f(aux[o + 6u], aux[o + 7u], aux[o + 8u]);
+  m.i0 = vec3f(aux[o + 9u], aux[o + 10u], aux[o + 11u]);
+  m.i1 = vec3f(aux[o + 12u], aux[o + 13u], aux[o + 14u]);
+  m.i2 = vec3f(aux[o + 15u], aux[o + 16u], aux[o + 17u]);
+  m.pbc = vec3f(aux[o + 18u], aux[o + 19u], aux[o + 20u]);
+  m.n2 = vec3f(aux[o + 21u], aux[o + 22u], aux[o + 23u]);
+  m.accept = aux[o + 24u];
+  m.first = u32(aux[2u * sys]);
+  m.count = u32(aux[2u * sys + 1u]);
+  return m;
+}
+
+/**
+ * Minimum-image displacement d = a_j − a_i (x, y, z) and its length (w): rounding in reduced
+ * coordinates when that is provably the nearest image, else the loop over the system's images.
+ */
+fn min_image(m: Metric, d: vec3f) -> vec4f {
+  let s = vec3f(dot(d, m.i0), dot(d, m.i1), dot(d, m.i2));
+  let n = floor(s + 0.5) * m.pbc;
+  let e = d - (n.x * m.c0 + n.y * m.c1 + n.z * m.c2);
+  let e2 = dot(e, e);
+  if (all(abs(n) <= vec3f(1.0)) && e2 < m.accept) { return vec4f(e, select(sqrt(e2), 0.0, e2 <= 1e-12)); }
+  var best = d;
   var best2 = 3.4e38;
-  for (var m = 0u; m < count; m++) {
-    let o = params.images_offset + 3u * (first + m);
-    let d = base + vec3f(aux[o], aux[o + 1u], aux[o + 2u]);
-    let d2 = dot(d, d);
-    if (d2 < best2) { best2 = d2; best = d; }
+  for (var k = 0u; k < m.count; k++) {
+    let o = params.images_offset + 3u * (m.first + k);
+    let t = d + vec3f(aux[o], aux[o + 1u], aux[o + 2u]);
+    let t2 = dot(t, t);
+    if (t2 < best2) { best2 = t2; best = t; }
   }
   return vec4f(best, select(sqrt(best2), 0.0, best2 <= 1e-12));
 }
@@ -135,123 +181,87 @@ fn smooth_axes(s: vec3f, pbc: vec3f) -> SmoothAxes {
   return r;
 }
 
-/** r̃ of the pair (i, j) and, when wanted, ∂r̃/∂(a_j − a_i) and ∂r̃/∂ε (zero at r̃ = 0). */
-struct SmoothPair { r: f32, grad: vec3f, strain: mat3x3f }
+/**
+ * The ERoPE distance of a pair and, when wanted, ∂r/∂d and ∂r/∂ε (columns; with the minimum image
+ * d' ⊗ ∂r/∂d, the smooth r̃ its own since it depends on the cell too). Zero derivatives at r = 0.
+ */
+struct PairGeometry { r: f32, grad: vec3f, strain: mat3x3f }
 
-fn smooth_pair(ai: vec4f, aj: vec4f, want_grad: bool) -> SmoothPair {
-  let o = params.metric_offset + 24u * u32(ai.w);
-  let c0 = vec3f(aux[o], aux[o + 1u], aux[o + 2u]);
-  let c1 = vec3f(aux[o + 3u], aux[o + 4u], aux[o + 5u]);
-  let c2 = vec3f(aux[o + 6u], aux[o + 7u], aux[o + 8u]);
-  let i0 = vec3f(aux[o + 9u], aux[o + 10u], aux[o + 11u]);
-  let i1 = vec3f(aux[o + 12u], aux[o + 13u], aux[o + 14u]);
-  let i2 = vec3f(aux[o + 15u], aux[o + 16u], aux[o + 17u]);
-  let pbc = vec3f(aux[o + 18u], aux[o + 19u], aux[o + 20u]);
-  let n2 = vec3f(aux[o + 21u], aux[o + 22u], aux[o + 23u]);
+fn pair_geometry(m: Metric, ai: vec4f, aj: vec4f, want_grad: bool) -> PairGeometry {
   let d = aj.xyz - ai.xyz;
-  let t = smooth_axes(vec3f(dot(d, i0), dot(d, i1), dot(d, i2)), pbc);
-  let u = t.w.x * c0 + t.w.y * c1 + t.w.z * c2;
-  let q = dot(u, u) + dot(t.h, n2);
-  var out = SmoothPair(0.0, vec3f(0.0), mat3x3f(vec3f(0.0), vec3f(0.0), vec3f(0.0)));
-  if (q <= 1e-12) { return out; }
-  out.r = sqrt(q);
+  var out = PairGeometry(0.0, vec3f(0.0), mat3x3f(vec3f(0.0), vec3f(0.0), vec3f(0.0)));
+  if (!SMOOTH_PBC) {
+    let e = min_image(m, d);
+    out.r = e.w;
+    if (want_grad && e.w > 0.0) {
+      out.grad = e.xyz / e.w;
+      out.strain = mat3x3f(e.x * out.grad, e.y * out.grad, e.z * out.grad);
+    }
+    return out;
+  }
+  let t = smooth_axes(vec3f(dot(d, m.i0), dot(d, m.i1), dot(d, m.i2)), m.pbc);
+  let u = t.w.x * m.c0 + t.w.y * m.c1 + t.w.z * m.c2;
+  let qq = dot(u, u) + dot(t.h, m.n2);
+  if (qq <= 1e-12) { return out; }
+  out.r = sqrt(qq);
   if (want_grad) {
-    let dqds = 2.0 * vec3f(dot(u, c0), dot(u, c1), dot(u, c2)) * t.dw + n2 * t.dh;
+    let dqds = 2.0 * vec3f(dot(u, m.c0), dot(u, m.c1), dot(u, m.c2)) * t.dw + m.n2 * t.dh;
     // ∂s_a/∂d = column a of cell⁻¹; ∂r̃/∂q = 1/(2 r̃)
-    out.grad = (dqds.x * i0 + dqds.y * i1 + dqds.z * i2) / (2.0 * out.r);
-    // u and the cell rows turn into u(1+ε), a_i(1+ε); s does not change
+    out.grad = (dqds.x * m.i0 + dqds.y * m.i1 + dqds.z * m.i2) / (2.0 * out.r);
+    // u and the cell rows turn into u(1+ε), a_i(1+ε); s does not change (symmetric: columns = rows)
     let uu = mat3x3f(u * u.x, u * u.y, u * u.z);
-    let cc = t.h.x * mat3x3f(c0 * c0.x, c0 * c0.y, c0 * c0.z) + t.h.y * mat3x3f(c1 * c1.x, c1 * c1.y, c1 * c1.z)
-      + t.h.z * mat3x3f(c2 * c2.x, c2 * c2.y, c2 * c2.z);
+    let cc = t.h.x * mat3x3f(m.c0 * m.c0.x, m.c0 * m.c0.y, m.c0 * m.c0.z) + t.h.y * mat3x3f(m.c1 * m.c1.x, m.c1 * m.c1.y, m.c1 * m.c1.z)
+      + t.h.z * mat3x3f(m.c2 * m.c2.x, m.c2 * m.c2.y, m.c2 * m.c2.z);
     out.strain = (uu + cc) * (1.0 / out.r);
   }
   return out;
 }
 
-/** ERoPE pair distance: the minimum image, or r̃ with SMOOTH_PBC. */
-fn erope_distance(ai: vec4f, aj: vec4f) -> f32 {
-  if (SMOOTH_PBC) { return smooth_pair(ai, aj, false).r; }
-  return pair_disp(ai, aj).w;
-}
+/**
+ * ERoPE bias of every head of group `g0` (first head) for distance r: bias[h] = log(softplus(z_h) + 1e-6)
+ * with z_h = Σ_f W_hf sinc(ω_f r), and with `want_grad` dbias[h] = ∂bias_h/∂r. The basis is computed
+ * once for the group: one sin/cos per frequency, whatever HG is.
+ */
+struct GroupBias { bias: array<f32, MAXG>, dbias: array<f32, MAXG> }
 
-/** z = Σ_f W_hf sinc(ω_f r). */
-fn erope_z(h: u32, r: f32) -> f32 {
-  var z = 0.0;
-  for (var f = 0u; f < params.num_freq; f++) { z += weight(h, f) * sinc(omega(f) * r); }
-  return z;
-}
-
-/** (z, dz/dr) = (Σ_f W_hf sinc(ω_f r), Σ_f W_hf ω_f sinc'(ω_f r)), one sin/cos per frequency. */
-fn erope_terms(h: u32, r: f32) -> vec2f {
-  var z = 0.0;
-  var dz = 0.0;
+fn group_bias(g0: u32, r: f32, want_grad: bool) -> GroupBias {
+  var z: array<f32, MAXG>;
+  var dz: array<f32, MAXG>;
   for (var f = 0u; f < params.num_freq; f++) {
-    let w = weight(h, f);
-    let x = omega(f) * r;
+    let w = omega(f);
+    let x = w * r;
+    var b: f32;
+    var db = 0.0;   // ω·sinc'(ωr)
     if (abs(x) < 1e-4) {
       let x2 = x * x;
-      z += w * (1.0 - x2 / 6.0 + x2 * x2 / 120.0);
-      dz += w * omega(f) * (-x / 3.0 + x * x2 / 30.0);
+      b = 1.0 - x2 / 6.0 + x2 * x2 / 120.0;
+      db = w * (-x / 3.0 + x * x2 / 30.0);
     } else {
       let sc = sin_cos(x);
-      z += w * sc.x / x;
-      dz += w * omega(f) * (x * sc.y - sc.x) / (x * x);
+      b = sc.x / x;
+      if (want_grad) { db = w * (x * sc.y - sc.x) / (x * x); }
+    }
+    for (var g = 0u; g < HG; g++) {
+      let wt = weight(g0 + g, f);
+      z[g] += wt * b;
+      dz[g] += wt * db;
     }
   }
-  return vec2f(z, dz);
-}
-
-/** Logit bias log(softplus(z) + 1e-6) and ∂bias/∂r from erope_terms. */
-fn erope_bias_grad(t: vec2f) -> vec2f {
-  let sp = softplus(t.x) + 1e-6;
-  return vec2f(log(sp), softplus_grad(t.x) / sp * t.y);
-}
-
-/** ERoPE logit bias log(softplus(z) + 1e-6) of the pair (i, j). */
-fn erope_bias(h: u32, ai: vec4f, aj: vec4f) -> f32 {
-  return log(softplus(erope_z(h, erope_distance(ai, aj))) + 1e-6);
-}
-
-/** One (query i, key j) term of the backward pass, from its recomputed logit. */
-struct ScoreGrad {
-  p: f32,          // softmax probability p_ij (from the saved log-sum-exp)
-  ds: f32,         // ∂E/∂s_ij = p_ij (dO_i·v_j − D_i)
-  g: vec3f,        // ∂E/∂(a_j − a_i) through the ERoPE bias (zero without ERoPE or for r = 0)
-  disp: vec3f,     // a_j − a_i, minimum image (ERoPE only; for the virial disp ⊗ g)
-  strain: mat3x3f, // SMOOTH_PBC: ∂E/∂ε of the pair, used for the virial instead of disp ⊗ g
-}
-
-/** qk = q_i·k_j, dov = dO_i·v_j, row = (log-sum-exp_i, D_i) as saved by forward and row_stats. */
-fn score_backward(h: u32, ai: vec4f, aj: vec4f, qk: f32, dov: f32, row: vec2f) -> ScoreGrad {
-  var s = qk * params.scale;
-  var pd = vec4f(0.0);
-  var sp = SmoothPair(0.0, vec3f(0.0), mat3x3f(vec3f(0.0), vec3f(0.0), vec3f(0.0)));
-  var bias = vec2f(0.0);   // (bias, ∂bias/∂r)
-  if (EROPE) {
-    if (SMOOTH_PBC) {
-      sp = smooth_pair(ai, aj, true);
-      bias = erope_bias_grad(erope_terms(h, sp.r));
-    } else {
-      pd = pair_disp(ai, aj);
-      bias = erope_bias_grad(erope_terms(h, pd.w));
-    }
-    s += bias.x;
+  var out: GroupBias;
+  for (var g = 0u; g < HG; g++) {
+    let sp = softplus(z[g]) + 1e-6;
+    out.bias[g] = log(sp);
+    out.dbias[g] = softplus_grad(z[g]) / sp * dz[g];
   }
-  let p = exp(s - row.x);
-  let ds = p * (dov - row.y);
-  var g = vec3f(0.0);
-  var strain = mat3x3f(vec3f(0.0), vec3f(0.0), vec3f(0.0));
-  if (EROPE && SMOOTH_PBC) {
-    g = ds * bias.y * sp.grad;
-    strain = (ds * bias.y) * sp.strain;
-  } else if (EROPE && pd.w > 0.0) {
-    g = ds * bias.y * pd.xyz / pd.w;
-  }
-  return ScoreGrad(p, ds, g, pd.xyz, strain);
+  return out;
 }
 
-/** (query tile, head) of this workgroup; head ≥ num_heads marks padding of a folded grid. */
+/** (query or key tile, head group) of this workgroup; group ≥ num_heads/HG marks padding of a folded grid. */
 fn tile_of(wid: vec3u, nwg: vec3u) -> vec2u {
   let flat = wid.x + wid.y * nwg.x;
   return vec2u(flat % params.q_tiles, flat / params.q_tiles);
 }
+
+fn q_at(i: u32, col: u32) -> f32 { return q[i * params.in_stride + params.q_offset + col]; }
+fn k_at(i: u32, col: u32) -> f32 { return k[i * params.in_stride + params.k_offset + col]; }
+fn v_at(i: u32, col: u32) -> f32 { return v[i * params.in_stride + params.v_offset + col]; }

@@ -1,27 +1,39 @@
-// Tiled node attention (forward, backward, ERoPE position gradient) vs the float64 CPU oracle,
-// on a batch of two systems (a molecule and a periodic triclinic cell), N not a multiple of the tile.
+// Tiled node attention (forward, backward, ERoPE position gradient and virial) vs the float64 CPU oracle,
+// on batches of a molecule and a periodic cell, N not a multiple of the tile. The oracle takes the image
+// loop for every pair (no minimum-image shortcut), so the kernels' shortcut and its fallback are both
+// checked against it: the orthorhombic cell never needs the loop, the skewed one does (rounding alone
+// picks a farther image for some pairs there, and the test shows that forcing the shortcut fails).
+// Projections come fused (one N×3H q‖k‖v buffer, gradients into one N×3H dq‖dk‖dv) or as three buffers;
+// head groups: 2 heads × 16 (one group), 4 × 16 (one group of 4), 4 × 32 (two groups of 2).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeAttentionCore, nodeAttentionCoreBackward } from '../../src/cpu/nodeAttention';
 import { eropeFrequencies } from '../../src/cpu/features';
-import { enumerateImages, imageRepeats, wrapPositions } from '../../src/cpu/graph';
+import { enumerateImages, imageRepeats, wrapPositions, type Cell } from '../../src/cpu/graph';
 import { GeometryGradient } from '../../src/cpu/geometryGradient';
-import { smoothPairMetric } from '../../src/cpu/eropeDistance';
-import { nodeAttentionBackward, nodeAttentionForward, nodeAttentionGradSizes, packAtoms, packImages } from '../../src/gpu/ops/nodeAttention';
+import { minimumImageDisplacement, minimumImageMetric, smoothPairMetric, type PairGeometry } from '../../src/cpu/eropeDistance';
+import {
+  headsPerGroup, nodeAttentionBackward, nodeAttentionForward, nodeAttentionGradSizes, packAtoms, packImages,
+} from '../../src/gpu/ops/nodeAttention';
 import { f32, poisoned, randomArray, relErr, setupGpu, teardownGpu, upload, type TestGpu } from './helpers';
 
 let gpu: TestGpu | undefined;
 beforeAll(async () => { gpu = await setupGpu(); });
 afterAll(() => teardownGpu(gpu));
 
-const nh = 2, d = 16, H = nh * d;
 const sizes = [20, 17];
 const n = sizes[0] + sizes[1];
-const cell = Float64Array.from([6.1, 0, 0, 0.7, 5.8, 0, -0.5, 0.4, 6.4]);
+const CELLS: Record<string, Float64Array> = {
+  triclinic: Float64Array.from([6.1, 0, 0, 0.7, 5.8, 0, -0.5, 0.4, 6.4]),
+  orthorhombic: Float64Array.from([6.2, 0, 0, 0, 5.9, 0, 0, 0, 6.6]),
+  skewed: Float64Array.from([6, 0, 0, 4.5, 5, 0, -3, 2.5, 6]),
+};
+const PBC: [boolean, boolean, boolean] = [true, true, true];
 
-function systems(smooth = false) {
+function systems(cellName: string, smooth: boolean): PairGeometry[] {
+  const cell = f32(CELLS[cellName]);
   const pos0 = randomArray(3 * sizes[0], 11, 4);
-  const pos1 = wrapPositions(f32(randomArray(3 * sizes[1], 12, 3).map((x) => x + 3)), { vectors: cell, pbc: [true, true, true] });
-  const shifts = enumerateImages(imageRepeats({ vectors: cell, pbc: [true, true, true] }, 6.0));
+  const pos1 = wrapPositions(f32(randomArray(3 * sizes[1], 12, 3).map((x) => x + 3)), { vectors: cell, pbc: PBC });
+  const shifts = enumerateImages(imageRepeats({ vectors: cell, pbc: PBC }, 6.0));
   const T = new Float64Array(shifts.length);
   for (let m = 0; m < shifts.length / 3; m++)
     for (let k = 0; k < 3; k++) T[3 * m + k] = shifts[3 * m] * cell[k] + shifts[3 * m + 1] * cell[3 + k] + shifts[3 * m + 2] * cell[6 + k];
@@ -29,23 +41,52 @@ function systems(smooth = false) {
     { numAtoms: sizes[0], positions: f32(pos0), imageTranslations: new Float64Array(3), numImages: 1 },
     {
       numAtoms: sizes[1], positions: f32(pos1), imageTranslations: f32(T), numImages: T.length / 3,
-      smoothMetric: smooth ? smoothPairMetric({ vectors: f32(cell), pbc: [true, true, true] }) : null,
+      smoothMetric: smooth ? smoothPairMetric({ vectors: cell, pbc: PBC }) : null,
     },
   ];
 }
 
-for (const [withErope, smooth] of [[false, false], [true, false], [true, true]]) {
-  describe(`node attention kernel, ERoPE ${withErope ? 'on' : 'off'}${smooth ? ', smooth periodic distance' : ''}`, () => {
+/** Pairs of the periodic system where rounding in reduced coordinates is not the nearest image. */
+function roundingMisses(g: PairGeometry, cell: Cell): number {
+  const m = { ...minimumImageMetric(cell), acceptRadius2: Infinity };
+  const p = g.positions, a = new Float64Array(3), b = new Float64Array(3);
+  let misses = 0;
+  for (let i = 0; i < g.numAtoms; i++)
+    for (let j = 0; j < g.numAtoms; j++) {
+      const dx = p[3 * j] - p[3 * i], dy = p[3 * j + 1] - p[3 * i + 1], dz = p[3 * j + 2] - p[3 * i + 2];
+      const rounded = minimumImageDisplacement(m, g.imageTranslations, g.numImages, dx, dy, dz, a, 0);
+      const loop = minimumImageDisplacement(null, g.imageTranslations, g.numImages, dx, dy, dz, b, 0);
+      if (rounded > loop * (1 + 1e-6)) misses++;
+    }
+  return misses;
+}
+
+interface Case { nh: number; d: number; erope: boolean; smooth?: boolean; fused: boolean; cell: string }
+const CASES: Case[] = [
+  { nh: 2, d: 16, erope: false, fused: false, cell: 'triclinic' },
+  { nh: 2, d: 16, erope: true, fused: false, cell: 'triclinic' },
+  { nh: 2, d: 16, erope: true, smooth: true, fused: true, cell: 'triclinic' },
+  { nh: 4, d: 16, erope: true, fused: true, cell: 'orthorhombic' },
+  { nh: 4, d: 32, erope: true, fused: true, cell: 'skewed' },
+];
+
+for (const cs of CASES) {
+  const { nh, d } = cs;
+  const H = nh * d;
+  const name = `${nh} heads × ${d} (${nh / headsPerGroup({ n, numHeads: nh, headDim: d })} group(s)), ${cs.fused ? 'fused q‖k‖v' : 'separate q, k, v'}, ` +
+    `ERoPE ${cs.erope ? (cs.smooth ? 'smooth' : 'minimum image') : 'off'}, ${cs.cell} cell`;
+  describe(`node attention kernel: ${name}`, () => {
     it('forward, backward and the ERoPE position/virial gradient match float64', async () => {
       const { rt } = gpu!;
-      const sys = systems(smooth);
+      const sys = systems(cs.cell, !!cs.smooth);
+      const cell = f32(CELLS[cs.cell]);
       const q = f32(randomArray(n * H, 1)), k = f32(randomArray(n * H, 2)), v = f32(randomArray(n * H, 3));
       const dO = f32(randomArray(n * H, 4));
       const omega = eropeFrequencies(32);
       const radialWeight = f32(randomArray(nh * 32, 5, 0.3).map((x) => x + 1 / 32));
-      const erope = withErope ? { omega, radialWeight } : null;
+      const erope = cs.erope ? { omega, radialWeight } : null;
 
-      // float64 reference, one system at a time
+      // float64 reference, one system at a time, image loop for every pair
       const wantO = new Float64Array(n * H), wantDq = new Float64Array(n * H), wantDk = new Float64Array(n * H), wantDv = new Float64Array(n * H);
       const wantGrad = new Float64Array(n * 3);
       const wantVirial = new Float64Array(9);
@@ -60,54 +101,79 @@ for (const [withErope, smooth] of [[false, false], [true, false], [true, true]])
         for (let c = 0; c < 9; c++) wantVirial[c] += geo.strain[c];
         off += g.numAtoms;
       }
-      if (smooth) {
+      if (cs.smooth) {
         // the smooth distance really differs from the minimum image in this 6 Å cell
-        const g = systems(false)[1], sl = (a: Float64Array) => a.subarray(sizes[0] * H);
+        const g = systems(cs.cell, false)[1], sl = (a: Float64Array) => a.subarray(sizes[0] * H);
         const minImage = nodeAttentionCore(sl(q), sl(k), sl(v), g.numAtoms, nh, g, erope);
         expect(relErr(minImage, wantO.subarray(sizes[0] * H))).toBeGreaterThan(1e-3);
       }
+      if (cs.cell === 'skewed') expect(roundingMisses(sys[1], { vectors: cell, pbc: PBC })).toBeGreaterThan(0);
 
       const shape = { n, numHeads: nh, headDim: d };
       const positions = new Float64Array(n * 3);
       positions.set(sys[0].positions, 0); positions.set(sys[1].positions, 3 * sizes[0]);
       const systemOfAtom = Array.from({ length: n }, (_, i) => (i < sizes[0] ? 0 : 1));
-      const packed = packImages([sys[0].imageTranslations, sys[1].imageTranslations],
-        [null, { vectors: f32(cell), pbc: [true, true, true] }]);
-      const geometry = {
-        atoms: rt.upload('t.atoms', packAtoms(positions, systemOfAtom)),
-        aux: rt.upload('t.aux', packed.aux), imagesOffset: packed.imagesOffset, metricOffset: packed.metricOffset, smooth,
-      };
+      const packed = packImages([sys[0].imageTranslations, sys[1].imageTranslations], [null, { vectors: cell, pbc: PBC }]);
+      const atoms = rt.upload('t.atoms', packAtoms(positions, systemOfAtom));
       const sz = nodeAttentionGradSizes(shape);
-      const bufs = {
-        q: upload(rt, 't.q', q), k: upload(rt, 't.k', k), v: upload(rt, 't.v', v), dO: upload(rt, 't.dO', dO),
-        o: poisoned(rt, 't.o', n * H), stats: poisoned(rt, 't.stats', sz.stats),
-        queryGrads: poisoned(rt, 't.qg', sz.queryGrads), keyGrads: poisoned(rt, 't.kg', sz.keyGrads),
-        geometryGrad: rt.upload('t.geo', new Float32Array(n * 12).fill(0.5)), // accumulated into
-      };
-      const rec = rt.recorder('node-attention-test');
-      nodeAttentionForward(rt, rec, { shape, q: bufs.q, k: bufs.k, v: bufs.v, geometry, erope, o: bufs.o, stats: bufs.stats });
-      nodeAttentionBackward(rt, rec, { shape, ...bufs, geometry, erope });
-      await rec.submit();
-      const o = await rt.read(bufs.o, n * H);
-      const qg = await rt.read(bufs.queryGrads, n * H);
-      const kg = await rt.read(bufs.keyGrads, 2 * n * H);
-      const geo = await rt.read(bufs.geometryGrad, n * 12);
 
-      expect(relErr(o, wantO)).toBeLessThan(1e-5);
-      expect(relErr(qg, wantDq)).toBeLessThan(1e-5);
-      expect(relErr(kg.subarray(0, n * H), wantDk)).toBeLessThan(1e-5);
-      expect(relErr(kg.subarray(n * H), wantDv)).toBeLessThan(1e-5);
+      const run = async (aux: Float32Array) => {
+        const geometry = { atoms, aux: rt.upload('t.aux', aux), imagesOffset: packed.imagesOffset, metricOffset: packed.metricOffset, smooth: !!cs.smooth };
+        const o = poisoned(rt, 't.o', n * H), stats = poisoned(rt, 't.stats', sz.stats), dOb = upload(rt, 't.dO', dO);
+        const geometryGrad = rt.upload('t.geo', new Float32Array(n * 12).fill(0.5)); // accumulated into
+        const rec = rt.recorder('node-attention-test');
+        let grads: () => Promise<{ dq: Float32Array; dk: Float32Array; dv: Float32Array }>;
+        if (cs.fused) {
+          const qkv = new Float64Array(n * 3 * H);
+          for (let i = 0; i < n; i++) {
+            qkv.set(q.subarray(i * H, (i + 1) * H), i * 3 * H);
+            qkv.set(k.subarray(i * H, (i + 1) * H), i * 3 * H + H);
+            qkv.set(v.subarray(i * H, (i + 1) * H), i * 3 * H + 2 * H);
+          }
+          const qkvb = upload(rt, 't.qkv', qkv), dQkv = poisoned(rt, 't.dqkv', sz.dQkv);
+          nodeAttentionForward(rt, rec, { shape, qkv: qkvb, geometry, erope, o, stats });
+          nodeAttentionBackward(rt, rec, { shape, qkv: qkvb, o, dO: dOb, stats, geometry, erope, dQkv, geometryGrad });
+          grads = async () => {
+            const all = await rt.read(dQkv, n * 3 * H);
+            const col = (c0: number) => Float32Array.from({ length: n * H }, (_, e) => all[Math.floor(e / H) * 3 * H + c0 + (e % H)]);
+            return { dq: col(0), dk: col(H), dv: col(2 * H) };
+          };
+        } else {
+          const qb = upload(rt, 't.q', q), kb = upload(rt, 't.k', k), vb = upload(rt, 't.v', v);
+          const queryGrads = poisoned(rt, 't.qg', sz.queryGrads), keyGrads = poisoned(rt, 't.kg', sz.keyGrads);
+          nodeAttentionForward(rt, rec, { shape, q: qb, k: kb, v: vb, geometry, erope, o, stats });
+          nodeAttentionBackward(rt, rec, { shape, q: qb, k: kb, v: vb, o, dO: dOb, stats, geometry, erope, queryGrads, keyGrads, geometryGrad });
+          grads = async () => {
+            const kg = await rt.read(keyGrads, 2 * n * H);
+            return { dq: await rt.read(queryGrads, n * H), dk: kg.subarray(0, n * H), dv: kg.subarray(n * H) };
+          };
+        }
+        await rec.submit();
+        return { o: await rt.read(o, n * H), ...(await grads()), geo: await rt.read(geometryGrad, n * 12) };
+      };
+
+      const got = await run(packed.aux);
+      expect(relErr(got.o, wantO)).toBeLessThan(1e-5);
+      expect(relErr(got.dq, wantDq)).toBeLessThan(1e-5);
+      expect(relErr(got.dk, wantDk)).toBeLessThan(1e-5);
+      expect(relErr(got.dv, wantDv)).toBeLessThan(1e-5);
       const grad = new Float64Array(n * 3), virial = new Float64Array(9);
       for (let i = 0; i < n; i++) {
-        for (let c = 0; c < 3; c++) grad[3 * i + c] = geo[12 * i + c] - 0.5;
-        for (let c = 0; c < 9; c++) virial[c] += geo[12 * i + 3 + c] - 0.5;
+        for (let c = 0; c < 3; c++) grad[3 * i + c] = got.geo[12 * i + c] - 0.5;
+        for (let c = 0; c < 9; c++) virial[c] += got.geo[12 * i + 3 + c] - 0.5;
       }
-      if (withErope) {
+      if (cs.erope) {
         expect(relErr(grad, wantGrad)).toBeLessThan(1e-4);
         expect(relErr(virial, wantVirial)).toBeLessThan(1e-4);
       } else {
-        expect(Array.from(geo).every((x) => x === 0.5)).toBe(true);
+        expect(Array.from(got.geo).every((x) => x === 0.5)).toBe(true);
       }
-    });
+      if (cs.cell === 'skewed') {
+        // the fallback matters: with the shortcut forced on every pair the forward pass is off
+        const forced = Float32Array.from(packed.aux);
+        for (let s = 0; s < 2; s++) forced[packed.metricOffset + 28 * s + 24] = 3.4e38;
+        expect(relErr((await run(forced)).o, wantO)).toBeGreaterThan(1e-4);
+      }
+    }, 300_000); // 70-85 s each on SwiftShader with the machine's load at ~20
   });
 }
