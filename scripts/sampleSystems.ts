@@ -112,7 +112,8 @@ function randomRotation(r: () => number): (v: Vec) => Vec {
 
 export const WATER_BOX_DENSITY = 1.0; // g/cm³
 
-function waterBox(nSide = 4, seed = 20261124): Structure {
+/** nSide³ waters in a periodic cube at WATER_BOX_DENSITY (the 64-water sample box is nSide = 4). */
+export function waterBox(nSide = 4, seed = 20261124): Structure {
   const n = nSide ** 3;
   const massWater = atomicMass(8) + 2 * atomicMass(1);
   const volume = (n * massWater * AMU_PER_A3_TO_G_PER_CM3) / WATER_BOX_DENSITY;
