@@ -2,7 +2,7 @@
 // Vite dev server this file starts. One page is driven through the "done when" list in order,
 // because every step builds on the state the previous one left (SwiftShader is slow: keep N small).
 // The page opens on the default 64-water box; the dynamics after that run on 8 waters at the same density
-// (24 atoms), dropped as a file: each AllScAIP step on SwiftShader costs about 8× less, and every check
+// (24 atoms), dropped as a file: each AllScAIP step costs several times less (4× in float64), and every check
 // below (minimum image, cell, density, exports, periodic images) is the same on the smaller cube.
 
 import { spawnSync } from 'node:child_process';
