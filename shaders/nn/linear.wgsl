@@ -3,7 +3,8 @@
 // a 64×64 output tile, 4×4 outputs per invocation, reduction in chunks of 16 staged in
 // workgroup memory. Needs gelu.wgsl prepended, and one of the operand files that say where the
 // forward input comes from and where the input gradient goes (load_x, store_dx):
-//   linear_dense.wgsl       x and dx are dense [M, in] buffers
+//   linear_dense.wgsl       x and dx are dense [M, in] buffers; optionally y = res + alpha·y (a residual
+//                           block's output in the same pass) and dx scaled by alpha
 //   linear_edge_input.wgsl  x = [RBF(d), SH] of each graph slot, made on the fly (never stored);
 //                           dx reduced to ∂E/∂d per slot and added into ∂E/∂SH
 
@@ -23,6 +24,8 @@ struct Params {
   sh_stride: u32,
   cutoff: f32,
   rbf_coeff: f32,
+  // linear_dense.wgsl only: residual scale (forward) or input-gradient scale (backward)
+  alpha: f32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -76,7 +79,7 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
       var v = acc[i][j];
       if (HAS_BIAS) { v += bias[gn]; }
       if (GELU) { pre[gm * N + gn] = v; v = gelu(v); }
-      y_out[gm * N + gn] = v;
+      store_y(gm * N + gn, v);
     }
   }
 }

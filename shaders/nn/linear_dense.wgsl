@@ -1,4 +1,14 @@
 // Dense operands of linear.wgsl: the forward input is x [M, K]; the input gradient goes to y [M, N].
+// RESIDUAL folds a residual block's skip connection into the output layer: y = res + alpha·(x·Wᵀ + b);
+// the input gradient is scaled by alpha (the branch's share of dY is alpha·dY).
+
+override RESIDUAL: bool = false;
+
+@group(0) @binding(6) var<storage, read> res: array<f32>;   // [M, N], RESIDUAL only
+
+fn store_y(i: u32, v: f32) {
+  if (RESIDUAL) { y_out[i] = res[i] + params.alpha * v; } else { y_out[i] = v; }
+}
 
 fn load_x(m: u32, k: u32) -> f32 { return x_in[m * params.depth + k]; }
 
@@ -8,7 +18,7 @@ fn store_dx(o: vec2u, lid: vec2u, acc: array<array<f32, 4>, 4>) {
     if (gm >= params.rows) { continue; }
     for (var j = 0u; j < 4u; j++) {
       let gn = o.y + lid.x * 4u + j;
-      if (gn < params.cols) { y_out[gm * params.cols + gn] = acc[i][j]; }
+      if (gn < params.cols) { y_out[gm * params.cols + gn] = params.alpha * acc[i][j]; }
     }
   }
 }

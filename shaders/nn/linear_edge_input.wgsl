@@ -15,6 +15,8 @@ var<workgroup> row_sum: array<array<f32, 16>, 64>;
 
 fn rbf_center(i: u32) -> f32 { return params.cutoff * f32(i) / f32(params.rbf_size - 1u); }
 
+fn store_y(i: u32, v: f32) { y_out[i] = v; }
+
 fn load_x(m: u32, k: u32) -> f32 {
   if (k >= params.rbf_size) { return sh[m * params.sh_stride + k - params.rbf_size]; }
   if (slot_meta[m].x < 0) { return 0.0; }

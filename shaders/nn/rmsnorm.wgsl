@@ -1,6 +1,9 @@
 // RMSNorm y = x / sqrt(mean(x²) + eps) · w per row, and its input gradient
 // dx = inv·(dy⊙w − x̂·mean(dy⊙w⊙x̂)). One 64-wide workgroup per row; the forward saves 1/rms
-// per row so the backward needs no second reduction over x².
+// per row so the backward needs no second reduction over x². With RESIDUAL the backward adds the skip
+// connection's gradient: dx = res + RMSNorm'ᵀ·dy.
+
+override RESIDUAL: bool = false;
 
 const WG: u32 = 64u;
 
@@ -17,6 +20,7 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> inv_rms: array<f32>;  // forward: written; backward: read
 @group(0) @binding(5) var<storage, read> dy: array<f32>;
 @group(0) @binding(6) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(7) var<storage, read> res: array<f32>;           // backward, RESIDUAL only
 
 var<workgroup> partial: array<f32, WG>;
 
@@ -54,6 +58,8 @@ fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
   for (var c = lid; c < params.dim; c += WG) { dot += dy[o + c] * weight[c] * x[o + c] * inv; }
   let mean_dot = reduce_sum(lid, dot) / f32(params.dim);
   for (var c = lid; c < params.dim; c += WG) {
-    dx[o + c] = inv * (dy[o + c] * weight[c] - x[o + c] * inv * mean_dot);
+    var g = inv * (dy[o + c] * weight[c] - x[o + c] * inv * mean_dot);
+    if (RESIDUAL) { g += res[o + c]; }
+    dx[o + c] = g;
   }
 }

@@ -9,7 +9,10 @@ import { GpuModel } from './model';
 import { safeSlotBudget } from './ops/graph';
 
 class PlanRecorder extends Recorder {
-  override submit(): void {}
+  /** Nothing runs; the workspace tensors still get their (recorded) buffers. */
+  override submit(): void {
+    this.assignTensors();
+  }
 }
 
 /** Records buffer sizes by name; dispatches and uploads do nothing. */

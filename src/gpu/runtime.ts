@@ -8,6 +8,7 @@ import {
   type VariableDefinition,
 } from 'webgpu-utils';
 import { DeviceLimitError, DeviceLostError, GpuValidationError } from './errors';
+import { Tensor, Workspace, type TensorUse } from './workspace';
 
 export interface KernelSource {
   /** Shown in validation errors and GPU debuggers. */
@@ -27,10 +28,15 @@ export class Kernel {
     readonly bindings: Map<string, number>,
     /** the `var<uniform> params` definition, if the entry point uses one */
     readonly params: VariableDefinition | undefined,
+    /** bindings declared read_write (null: not known, as on the planning runtime) */
+    readonly writable: Set<string> | null = null,
   ) {}
 }
 
-export type Binding = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
+/** A buffer, a range of one, or a workspace tensor (its buffer is chosen when the recording ends). */
+export type Binding = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number } | Tensor;
+/** A whole buffer a kernel reads or writes: a pooled buffer (weights, graph) or a workspace tensor. */
+export type Operand = GPUBuffer | Tensor;
 export type ParamValues = Record<string, number | number[]>;
 
 interface Pending {
@@ -125,12 +131,14 @@ export class GpuRuntime {
       compute: { module, entryPoint: src.entryPoint, constants: src.constants },
     });
     const bindings = new Map<string, number>();
+    const writable = new Set<string>();
     let params: VariableDefinition | undefined;
     for (const r of ep.resources) {
       bindings.set(r.name, r.entry.binding);
+      if (r.entry.buffer?.type === 'storage') writable.add(r.name);
       if (r.name === 'params') params = defs.uniforms.params;
     }
-    const k = new Kernel(`${src.label}:${src.entryPoint}`, pipeline, bindings, params);
+    const k = new Kernel(`${src.label}:${src.entryPoint}`, pipeline, bindings, params, writable);
     this.kernels.set(key, k);
     return k;
   }
@@ -275,13 +283,27 @@ export class Recorder {
   private readonly uniformData: ArrayBuffer[] = [];
   private uniformBytes = 0;
   private currentStage = '';
+  /** Tensors bound by this recording's dispatches; their buffers are assigned by liveness at submit or freeze. */
+  readonly workspace: Workspace;
   /** Timestamps of the last timed submit: stage per pass and the read-back buffer (2 × u64 per pass). */
   private timed: { stages: string[]; readback: GPUBuffer; release: () => void } | null = null;
 
   constructor(
     private readonly rt: GpuRuntime,
     private readonly label: string,
-  ) {}
+  ) {
+    this.workspace = new Workspace(rt);
+  }
+
+  /** Buffers for the workspace tensors of everything queued (liveness over the queued dispatches). */
+  protected assignTensors(): void {
+    const uses: TensorUse[] = this.pending.map((p) => ({
+      kernel: p.kernel.label,
+      tensors: Object.entries(p.bindings).filter((e): e is [string, Tensor] => e[1] instanceof Tensor)
+        .map(([name, tensor]) => ({ tensor, writes: p.kernel.writable ? p.kernel.writable.has(name) : null })),
+    }));
+    this.workspace.assign(uses);
+  }
 
   /**
    * Queue `kernel` over `workgroups` workgroups (a flat count). Counts above
@@ -336,6 +358,7 @@ export class Recorder {
   submit(): void {
     const device = this.rt.device;
     this.rt.throwIfErrors();
+    this.assignTensors();
     const arena = this.writeUniforms(this.uniformBytes > 0 ? this.rt.uniforms(this.uniformBytes) : null);
     const enc = device.createCommandEncoder({ label: this.label });
     const steps = this.encodable(arena, true);
@@ -387,6 +410,7 @@ export class Recorder {
    */
   freeze(): RecordedProgram {
     this.rt.throwIfErrors();
+    this.assignTensors();
     const own = this.uniformBytes > 0
       ? this.rt.device.createBuffer({ label: `${this.label}.uniforms`, size: Math.ceil(this.uniformBytes / 16) * 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST })
       : null;
@@ -424,7 +448,10 @@ export class Recorder {
           entries.push({ binding, resource: { buffer: arena!, offset: p.uniformOffset, size: p.uniformSize } });
         } else {
           const b = p.bindings[name];
-          entries.push({ binding, resource: 'buffer' in b ? b : { buffer: b } });
+          if (b instanceof Tensor) {
+            if (!b.buffer) throw new Error(`${p.kernel.label}: tensor "${b.label}" has no buffer`);
+            entries.push({ binding, resource: { buffer: b.buffer, size: b.bytes } });
+          } else entries.push({ binding, resource: 'buffer' in b ? b : { buffer: b } });
         }
       }
       const group = cached ? this.rt.bindGroup(p.kernel, entries)

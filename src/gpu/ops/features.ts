@@ -9,7 +9,7 @@ import edgeFeaturesWgsl from '../../../shaders/features/edge_features.wgsl?raw';
 import featuresBackwardWgsl from '../../../shaders/features/features_backward.wgsl?raw';
 import type { ArchitectureConfig } from '../../model/config';
 import { featureShDegree, rbfCenters } from '../../cpu/features';
-import type { GpuRuntime, Recorder } from '../runtime';
+import type { GpuRuntime, Operand, Recorder } from '../runtime';
 import type { GpuGraph } from './graph';
 
 const WG = 64;
@@ -106,16 +106,16 @@ export function recordEdgeFeatures(
 
 export interface FeatureGradients {
   /** ∂E/∂(key bias) per slot (N·K), src layout (the dst attention's share mapped through rev); the weighted BOO's share is ADDED IN PLACE. */
-  gradBias: GPUBuffer;
+  gradBias: Operand;
   /** ∂E/∂RBF per slot, (N·K)×rbf_size; or, with gradIsDistance, ∂E/∂d per slot as distanceParts partial sums ((N·K)×parts). */
-  gradRbf: GPUBuffer;
+  gradRbf: Operand;
   gradIsDistance?: boolean;
   /** Partial sums per slot with gradIsDistance (default 1). */
   distanceParts?: number;
   /** ∂E/∂Y per slot, (N·K)×shSize; the BOO share is ADDED IN PLACE. */
-  gradSh: GPUBuffer;
+  gradSh: Operand;
   /** ∂E/∂BOO per atom, N×(boo_lmax+1). */
-  gradBoo: GPUBuffer;
+  gradBoo: Operand;
 }
 
 /** Queue the feature backward: per-slot (∂E/∂rank, ∂E/∂d) and the u-part of ∂E/∂disp for recordGraphBackward. */

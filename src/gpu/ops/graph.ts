@@ -20,7 +20,7 @@ import slotPermuteWgsl from '../../../shaders/graph/slot_permute.wgsl?raw';
 import type { ArchitectureConfig } from '../../model/config';
 import { cellVolume, enumerateImages, imageRepeats, OverlappingAtomsError } from '../../cpu/graph';
 import { UnsupportedSystemError } from '../../model/systemCheck';
-import type { GpuRuntime, Recorder } from '../runtime';
+import type { GpuRuntime, Operand, Recorder } from '../runtime';
 
 const WG = 64;
 /** Most candidates per row the search kernels hold (KC_CAP in shaders/graph/candidates.wgsl). */
@@ -326,7 +326,7 @@ export interface GraphGradients {
  */
 export function recordGraphBackward(
   rt: GpuRuntime, rec: Recorder, g: GpuGraph,
-  a: { slotGrad: GPUBuffer; slotGunit: GPUBuffer; extra?: GPUBuffer },
+  a: { slotGrad: GPUBuffer; slotGunit: GPUBuffer; extra?: Operand },
 ): GraphGradients {
   const n = g.numAtoms, C = n * g.kc;
   const p = g.params;
@@ -340,7 +340,7 @@ export function recordGraphBackward(
     counts: g.counts, cand_geom: g.candGeom, cand_slot: g.candSlot, slot_grad: a.slotGrad, slot_gunit: a.slotGunit, cand_gdisp: candGdisp,
   }, p, groups(C));
   const extra = !!a.extra;
-  const atomBindings: Record<string, GPUBuffer> = {
+  const atomBindings: Record<string, Operand> = {
     counts: g.counts, cand_geom: g.candGeom, cand_gdisp_in: candGdisp, inv: g.inverse, grad_pos: gradPositions, strain_part: strainPart,
   };
   atomBindings.extra = a.extra ?? rt.buffer('dummy', 16);

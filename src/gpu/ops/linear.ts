@@ -4,7 +4,7 @@ import geluWgsl from '../../../shaders/nn/gelu.wgsl?raw';
 import linearWgsl from '../../../shaders/nn/linear.wgsl?raw';
 import denseWgsl from '../../../shaders/nn/linear_dense.wgsl?raw';
 import edgeInputWgsl from '../../../shaders/nn/linear_edge_input.wgsl?raw';
-import type { GpuRuntime, Recorder } from '../runtime';
+import type { GpuRuntime, Operand, Recorder } from '../runtime';
 
 const code = `${geluWgsl}\n${linearWgsl}\n${denseWgsl}`;
 const edgeCode = `${geluWgsl}\n${linearWgsl}\n${edgeInputWgsl}`;
@@ -12,8 +12,8 @@ const TILE = 64;
 
 export interface LinearLayer {
   /** [outDim, inDim] row-major (PyTorch layout). */
-  weight: GPUBuffer;
-  bias: GPUBuffer | null;
+  weight: Operand;
+  bias: Operand | null;
   inDim: number;
   outDim: number;
 }
@@ -23,42 +23,47 @@ function grid(rows: number, cols: number): { tilesN: number; workgroups: number 
   return { tilesN, workgroups: Math.ceil(rows / TILE) * tilesN };
 }
 
-/** y[rows,out] = act(x·Wᵀ + b); with `gelu`, `pre` receives the pre-activation for the backward pass. */
+/**
+ * y[rows,out] = act(x·Wᵀ + b); with `gelu`, `pre` receives the pre-activation for the backward pass; with
+ * `residual`, y = residual.x + residual.scale·act(x·Wᵀ + b) (a residual block's output in the same pass).
+ */
 export function linearForward(
   rt: GpuRuntime, rec: Recorder,
-  a: { x: GPUBuffer; rows: number; layer: LinearLayer; y: GPUBuffer; gelu?: boolean; pre?: GPUBuffer },
+  a: { x: Operand; rows: number; layer: LinearLayer; y: Operand; gelu?: boolean; pre?: Operand; residual?: { x: Operand; scale: number } },
 ): void {
   const gelu = !!a.gelu;
   if (gelu && !a.pre) throw new Error('linearForward: GELU needs a buffer for the pre-activation');
   const k = rt.kernel({
     label: 'linear', code, entryPoint: 'forward',
-    constants: { GELU: gelu ? 1 : 0, HAS_BIAS: a.layer.bias ? 1 : 0 },
+    constants: { GELU: gelu ? 1 : 0, HAS_BIAS: a.layer.bias ? 1 : 0, RESIDUAL: a.residual ? 1 : 0 },
   });
   const { tilesN, workgroups } = grid(a.rows, a.layer.outDim);
-  rec.dispatch(k, { x_in: a.x, weight: a.layer.weight, bias: a.layer.bias ?? rt.dummy('read'), y_out: a.y, pre: a.pre ?? rt.dummy('write') },
-    { rows: a.rows, cols: a.layer.outDim, depth: a.layer.inDim, tiles_n: tilesN }, workgroups);
+  rec.dispatch(k, {
+    x_in: a.x, weight: a.layer.weight, bias: a.layer.bias ?? rt.dummy('read'), y_out: a.y, pre: a.pre ?? rt.dummy('write'),
+    res: a.residual?.x ?? rt.dummy('read'),
+  }, { rows: a.rows, cols: a.layer.outDim, depth: a.layer.inDim, tiles_n: tilesN, alpha: a.residual?.scale ?? 1 }, workgroups);
 }
 
-/** dx[rows,in] = (dy ⊙ GELU'(pre))·W, or dy·W without GELU. */
+/** dx[rows,in] = scale·(dy ⊙ GELU'(pre))·W, or scale·dy·W without GELU (scale default 1). */
 export function linearBackwardInput(
   rt: GpuRuntime, rec: Recorder,
-  a: { dy: GPUBuffer; rows: number; layer: LinearLayer; dx: GPUBuffer; gelu?: boolean; pre?: GPUBuffer },
+  a: { dy: Operand; rows: number; layer: LinearLayer; dx: Operand; gelu?: boolean; pre?: Operand; scale?: number },
 ): void {
   const gelu = !!a.gelu;
   if (gelu && !a.pre) throw new Error('linearBackwardInput: GELU needs the saved pre-activation');
   const k = rt.kernel({ label: 'linear', code, entryPoint: 'backward_input', constants: { GELU: gelu ? 1 : 0 } });
   const { tilesN, workgroups } = grid(a.rows, a.layer.inDim);
   rec.dispatch(k, { x_in: a.dy, weight: a.layer.weight, y_out: a.dx, pre: a.pre ?? rt.dummy('write') },
-    { rows: a.rows, cols: a.layer.inDim, depth: a.layer.outDim, tiles_n: tilesN }, workgroups);
+    { rows: a.rows, cols: a.layer.inDim, depth: a.layer.outDim, tiles_n: tilesN, alpha: a.scale ?? 1 }, workgroups);
 }
 
 /** The graph slots an edge-input linear layer reads: rows = slots; input = [RBF(d) (rbfSize), SH (shCols)]. */
 export interface EdgeInput {
   slots: number;
-  slotMeta: GPUBuffer;
-  slotGeom: GPUBuffer;
+  slotMeta: Operand;
+  slotGeom: Operand;
   /** Slot SH table, slots × shStride; its first shCols columns are the layer's SH input. */
-  sh: GPUBuffer;
+  sh: Operand;
   shStride: number;
   rbfSize: number;
   cutoff: number;
@@ -72,7 +77,7 @@ function edgeParams(e: EdgeInput, cols: number, depth: number, tilesN: number) {
 
 /** y = act([RBF(d), SH]·Wᵀ + b) per slot, with no RBF table in memory. */
 export function edgeInputLinearForward(
-  rt: GpuRuntime, rec: Recorder, a: { input: EdgeInput; layer: LinearLayer; y: GPUBuffer; gelu?: boolean; pre?: GPUBuffer },
+  rt: GpuRuntime, rec: Recorder, a: { input: EdgeInput; layer: LinearLayer; y: Operand; gelu?: boolean; pre?: Operand },
 ): void {
   const gelu = !!a.gelu;
   if (gelu && !a.pre) throw new Error('edgeInputLinearForward: GELU needs a buffer for the pre-activation');
@@ -94,7 +99,7 @@ export function edgeInputDistanceParts(layer: LinearLayer): number {
  */
 export function edgeInputLinearBackward(
   rt: GpuRuntime, rec: Recorder,
-  a: { input: EdgeInput; dy: GPUBuffer; layer: LinearLayer; gelu?: boolean; pre?: GPUBuffer; gradSh: GPUBuffer; distPart: GPUBuffer },
+  a: { input: EdgeInput; dy: Operand; layer: LinearLayer; gelu?: boolean; pre?: Operand; gradSh: Operand; distPart: Operand },
 ): void {
   const gelu = !!a.gelu;
   if (gelu && !a.pre) throw new Error('edgeInputLinearBackward: GELU needs the saved pre-activation');

@@ -1,6 +1,6 @@
 // The model's results into the MD engine's force and output buffers (shaders/model/md_output.wgsl).
 import mdOutputWgsl from '../../../shaders/model/md_output.wgsl?raw';
-import type { GpuRuntime, Recorder } from '../runtime';
+import type { GpuRuntime, Operand, Recorder } from '../runtime';
 
 export interface MdOutputArgs {
   numAtoms: number;
@@ -10,7 +10,7 @@ export interface MdOutputArgs {
   /** energy = energyScale·E_raw + energyOffset (shift + element references). */
   energyOffset: number;
   virial: boolean;
-  energyRaw: GPUBuffer;
+  energyRaw: Operand;
   gradPositions: GPUBuffer;
   strain: GPUBuffer;
   /** The graph build's status words (shaders/graph/envelope.wgsl graph_stats). */

@@ -3,7 +3,7 @@
 import commonWgsl from '../../../shaders/neighborhood_attention/common.wgsl?raw';
 import forwardWgsl from '../../../shaders/neighborhood_attention/forward.wgsl?raw';
 import backwardWgsl from '../../../shaders/neighborhood_attention/backward.wgsl?raw';
-import type { Binding, GpuRuntime, Recorder } from '../runtime';
+import type { Binding, GpuRuntime, Operand, Recorder } from '../runtime';
 
 const MAX_SLOTS = 64;
 const MAX_HEAD_DIM = 64;
@@ -19,11 +19,11 @@ export interface NeighborhoodAttentionArgs {
   /** E×3H, per element [q | k | v]. */
   qkv: Binding;
   /** (N·K)×vec4<i32> (candidate, neighbor, image, rev slot); candidate −1 = empty. */
-  slotMeta: GPUBuffer;
+  slotMeta: Operand;
   /** (N·K) key bias, −inf on empty slots. */
-  slotBias: GPUBuffer;
+  slotBias: Operand;
   /** LAE: per-slot SH table (E×shSize, degrees ≥ 4) and the degree of each head channel. */
-  lae: { sh: GPUBuffer; shSize: number; channelDegree: ArrayLike<number> } | null;
+  lae: { sh: Operand; shSize: number; channelDegree: ArrayLike<number> } | null;
 }
 
 function check(a: NeighborhoodAttentionArgs): void {
@@ -66,7 +66,7 @@ export function neighborhoodAttentionForward(rt: GpuRuntime, rec: Recorder, a: N
  */
 export function neighborhoodAttentionBackward(
   rt: GpuRuntime, rec: Recorder,
-  a: NeighborhoodAttentionArgs & { dO: Binding; dQkv: Binding; gradBias: GPUBuffer; gradSh: GPUBuffer | null },
+  a: NeighborhoodAttentionArgs & { dO: Binding; dQkv: Binding; gradBias: Operand; gradSh: Operand | null },
 ): void {
   check(a);
   rec.dispatch(kernel(rt, 'backward', a), {

@@ -1,7 +1,7 @@
 // Row glue of the model (shaders/model/rows.wgsl) and the energy sum (shaders/model/reduce.wgsl).
 import rowsWgsl from '../../../shaders/model/rows.wgsl?raw';
 import reduceWgsl from '../../../shaders/model/reduce.wgsl?raw';
-import type { GpuRuntime, Recorder } from '../runtime';
+import type { GpuRuntime, Operand, Recorder } from '../runtime';
 
 const WG = 64;
 
@@ -12,10 +12,10 @@ type RowsEntry =
 interface RowsArgs {
   rows: number;
   cols: number;
-  a: GPUBuffer;
-  b?: GPUBuffer;
-  out: GPUBuffer;
-  index?: GPUBuffer;
+  a: Operand;
+  b?: Operand;
+  out: Operand;
+  index?: Operand;
   inStride?: number;
   outStride?: number;
   inOff?: number;
@@ -28,7 +28,7 @@ interface RowsArgs {
 function rows(rt: GpuRuntime, rec: Recorder, entry: RowsEntry, a: RowsArgs): void {
   const k = rt.kernel({ label: `rows.${entry}`, code: rowsWgsl, entryPoint: entry });
   const dummy = rt.buffer('dummy', 16);
-  const bindings: Record<string, GPUBuffer> = { a: a.a, b: a.b ?? dummy, out: a.out, index: a.index ?? dummy };
+  const bindings: Record<string, Operand> = { a: a.a, b: a.b ?? dummy, out: a.out, index: a.index ?? dummy };
   rec.dispatch(k, bindings, {
     rows: a.rows, cols: a.cols, in_stride: a.inStride ?? a.cols, out_stride: a.outStride ?? a.cols,
     in_off: a.inOff ?? 0, out_off: a.outOff ?? 0, slots: a.slots ?? 1, alpha: a.alpha ?? 1, beta: a.beta ?? 1,
@@ -36,55 +36,55 @@ function rows(rt: GpuRuntime, rec: Recorder, entry: RowsEntry, a: RowsArgs): voi
 }
 
 /** out = alpha·a + beta·b, elementwise over n values. */
-export const scaleAdd = (rt: GpuRuntime, rec: Recorder, n: number, a: GPUBuffer, b: GPUBuffer, out: GPUBuffer, alpha: number, beta: number) =>
+export const scaleAdd = (rt: GpuRuntime, rec: Recorder, n: number, a: Operand, b: Operand, out: Operand, alpha: number, beta: number) =>
   rows(rt, rec, 'scale_add', { rows: n, cols: 1, a, b, out, alpha, beta });
 
 /** out[i] = value for i < n (an accumulator's zero inside the recording, so a replayed program starts clean). */
-export const fill = (rt: GpuRuntime, rec: Recorder, n: number, out: GPUBuffer, value: number) =>
+export const fill = (rt: GpuRuntime, rec: Recorder, n: number, out: Operand, value: number) =>
   rows(rt, rec, 'fill', { rows: n, cols: 1, a: rt.buffer('dummy', 16), out, alpha: value });
 
 /** out[r, outOff + c] = a[r, inOff + c] for c < cols. */
-export const copyCols = (rt: GpuRuntime, rec: Recorder, r: number, cols: number, a: GPUBuffer, inStride: number, inOff: number, out: GPUBuffer, outStride: number, outOff: number) =>
+export const copyCols = (rt: GpuRuntime, rec: Recorder, r: number, cols: number, a: Operand, inStride: number, inOff: number, out: Operand, outStride: number, outOff: number) =>
   rows(rt, rec, 'copy_cols', { rows: r, cols, a, out, inStride, inOff, outStride, outOff });
 
 /** Node states: out[a] = x[a·K]. */
-export const gatherSelf = (rt: GpuRuntime, rec: Recorder, n: number, H: number, K: number, x: GPUBuffer, out: GPUBuffer) =>
+export const gatherSelf = (rt: GpuRuntime, rec: Recorder, n: number, H: number, K: number, x: Operand, out: Operand) =>
   rows(rt, rec, 'gather_self', { rows: n, cols: H, a: x, out, slots: K });
 
 /** out[e] = slot 0 ? node[e / K] : edge[e]. */
-export const mergeSelf = (rt: GpuRuntime, rec: Recorder, E: number, H: number, K: number, edge: GPUBuffer, node: GPUBuffer, out: GPUBuffer) =>
+export const mergeSelf = (rt: GpuRuntime, rec: Recorder, E: number, H: number, K: number, edge: Operand, node: Operand, out: Operand) =>
   rows(rt, rec, 'merge_self', { rows: E, cols: H, a: edge, b: node, out, slots: K });
 
 /** x[a·K] += node[a]. */
-export const addSelf = (rt: GpuRuntime, rec: Recorder, n: number, H: number, K: number, node: GPUBuffer, x: GPUBuffer) =>
+export const addSelf = (rt: GpuRuntime, rec: Recorder, n: number, H: number, K: number, node: Operand, x: Operand) =>
   rows(rt, rec, 'add_self', { rows: n, cols: H, a: node, b: node, out: x, slots: K });
 
 /** out[e] = slot 0 ? 0 : x[e]. */
-export const maskSelf = (rt: GpuRuntime, rec: Recorder, E: number, H: number, K: number, x: GPUBuffer, out: GPUBuffer) =>
+export const maskSelf = (rt: GpuRuntime, rec: Recorder, E: number, H: number, K: number, x: Operand, out: Operand) =>
   rows(rt, rec, 'mask_self', { rows: E, cols: H, a: x, out, slots: K });
 
 /** out[a, c] = Σ_r x[a·K + r, inOff + c]. */
-export const sumSlots = (rt: GpuRuntime, rec: Recorder, n: number, cols: number, K: number, x: GPUBuffer, inStride: number, inOff: number, out: GPUBuffer) =>
+export const sumSlots = (rt: GpuRuntime, rec: Recorder, n: number, cols: number, K: number, x: Operand, inStride: number, inOff: number, out: Operand) =>
   rows(rt, rec, 'sum_slots', { rows: n, cols, a: x, out, slots: K, inStride, inOff });
 
 /** out[e, outOff + c] = node[e / K, c]. */
-export const broadcastRows = (rt: GpuRuntime, rec: Recorder, E: number, cols: number, K: number, node: GPUBuffer, out: GPUBuffer, outStride: number, outOff: number) =>
+export const broadcastRows = (rt: GpuRuntime, rec: Recorder, E: number, cols: number, K: number, node: Operand, out: Operand, outStride: number, outOff: number) =>
   rows(rt, rec, 'bcast_rows', { rows: E, cols, a: node, out, slots: K, outStride, outOff });
 
 /** out[r, outOff + c] = table[index[r], c]. */
-export const embed = (rt: GpuRuntime, rec: Recorder, r: number, cols: number, table: GPUBuffer, index: GPUBuffer, out: GPUBuffer, outStride: number, outOff: number) =>
+export const embed = (rt: GpuRuntime, rec: Recorder, r: number, cols: number, table: Operand, index: Operand, out: Operand, outStride: number, outOff: number) =>
   rows(rt, rec, 'embed', { rows: r, cols, a: table, index, out, outStride, outOff });
 
 /** out[r, c] += v[c]. */
-export const addVector = (rt: GpuRuntime, rec: Recorder, r: number, cols: number, v: GPUBuffer, out: GPUBuffer) =>
+export const addVector = (rt: GpuRuntime, rec: Recorder, r: number, cols: number, v: Operand, out: Operand) =>
   rows(rt, rec, 'add_vec', { rows: r, cols, a: v, out });
 
 /** atoms[i] = (x, y, z, 0) from N×3 positions. */
-export const packAtomsGpu = (rt: GpuRuntime, rec: Recorder, n: number, positions: GPUBuffer, atoms: GPUBuffer) =>
+export const packAtomsGpu = (rt: GpuRuntime, rec: Recorder, n: number, positions: Operand, atoms: Operand) =>
   rows(rt, rec, 'pack_atoms', { rows: n, cols: 4, a: positions, out: atoms });
 
 /** out[0] = Σ_i a[i], i < n. */
-export function sumRows(rt: GpuRuntime, rec: Recorder, n: number, a: GPUBuffer, out: GPUBuffer): void {
+export function sumRows(rt: GpuRuntime, rec: Recorder, n: number, a: Operand, out: Operand): void {
   const k = rt.kernel({ label: 'reduce.sum_rows', code: reduceWgsl, entryPoint: 'sum_rows' });
   rec.dispatch(k, { a, out }, { n }, 1);
 }
