@@ -34,9 +34,9 @@ async function write(): Promise<void> {
     const L = 25 + 0.05 * Math.sin(k / 10);
     const text = `${atoms}\nLattice="${L} 0.0 0.0 0.0 ${L} 0.0 0.0 0.0 ${L}" Properties=species:S:1:pos:R:3:forces:R:3:momenta:R:3 energy=${(-80 + rand()).toFixed(8)} time_fs=${10 * k} step=${20 * k} pbc="T T T"\n${blocks[k % blocks.length]}`;
     bytes += text.length;
-    if (!out.write(text)) await new Promise((r) => out.once('drain', r));
+    if (!out.write(text)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
-  await new Promise((r) => out.end(r));
+  await new Promise<void>((r) => out.end(() => r()));
 }
 
 async function main(): Promise<void> {
