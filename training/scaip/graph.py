@@ -127,7 +127,7 @@ def build_system_graph(pos, cell, pbc, cutoff, knn_k, candidates, sigmoid_scale,
         # cancel (+G - G on the same atom) up to rounding, polluting forces at the 1e-11 level.
         "disp": torch.where((d[keep] == 0)[:, None], torch.zeros_like(pos[:1]), disp[ia, ib, im]),
         "env": env,
-        "dist_pairwise": minimum_image_distance(pos, cell, pbc, translations) if need_pairwise else None,
+        "dist_pairwise": dist.min(dim=2).values if need_pairwise else None,
     }
     return out
 
@@ -141,41 +141,6 @@ def segment_slots(segment, value, num_segments):
     slots = torch.empty_like(segment)
     slots[order] = torch.arange(segment.shape[0], dtype=segment.dtype, device=segment.device) - starts[segment[order]]
     return slots, counts
-
-
-def minimum_image_distance(pos, cell, pbc, translations):
-    """All-pairs minimum-image distance over the enumerated image `translations` (M,3): the reference's
-    dist_pairwise, without the (n,n,M) tensor where the cell allows it.
-
-    With s = (pos_j − pos_i)·cell⁻¹ and n = round(s) on periodic axes, d' = d − n·cell is the nearest image
-    when |n_a| ≤ 1 (n is then among the enumerated images, which reach ±1 on every periodic axis) and either
-    the cell rows are mutually orthogonal, or |d'| < h_min/2 with h_min the smallest perpendicular height of
-    a periodic axis (any other image adds a lattice vector of length ≥ h_min). Other pairs take the minimum
-    over `translations`. Same rule as src/cpu/eropeDistance.ts and shaders/node_attention/common.wgsl.
-    """
-    disp = pos[None, :, :] - pos[:, None, :]  # [i, j] = pos_j - pos_i
-    if not bool(pbc.any()):
-        return safe_norm(disp)
-    c = cell.detach().to(torch.float64)
-    inv = torch.linalg.inv(c)
-    with torch.no_grad():
-        n = torch.floor(disp.detach().to(torch.float64) @ inv + 0.5) * pbc.to(torch.float64)
-        metric = c @ c.T
-        if bool((metric[0, 1] == 0) & (metric[0, 2] == 0) & (metric[1, 2] == 0)):
-            accept = math.inf
-        else:
-            h_min = min(1.0 / float(torch.linalg.norm(inv[:, a])) for a in range(3) if bool(pbc[a]))
-            accept = (h_min / 2) ** 2
-    near = disp - n.to(pos.dtype) @ cell
-    with torch.no_grad():
-        ok = (n.abs() <= 1).all(-1) & ((near.detach() ** 2).sum(-1) < accept)
-        bad_i, bad_j = torch.nonzero(~ok, as_tuple=True)
-    if bad_i.numel():
-        cand = disp[bad_i, bad_j][:, None, :] + translations[None, :, :]  # (B,M,3)
-        with torch.no_grad():
-            best = (cand.detach() ** 2).sum(-1).argmin(dim=1)  # first minimum, as the loop
-        near = near.index_put((bad_i, bad_j), cand[torch.arange(best.numel()), best])
-    return safe_norm(near)
 
 
 def smooth_pair_distance(pos, cell, pbc):
