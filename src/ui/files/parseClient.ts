@@ -3,7 +3,7 @@
 
 import type { RdfResult } from '../geometry/rdf';
 import { MAX_STRUCTURE_FILE_BYTES, MAX_TRAJECTORY_FILE_BYTES, sizeProblem, type FileProblem, type ParseOutcome } from './parseStructure';
-import type { FrameOutcome, ParseReply, ParseRequestMessage, RdfOutcome, TrajectoryOutcome } from './protocol';
+import type { FrameOutcome, ParseReply, ParseRequestMessage, RdfOutcome, RdfQuery, TrajectoryOutcome } from './protocol';
 
 let worker: Worker | null = null;
 let nextId = 0;
@@ -87,15 +87,7 @@ export async function frameOffThread(trajectory: number, frame: number, fileName
   return (r as Extract<ParseReply, { kind: 'frame' }>).outcome;
 }
 
-export interface RdfQuery {
-  from: number;
-  to: number;
-  stride: number;
-  zA: number;
-  zB: number;
-  rMax: number;
-  bins: number;
-}
+export type { RdfQuery } from './protocol';
 
 /** g(r) over a frame range of the trajectory opened as `trajectory`, computed in the worker. */
 export async function rdfOffThread(trajectory: number, q: RdfQuery, fileName: string): Promise<RdfOutcome> {

@@ -33,10 +33,7 @@ export interface FrameRequest {
 }
 
 /** g(r) over frames from..to (inclusive) every `stride` of the open trajectory; zA/zB 0 = any element. */
-export interface RdfRequest {
-  kind: 'rdf';
-  id: number;
-  trajectory: number;
+export interface RdfQuery {
   from: number;
   to: number;
   stride: number;
@@ -44,6 +41,12 @@ export interface RdfRequest {
   zB: number;
   rMax: number;
   bins: number;
+}
+
+export interface RdfRequest extends RdfQuery {
+  kind: 'rdf';
+  id: number;
+  trajectory: number;
 }
 
 export type ParseRequestMessage = ParseRequest | OpenTrajectoryRequest | FrameRequest | RdfRequest;
