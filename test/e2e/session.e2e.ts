@@ -2,14 +2,12 @@
 // the link opened in a fresh page (new context: nothing shared but the URL) restores them; a link with bad and
 // unknown fields names them in a notice and the page runs on the defaults.
 
-import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startE2E, watchConsole, type E2E } from './harness';
 
 let e: E2E;
 let log: string[] = [];
-const hasDefaultModel = existsSync('public/models/index.json');
 
 beforeAll(async () => { e = await startE2E(); });
 afterAll(async () => {
@@ -43,7 +41,7 @@ async function freshPage(url: string): Promise<Page> {
 const snapshot = `({ params: (({ backend, ...p }) => p)(s.params), view: s.view, k: s.steering.stiffness, system: s.systemName,
   atoms: s.system ? s.system.numbers.length : 0, model: s.model && s.model.name })`;
 
-describe.skipIf(!hasDefaultModel)('shareable links', () => {
+describe('shareable links', () => {
   test('a copied link reopened in a fresh page restores model, system and settings', async () => {
     const a = await freshPage(e.url);
     await waitFor(a, 'the default model', () => state<string>(a, 's.modelPhase'), (p) => p === 'ready');
