@@ -27,20 +27,43 @@ from evaluate import load_for_eval  # noqa: E402
 from model_md import ModelMD  # noqa: E402
 
 
-def run_nve(md, dt, steps, dt_fs, log_path):
-    """Velocity Verlet from the current state; every step logged with its energy-continuity residual."""
-    log, t0 = [], time.time()
-    for step in range(1, steps + 1):
+def save_checkpoint(path, md, phase, step, log):
+    """Everything a rerun needs to continue bit for bit: MD state (with the RNG), phase, step and the log so far.
+    Written to a temporary file and renamed, so a kill during the write leaves the previous checkpoint."""
+    st = md.state()
+    tmp = path + ".tmp.npz"
+    np.savez(tmp, phase=phase, step=step, log=json.dumps(log) if phase == "nvt" else np.array(log, dtype=np.float64),
+             pos=st["pos"], vel=st["vel"], cell=st["cell"], volume_step=st["volume_step"], rng=st["rng"])
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path, md):
+    """(phase, step, log) of a checkpoint written by save_checkpoint; the MD state is restored into md."""
+    ck = np.load(path, allow_pickle=False)
+    md.restore({k: ck[k] for k in ("pos", "vel", "cell", "volume_step", "rng")})
+    phase = str(ck["phase"])
+    log = json.loads(str(ck["log"])) if phase == "nvt" else [tuple(r) for r in ck["log"]]
+    return phase, int(ck["step"]), log
+
+
+def run_nve(md, dt, steps, dt_fs, log_path, checkpoint=None, start_step=0, log=None):
+    """Velocity Verlet from the current state; every step logged with its energy-continuity residual.
+    With checkpoint, the state is saved every 200 steps and a rerun continues from start_step with its log."""
+    log, t0 = list(log or []), time.time()
+    for step in range(start_step + 1, steps + 1):
         pos0, f0, e0 = md.pos.copy(), md.f, md.e
         md.verlet(dt)
         # positions are never wrapped in ModelMD, so the displacement needs no minimum image
         jump = (md.e - e0) + 0.5 * float(((f0 + md.f) * (md.pos - pos0)).sum())
         log.append((step * dt_fs / 1000, md.e + md.kinetic(), md.kinetic(), md.temperature(), md.e, jump))
         if step % 200 == 0 or step == steps:
-            print(json.dumps({"nve_step": step, "of": steps, "E_tot_eV": log[-1][1], "T_K": log[-1][3],
-                              "jump_meV": jump * 1000, "wall_s": round(time.time() - t0)}), flush=True)
             if log_path:
                 np.save(log_path, np.array(log))
+            if checkpoint:
+                save_checkpoint(checkpoint, md, "nve", step, log)
+            # printed after the saves: a run killed once it printed step N continues from N
+            print(json.dumps({"nve_step": step, "of": steps, "E_tot_eV": log[-1][1], "T_K": log[-1][3],
+                              "jump_meV": jump * 1000, "wall_s": round(time.time() - t0)}), flush=True)
     log = np.array(log)
     r = report(log[:, 0], log[:, 1], log[:, 2], len(md.pos), log[:, 5])
     print(format_report(r), flush=True)
@@ -63,6 +86,8 @@ def main():
     ap.add_argument("--traj-every", type=int, default=200, help="steps between written frames")
     ap.add_argument("--nve-steps", type=int, default=0, help="velocity Verlet NVE steps after the NVT part")
     ap.add_argument("--nve-log", help="write the per-step NVE log (.npy) here")
+    ap.add_argument("--checkpoint", help="save the run here every 200 steps and continue from it when it exists "
+                    "(for runs longer than a session; the same arguments must be given again)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     model, _ = load_for_eval(run=args.run, model_dir=args.model)
@@ -75,8 +100,14 @@ def main():
     md = ModelMD(model, np.asarray(s["numbers"]), s["positions"], s["cell"], 0, args.temperature)
     dt, gamma = args.dt_fs * units.fs, args.friction_per_fs / units.fs
     log, frames = [], []
+    phase, done = "nvt", 0
+    if args.checkpoint and os.path.exists(args.checkpoint):
+        phase, done, saved_log = load_checkpoint(args.checkpoint, md)
+        if phase == "nvt":
+            log = saved_log
+        print(json.dumps({"resumed": args.checkpoint, "phase": phase, "step": done}), flush=True)
     t0 = time.time()
-    for step in range(1, args.steps + 1):
+    for step in range(done + 1 if phase == "nvt" else args.steps + 1, args.steps + 1):
         md.baoab(dt, gamma)
         if step % 20 == 0 or step == args.steps:
             oh = md.oh_lengths()
@@ -86,13 +117,22 @@ def main():
             print(json.dumps(rec), flush=True)
             if args.traj and step % args.traj_every == 0:
                 frames.append(Atoms(numbers=s["numbers"], positions=md.pos, cell=md.cell, pbc=True))
+        if args.checkpoint and step % 200 == 0 and step < args.steps:
+            save_checkpoint(args.checkpoint, md, "nvt", step, log)
+    if args.checkpoint and phase == "nvt":
+        # the NVT log goes into the NVE phase's summary below; kept beside the checkpoint
+        with open(args.checkpoint + ".nvt.json", "w") as fh:
+            json.dump(log, fh)
+    elif args.checkpoint:
+        log = json.load(open(args.checkpoint + ".nvt.json"))
     oh_ok = all(0.8 < r["OH_min_A"] and r["OH_max_A"] < 1.3 for r in log)
     summary = {"model": args.model or args.run, "steps": args.steps, "dt_fs": args.dt_fs, "simulated_fs": args.steps * args.dt_fs,
                "thermostat": f"Langevin BAOAB {args.friction_per_fs}/fs at {args.temperature} K",
                "mean_T_K_second_half": float(np.mean([r["T_K"] for r in log[len(log) // 2:]])),
                "molecules_intact": oh_ok, "wall_s": round(time.time() - t0, 1), "log": log}
     if args.nve_steps:
-        summary["nve"] = run_nve(md, dt, args.nve_steps, args.dt_fs, args.nve_log)
+        resume = (done, saved_log) if phase == "nve" else (0, None)
+        summary["nve"] = run_nve(md, dt, args.nve_steps, args.dt_fs, args.nve_log, args.checkpoint, *resume)
     if frames:
         write(args.traj, frames)
     if args.out:
