@@ -89,9 +89,18 @@ def sample(job, model_dir, ps, every, after, seed):
     md = ModelMD(model, d["numbers"].astype(np.int64), d["positions"][-1].astype(np.float64), d["cell"][-1],
                  seed, temperature)
     dt, gamma = 0.5 * units.fs, 0.01 / units.fs
-    frames, log, broken_at = [], [], None
+    frames, log, broken_at, done = [], [], None, 0
+    # model MD of one job takes hours here: every 10 saved frames the run so far (with the MD state and its RNG) is
+    # written beside the samples, and a rerun continues from it
+    partial = os.path.join(SAMPLES_DIR, job_id + ".partial.npz")
+    if os.path.exists(partial):
+        ck = np.load(partial)
+        md.restore({k: ck[k] for k in ("pos", "vel", "cell", "volume_step", "rng")})
+        done, frames, log = int(ck["step"]), list(ck["frames"]), json.loads(str(ck["log"]))
+        broken_at = None if int(ck["broken_at"]) < 0 else int(ck["broken_at"])
+        print(json.dumps({"job": job_id, "resumed_at_step": done, "frames": len(frames)}), flush=True)
     t0 = time.time()
-    for step in range(1, int(round(ps * 2000)) + 1):
+    for step in range(done + 1, int(round(ps * 2000)) + 1):
         md.baoab(dt, gamma)
         if step % every:
             continue
@@ -102,6 +111,12 @@ def sample(job, model_dir, ps, every, after, seed):
             broken_at = len(frames)
         if broken_at is not None and len(frames) >= broken_at + after:
             break
+        if len(frames) % 10 == 0:
+            os.makedirs(SAMPLES_DIR, exist_ok=True)
+            st = md.state()
+            np.savez(partial + ".tmp.npz", step=step, frames=np.array(frames), log=np.array(json.dumps(log)),
+                     broken_at=-1 if broken_at is None else broken_at, **st)
+            os.replace(partial + ".tmp.npz", partial)
     print(json.dumps({"job": job_id, "frames": len(frames), "broken_at_frame": broken_at,
                       "E_pot_first_last": [log[0]["E_pot_eV"], log[-1]["E_pot_eV"]], "wall_s": round(time.time() - t0)}),
           flush=True)
@@ -182,6 +197,8 @@ def run_job(args_job):
             numbers, frames, cell, log = sample(job, model_dir, ps, every, after, seed)
         os.makedirs(SAMPLES_DIR, exist_ok=True)
         np.savez_compressed(sample_path, numbers=numbers, positions=frames, cell=cell, log=np.array(json.dumps(log)))
+        if os.path.exists(os.path.join(SAMPLES_DIR, job_id + ".partial.npz")):
+            os.remove(os.path.join(SAMPLES_DIR, job_id + ".partial.npz"))
     with tempfile.TemporaryDirectory(prefix="al_lmp_") as work:
         pos, frc, energy, stress = label(numbers, frames, cell, work)
     keep = np.abs(frc).max(axis=(1, 2)) < max_force
