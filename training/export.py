@@ -48,7 +48,9 @@ def heldout_case(model_dir, test_traj, frame):
         "source": f"held-out test frame {frame} of trajectory {test_traj.name}",
         "inputs": {"numbers": [int(z) for z in s["numbers"]], "positions": s["positions"].tolist(),
                    "cell": None if s["cell"] is None else np.asarray(s["cell"]).tolist(),
-                   "pbc": [bool(p) for p in s["pbc"]], "charge": 0, "spin": 1},
+                   "pbc": [bool(p) for p in s["pbc"]],
+                   # the frame's own total charge and spin multiplicity (organic ions, radicals), as computed above
+                   "charge": int(s.get("charge", 0)), "spin": int(s.get("spin", 1))},
         "outputs": {"energy": float(out["energy"][0]), "energy_raw": float(out["energy_raw"][0]),
                     "forces": out["forces"].detach().tolist(),
                     "stress": out["stress"][0].detach().tolist() if "stress" in out and bool(out["stress_valid"][0])
