@@ -23,7 +23,8 @@ import { GpuRuntime } from '../src/gpu/runtime';
 import { linearForward } from '../src/gpu/ops/linear';
 import { GpuModel } from '../src/gpu/model';
 import { eropeFrequencies } from '../src/cpu/features';
-import { enumerateImages, imageRepeats, wrapPositions } from '../src/cpu/graph';
+import { cellFrame, wrapPositions } from '../src/geometry/cell';
+import { enumerateImages, imageRepeats, imageTranslations } from '../src/geometry/periodicImages';
 import { nodeAttentionBackward, nodeAttentionForward, nodeAttentionGradSizes, packAtoms, packImages } from '../src/gpu/ops/nodeAttention';
 
 interface Args { model: string; sizes: number[]; repeats: number; cpuMaxAtoms: number; torch: boolean; matmul: number; json: string }
@@ -124,13 +125,10 @@ async function main(): Promise<void> {
     // fused q‖k‖v as the model runs it; the box's own cell and images (the minimum image over them)
     const qkv = rt.upload('bench.qkv', rand(3 * n * H, 1)), dO = rt.upload('bench.dO', rand(n * H, 4));
     const cell = { vectors: Float64Array.from(s.cell!), pbc: [...s.pbc] as [boolean, boolean, boolean] };
-    const shifts = enumerateImages(imageRepeats(cell, arch.cutoff));
-    const translations = new Float32Array(shifts.length);
-    for (let m = 0; m < shifts.length / 3; m++)
-      for (let c = 0; c < 3; c++) translations[3 * m + c] = shifts[3 * m] * cell.vectors[c] + shifts[3 * m + 1] * cell.vectors[3 + c] + shifts[3 * m + 2] * cell.vectors[6 + c];
+    const translations = Float32Array.from(imageTranslations(enumerateImages(imageRepeats(cell, arch.cutoff)), cell.vectors));
     const images = packImages([translations], [cell]);
     const geometry = {
-      atoms: rt.upload('bench.atoms', packAtoms(wrapPositions(s.positions, cell), new Array(n).fill(0))),
+      atoms: rt.upload('bench.atoms', packAtoms(wrapPositions(s.positions, cellFrame(cell.vectors, cell.pbc)), new Array(n).fill(0))),
       aux: rt.upload('bench.aux', images.aux), imagesOffset: images.imagesOffset, metricOffset: images.metricOffset,
     };
     const erope = arch.use_erope ? { omega: eropeFrequencies(arch.erope_num_freq), radialWeight: new Array(nh * arch.erope_num_freq).fill(1 / 32) } : null;

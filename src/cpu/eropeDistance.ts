@@ -1,15 +1,7 @@
 // ERoPE's pair distance: the minimum image over the graph's enumerated images (default), or the smooth
 // periodic distance r̃ when `architecture.erope_smooth_minimum_image` is on (docs/model-format.md), with
-// its gradients in the displacement and the strain.
-//
-// Minimum image without the image loop: with s = d·cell⁻¹ and n = round(s) on periodic axes, the image
-// d' = d − n·cell is the nearest one whenever |n_a| ≤ 1 (so n is among the enumerated images, which
-// reach at least ±1 on every periodic axis) and either
-//   (a) the cell rows are mutually orthogonal (then |d − m·cell|² separates per axis), or
-//   (b) |d'| < h_min/2, h_min the smallest perpendicular height of a periodic axis (1/|column a of
-//       cell⁻¹|): any other image adds a lattice vector t with |t| ≥ h_min, so |d' + t| > |d'|.
-// Otherwise the pair falls back to the loop over the enumerated images. Same test on the GPU
-// (shaders/node_attention/common.wgsl) and in PyTorch (training/scaip/graph.py).
+// its gradients in the displacement and the strain. The minimum image itself is
+// geometry/periodicImages.ts (rounding in reduced coordinates where that is exact, else the image loop).
 //
 // The minimum image switches image at half the box: the energy stays continuous, the force does not.
 // With s = d·cell⁻¹ (d = pos_j − pos_i) and, per periodic axis a, σ = sin(π s_a), κ = cos(π s_a):
@@ -18,7 +10,8 @@
 // Periodic and infinitely differentiable in every s_a, r̃ = r(1 + O(s⁴)), and a function of s and the
 // metric cell·cellᵀ only, so it turns with positions and cell together. Same as training/scaip/graph.py.
 
-import { invert3, type Cell } from './graph';
+import { cellInverse, type Cell } from '../geometry/cell';
+import { minimumImageDisplacement, type MinimumImageMetric } from '../geometry/periodicImages';
 
 /**
  * Minimum-image distances from atom i to every atom j over the enumerated images (the
@@ -36,69 +29,6 @@ export interface PairGeometry {
   minimumImage?: MinimumImageMetric | null;
   /** Set when ERoPE uses the smooth periodic distance (erope_smooth_minimum_image) instead of the minimum image. */
   smoothMetric?: SmoothPairMetric | null;
-}
-
-export interface MinimumImageMetric {
-  /** Lattice vectors as rows, 9 numbers, Å. */
-  cell: Float64Array;
-  /** cell⁻¹ (row-major): s_a = Σ_k d_k·inverse[3k + a]. */
-  inverse: Float64Array;
-  pbc: [boolean, boolean, boolean];
-  /** Rounded images with |d'|² below this (Å²) are the nearest (Infinity: always, 0: never). */
-  acceptRadius2: number;
-}
-
-/** The shortcut's data for a cell; a system without a periodic axis has one image, which always wins. */
-export function minimumImageMetric(cell: Cell | null): MinimumImageMetric {
-  const periodic = !!cell && cell.pbc.some(Boolean);
-  const vectors = periodic ? Float64Array.from(cell!.vectors) : Float64Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1);
-  const inverse = invert3(vectors);
-  const pbc = (periodic ? [...cell!.pbc] : [false, false, false]) as [boolean, boolean, boolean];
-  const dot = (a: number, b: number) => vectors[3 * a] * vectors[3 * b] + vectors[3 * a + 1] * vectors[3 * b + 1] + vectors[3 * a + 2] * vectors[3 * b + 2];
-  let acceptRadius2 = Infinity;
-  if (periodic && !(dot(0, 1) === 0 && dot(0, 2) === 0 && dot(1, 2) === 0)) {
-    let hMin = Infinity;
-    for (let a = 0; a < 3; a++) {
-      if (!pbc[a]) continue;
-      // height of axis a = distance between its lattice planes = 1/|reciprocal vector a|
-      hMin = Math.min(hMin, 1 / Math.hypot(inverse[a], inverse[3 + a], inverse[6 + a]));
-    }
-    acceptRadius2 = (hMin / 2) ** 2;
-  }
-  return { cell: vectors, inverse, pbc, acceptRadius2 };
-}
-
-/**
- * Nearest image of the displacement d = pos_j − pos_i (Å) among `translations` (M×3): writes it to
- * out[o..o+2] and returns its squared length. Rounds in reduced coordinates where that is exact
- * (see the top of this file), else loops over the images (first minimum in their order).
- */
-export function minimumImageDisplacement(
-  m: MinimumImageMetric | null | undefined, translations: Float64Array, numImages: number,
-  dx: number, dy: number, dz: number, out: Float64Array, o: number,
-): number {
-  if (m) {
-    const inv = m.inverse, C = m.cell;
-    let ex = dx, ey = dy, ez = dz, inSet = true;
-    for (let a = 0; a < 3; a++) {
-      if (!m.pbc[a]) continue;
-      const n = Math.floor(dx * inv[a] + dy * inv[3 + a] + dz * inv[6 + a] + 0.5);
-      if (n > 1 || n < -1) inSet = false;
-      ex -= n * C[3 * a]; ey -= n * C[3 * a + 1]; ez -= n * C[3 * a + 2];
-    }
-    const r2 = ex * ex + ey * ey + ez * ez;
-    if (inSet && r2 < m.acceptRadius2) {
-      out[o] = ex; out[o + 1] = ey; out[o + 2] = ez;
-      return r2;
-    }
-  }
-  let best = Infinity;
-  for (let k = 0; k < numImages; k++) {
-    const x = dx + translations[3 * k], y = dy + translations[3 * k + 1], z = dz + translations[3 * k + 2];
-    const r2 = x * x + y * y + z * z;
-    if (r2 < best) { best = r2; out[o] = x; out[o + 1] = y; out[o + 2] = z; }
-  }
-  return best;
 }
 
 /**
@@ -134,7 +64,7 @@ export interface SmoothPairMetric {
 
 export function smoothPairMetric(cell: Cell): SmoothPairMetric {
   // buildNeighborGraph has already refused a singular cell (wrapping needs the inverse too).
-  const inverse = invert3(cell.vectors);
+  const inverse = cellInverse(cell.vectors);
   const v = cell.vectors;
   const norms2 = Float64Array.from([0, 1, 2].map((r) => v[3 * r] ** 2 + v[3 * r + 1] ** 2 + v[3 * r + 2] ** 2));
   return { cell: Float64Array.from(v), inverse, pbc: [...cell.pbc] as [boolean, boolean, boolean], norms2 };

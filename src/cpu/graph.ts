@@ -11,13 +11,9 @@
 // beyond ±4·s), so farther ones are never stored; the top-`knn_candidates` truncation is
 // applied to the full distance order exactly as the reference does.
 
+import { cellFrame, wrapPositions, type Cell } from '../geometry/cell';
+import { enumerateImages, imageRepeats, imageTranslations } from '../geometry/periodicImages';
 import type { ArchitectureConfig } from '../model/config';
-
-export interface Cell {
-  /** Lattice vectors as rows, 9 numbers, Å. */
-  vectors: Float64Array;
-  pbc: [boolean, boolean, boolean];
-}
 
 export interface NeighborGraph {
   numAtoms: number;
@@ -83,126 +79,6 @@ export function softStepDerivative(x: number): number {
   return (sigSig * (4 * (1 + t * t)) / (omt2 * omt2)) / 4;
 }
 
-export function cellVolume(v: Float64Array): number {
-  return (
-    v[0] * (v[4] * v[8] - v[5] * v[7]) -
-    v[1] * (v[3] * v[8] - v[5] * v[6]) +
-    v[2] * (v[3] * v[7] - v[4] * v[6])
-  );
-}
-
-function cross(v: Float64Array, i: number, j: number): [number, number, number] {
-  const a = [v[3 * i], v[3 * i + 1], v[3 * i + 2]];
-  const b = [v[3 * j], v[3 * j + 1], v[3 * j + 2]];
-  return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
-}
-
-/**
- * Most periodic images (translations, the central cell included) a graph may enumerate: 11³, i.e. up to 5
- * repeats each way along all three axes. Every atom is compared with every image of every atom (the CPU
- * runtime, the PyTorch reference and the GPU all-pairs search), so the work grows with N²·M; 1,331 covers
- * any real cell with the 6 Å cutoff of AllScAIP models (heights ≥ 1.2 Å; the thinnest primitive cells of
- * real crystals are about 2 Å), while a cell 0.05 Å thin or a cutoff of 1000 Å on a 20 Å box would need
- * thousands to millions. Training/scaip/graph.py uses the same limit.
- */
-export const MAX_PERIODIC_IMAGES = 1331;
-
-/** A cell too thin for the cutoff (or a cutoff absurd for the cell): refused before any image is enumerated. */
-export class PeriodicImageError extends Error {
-  constructor(
-    /** Perpendicular heights of the cell, Å (NaN/0 for a degenerate cell). */
-    readonly heights: [number, number, number],
-    readonly cutoff: number,
-    /** Repeats each way per axis the cutoff needs (0 on non-periodic axes). */
-    readonly repeats: [number, number, number],
-    /** Images in all, ∏(2·r + 1) (Infinity for a degenerate cell). */
-    readonly images: number,
-  ) {
-    const f = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(4)).toString() : String(x));
-    super(
-      !Number.isFinite(images)
-        ? `the cell is singular: its lattice vectors span no volume (heights ${heights.map(f).join(', ')} Å), so the ` +
-          `model's ${f(cutoff)} Å cutoff sphere would need infinitely many images in all; fix the cell`
-        : `the cell is too small for the model's ${f(cutoff)} Å cutoff: its heights are ${heights.map(f).join(', ')} Å, so ` +
-          `a cutoff sphere needs ${repeats.join(', ')} periodic repeats each way, ${images.toLocaleString('en-US')} images ` +
-          `in all; at most ${MAX_PERIODIC_IMAGES.toLocaleString('en-US')} (11³) are allowed, since every atom meets every ` +
-          `image of every atom. ` +
-          `Use a supercell with every periodic height ≥ ${f(cutoff / 5)} Å (cutoff/5), or fix the cell`,
-    );
-    this.name = 'PeriodicImageError';
-  }
-}
-
-/**
- * Image repeats per axis: ceil(cutoff·|a_j × a_k|/V) = ceil(cutoff/h_i) on periodic axes (the reference's
- * rule). Throws PeriodicImageError, without enumerating anything, when the images would exceed
- * MAX_PERIODIC_IMAGES or the cell is degenerate.
- */
-export function imageRepeats(cell: Cell | null, cutoff: number): [number, number, number] {
-  if (!cell || !cell.pbc.some(Boolean)) return [0, 0, 0];
-  const V = Math.abs(cellVolume(cell.vectors));
-  const reps: number[] = [];
-  const heights: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const c = cross(cell.vectors, (i + 1) % 3, (i + 2) % 3);
-    const area = Math.hypot(c[0], c[1], c[2]);
-    const h = V / area;
-    heights.push(h);
-    if (!cell.pbc[i]) { reps.push(0); continue; }
-    // cutoff·|a_j × a_k|/V as the reference computes it (same rounding at exact multiples)
-    const r = Math.ceil((cutoff * area) / V);
-    reps.push(h > 0 && Number.isFinite(r) ? r : Infinity);
-  }
-  const images = reps.reduce((m, r) => m * (2 * r + 1), 1);
-  if (!(images <= MAX_PERIODIC_IMAGES)) {
-    throw new PeriodicImageError(heights as [number, number, number], cutoff, reps as [number, number, number], images);
-  }
-  return reps as [number, number, number];
-}
-
-/** Integer image triples in torch.cartesian_prod order (first axis slowest). */
-export function enumerateImages(reps: [number, number, number]): Int32Array {
-  const count = reps.reduce((m, r) => m * (2 * r + 1), 1);
-  // imageRepeats has refused larger counts; this guards any other caller against an unbounded allocation.
-  if (!(count <= MAX_PERIODIC_IMAGES)) {
-    throw new Error(`internal: ${count} periodic images requested, more than the ${MAX_PERIODIC_IMAGES} imageRepeats allows`);
-  }
-  const out: number[] = [];
-  for (let i = -reps[0]; i <= reps[0]; i++)
-    for (let j = -reps[1]; j <= reps[1]; j++)
-      for (let k = -reps[2]; k <= reps[2]; k++) out.push(i, j, k);
-  return Int32Array.from(out);
-}
-
-/** Inverse of a 3×3 row-major matrix (the cell: frac = pos · inverse); throws on a singular one. */
-export function invert3(m: ArrayLike<number>): Float64Array {
-  const [a, b, c, d, e, f, g, h, i] = Array.from(m);
-  const A = e * i - f * h, B = -(d * i - f * g), C = d * h - e * g;
-  const det = a * A + b * B + c * C;
-  if (!(Math.abs(det) > 1e-12)) throw new Error('cell is singular (zero volume)');
-  return Float64Array.from([
-    A / det, -(b * i - c * h) / det, (b * f - c * e) / det,
-    B / det, (a * i - c * g) / det, -(a * f - c * d) / det,
-    C / det, -(a * h - b * g) / det, (a * e - b * d) / det,
-  ]);
-}
-
-/** Wrap positions into the cell along periodic axes (as ASE/fairchem data loading does). */
-export function wrapPositions(positions: Float64Array, cell: Cell | null): Float64Array {
-  const out = Float64Array.from(positions);
-  if (!cell || !cell.pbc.some(Boolean)) return out;
-  const v = cell.vectors;
-  const inv = invert3(v); // frac = pos · inv (row vectors)
-  const n = positions.length / 3;
-  for (let a = 0; a < n; a++) {
-    const p = [positions[3 * a], positions[3 * a + 1], positions[3 * a + 2]];
-    const f = [0, 1, 2].map((k) => p[0] * inv[k] + p[1] * inv[3 + k] + p[2] * inv[6 + k]);
-    for (let k = 0; k < 3; k++) if (cell.pbc[k]) f[k] -= Math.floor(f[k]);
-    for (let k = 0; k < 3; k++) out[3 * a + k] = f[0] * v[k] + f[1] * v[3 + k] + f[2] * v[6 + k];
-  }
-  return out;
-}
-
 export function buildNeighborGraph(
   positionsIn: Float64Array, cell: Cell | null, arch: ArchitectureConfig,
 ): NeighborGraph {
@@ -210,16 +86,10 @@ export function buildNeighborGraph(
   const n = positionsIn.length / 3;
   // Image count first: a thin or degenerate cell is refused before anything is sized from it.
   const reps = imageRepeats(cell, arch.cutoff);
-  const positions = wrapPositions(positionsIn, cell);
+  const positions = wrapPositions(positionsIn, cell && cellFrame(cell.vectors, cell.pbc));
   const imageShifts = enumerateImages(reps);
   const M = imageShifts.length / 3;
-  const T = new Float64Array(M * 3);
-  for (let m = 0; m < M; m++)
-    for (let k = 0; k < 3; k++) {
-      let s = 0;
-      for (let i = 0; i < 3; i++) s += imageShifts[3 * m + i] * (cell ? cell.vectors[3 * i + k] : 0);
-      T[3 * m + k] = s;
-    }
+  const T = imageTranslations(imageShifts, cell ? cell.vectors : null);
   const s = arch.knn_sigmoid_scale;
   const reach = arch.cutoff + 4 * s;
   const reach2 = reach * reach;

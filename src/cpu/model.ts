@@ -7,9 +7,11 @@ import type { LoadedModel } from '../model/config';
 import type { Structure } from '../io/structure';
 import { elementReferenceEnergy } from '../model/referenceEnergy';
 import { UnsupportedSystemError, type SystemProblemKind } from '../model/systemCheck';
-import { buildNeighborGraph, cellVolume, envelopeBias, neighborGraphBackward, type Cell, type NeighborGraph } from './graph';
+import { cellVolume, periodicCell } from '../geometry/cell';
+import { minimumImageMetric } from '../geometry/periodicImages';
+import { buildNeighborGraph, envelopeBias, neighborGraphBackward, type NeighborGraph } from './graph';
 import { booBackward, computeEdgeFeatures, eropeFrequencies, rbfBackward, shBackward, type EdgeFeatures } from './features';
-import { minimumImageMetric, smoothPairMetric, type PairGeometry } from './eropeDistance';
+import { smoothPairMetric, type PairGeometry } from './eropeDistance';
 import { checkChargeSpin, inputBlockBackward, inputBlockForward } from './inputBlock';
 import { laeChannelDegrees, neighborhoodAttentionBackward, neighborhoodAttentionForward, type AngleEncoding, type EdgeLayout, type NeighborhoodAttentionCache } from './neighborhoodAttention';
 import { nodeAttentionBackward, nodeAttentionForward, type Erope, type NodeAttentionCache } from './nodeAttention';
@@ -57,11 +59,6 @@ function paramsOf(model: LoadedModel): ModelParams {
   return p;
 }
 
-export function structureCell(s: Structure): Cell | null {
-  if (!s.cell || !s.pbc.some(Boolean)) return null;
-  return { vectors: s.cell, pbc: s.pbc };
-}
-
 function checkPositions(s: Structure): void {
   const n = s.numbers.length;
   const refuse = (kind: SystemProblemKind, message: string, atoms?: number[]) => {
@@ -83,7 +80,7 @@ export function computeCpu(model: LoadedModel, structure: Structure, options: Cp
   checkChargeSpin(structure.numbers, structure, arch);
   // Before any compute: an atom without a reference energy is refused, not found after the forward pass.
   const referenceEnergy = elementReferenceEnergy(normalization.element_references, structure.numbers, model.config.name);
-  const cell = structureCell(structure);
+  const cell = periodicCell(structure.cell, structure.pbc);
 
   // ---- forward
   const graph = buildNeighborGraph(structure.positions, cell, arch);
@@ -181,7 +178,7 @@ export function computeCpu(model: LoadedModel, structure: Structure, options: Cp
   let stress: Float64Array | null = null;
   if (wantStress) {
     if (!structure.cell) throw new Error('stress needs a cell');
-    const V = Math.abs(cellVolume(structure.cell));
+    const V = cellVolume(structure.cell);
     stress = new Float64Array(9);
     const S = geometry.strain;
     for (let i = 0; i < 3; i++)

@@ -5,7 +5,7 @@
 import type { LoadedModel } from '../model/config';
 import type { Structure } from '../io/structure';
 import { buildNeighborGraph } from '../cpu/graph';
-import { structureCell } from '../cpu/model';
+import { periodicCell } from '../geometry/cell';
 import { GpuMdEngine } from '../md/gpuEngine';
 import { systemFromStructure } from '../md/setup';
 import { DEFAULT_SETTINGS } from '../md/types';
@@ -26,7 +26,7 @@ export interface MdStepPlan {
 
 /** Most edges of any row of the graph (centre rows and neighbour rows): what the GPU graph reports as maxEdges. */
 export function graphMaxEdges(model: LoadedModel, s: Structure, positions: Float64Array = s.positions): number {
-  const g = buildNeighborGraph(positions, structureCell(s), model.config.architecture);
+  const g = buildNeighborGraph(positions, periodicCell(s.cell, s.pbc), model.config.architecture);
   let most = 0;
   for (let i = 0; i < g.numAtoms; i++) {
     most = Math.max(most, g.edgeRowStart[i + 1] - g.edgeRowStart[i], g.dstRowStart[i + 1] - g.dstRowStart[i]);

@@ -16,9 +16,10 @@ import { laeChannelDegrees } from '../cpu/neighborhoodAttention';
 import { gelu, linear } from '../cpu/ops';
 import type { GpuRuntime, Recorder } from './runtime';
 import type { Tensor } from './workspace';
-import { checkGraphStatus, planGraph, readGraphStatus, recordGraphBackward, recordGraphBuild, cellVolumeOf, safeSlotBudget, type GpuGraph } from './ops/graph';
+import { checkGraphStatus, planGraph, readGraphStatus, recordGraphBackward, recordGraphBuild, safeSlotBudget, type GpuGraph } from './ops/graph';
 import { recordEdgeFeatures, recordFeaturesBackward, type GpuFeaturesWithoutRbf } from './ops/features';
 import { packImages, type NodeAttentionGeometry } from './ops/nodeAttention';
+import { cellVolume } from '../geometry/cell';
 import { addSelf, fill, gatherSelf, maskSelf, mergeSelf, packAtomsGpu } from './ops/rows';
 import { WeightUploader, type BlockContext, type GpuAttention, type GpuFfn, type GpuHead } from './blocks/context';
 import * as inputBlock from './blocks/inputBlock';
@@ -140,7 +141,7 @@ export class GpuModel {
     const wantStress = options.stress ?? (heads.regress_stress && periodic);
     let stress: Float64Array | null = null;
     if (wantStress && structure.cell) {
-      const V = cellVolumeOf(structure.cell);
+      const V = cellVolume(structure.cell);
       stress = new Float64Array(9);
       for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) stress[3 * i + j] = (scale * 0.5 * (strain[3 * i + j] + strain[3 * j + i])) / V;
     }

@@ -2,7 +2,7 @@
 // cell in the standard orientation (a along x, b in the xy plane), so positions written with it must be in
 // that orientation too, or atoms would sit in the wrong place relative to the box.
 
-import { cellDeterminant, cellFromParameters, cellParameters, cellProblem } from './cell';
+import { cellDeterminant, cellFromParameters, cellInverse, cellParameters, cellProblem } from '../geometry/cell';
 import { StructureWriteError } from './writeErrors';
 
 export type CellParameters = [number, number, number, number, number, number];
@@ -36,7 +36,7 @@ export function toParameterFrame(positions: Float64Array, cell: ArrayLike<number
   }
   const std = cellFromParameters(...parameters);
   // Row-vector convention: r_std = r · cell⁻¹ · std (fractional coordinates kept, a rotation since both are right-handed).
-  const inv = inverse3(cell, det);
+  const inv = cellInverse(cell);
   const m = new Float64Array(9);
   for (let i = 0; i < 3; i++) {
     for (let j = 0; j < 3; j++) m[3 * i + j] = inv[3 * i] * std[j] + inv[3 * i + 1] * std[3 + j] + inv[3 * i + 2] * std[6 + j];
@@ -47,13 +47,4 @@ export function toParameterFrame(positions: Float64Array, cell: ArrayLike<number
     for (let j = 0; j < 3; j++) out[p + j] = x * m[j] + y * m[3 + j] + z * m[6 + j];
   }
   return { positions: out, parameters };
-}
-
-function inverse3(m: ArrayLike<number>, det: number): Float64Array {
-  const [a, b, c, d, e, f, g, h, i] = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((k) => m[k]);
-  return Float64Array.from([
-    e * i - f * h, c * h - b * i, b * f - c * e,
-    f * g - d * i, a * i - c * g, c * d - a * f,
-    d * h - e * g, b * g - a * h, a * e - b * d,
-  ].map((x) => x / det));
 }

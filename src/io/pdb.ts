@@ -19,7 +19,7 @@
 //   gets the last CRYST1 before its end, or the file's first CRYST1 if none precedes it.
 // - END ends the file (later records are ignored), as in the standard.
 
-import { cellFromParameters, cellProblem } from './cell';
+import { cellFromParameters, cellProblem } from '../geometry/cell';
 import { atomicNumberOrNull } from './elements';
 import { guardedRead, type ReadPosition, StructureParseError } from './errors';
 import type { Structure } from './structure';

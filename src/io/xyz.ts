@@ -10,7 +10,7 @@
 // against the text that is there first), every number that reaches a structure is finite, and every
 // failure is a StructureParseError naming the file, line and problem.
 
-import { cellProblem } from './cell';
+import { cellProblem } from '../geometry/cell';
 import { atomicNumberOrNull, chemicalSymbol } from './elements';
 import { guardedRead, type ReadPosition, StructureParseError } from './errors';
 import type { InfoValue, JsonValue, Pbc, Structure } from './structure';

@@ -4,7 +4,7 @@ import { computeCpu } from '../cpu/model';
 import type { Pbc, Structure } from '../io/structure';
 import type { LoadedModel } from '../model/config';
 import type { CpuForceProvider, ForceResult } from './forceProvider';
-import { det3 } from './forceProvider';
+import { cellVolume } from '../geometry/cell';
 
 export class AllScaipCpu implements CpuForceProvider {
   readonly kind = 'cpu';
@@ -19,7 +19,7 @@ export class AllScaipCpu implements CpuForceProvider {
     const r = computeCpu(this.model, s, { stress: wantVirial && periodic && this.model.config.heads.forces === 'conservative' });
     let virial: Float64Array | null = null;
     if (r.stress && cell) {
-      const v = Math.abs(det3(cell));
+      const v = cellVolume(cell);
       virial = Float64Array.from(r.stress, (x) => -v * x);
     }
     return { energy: r.energy, forces: r.forces, virial };

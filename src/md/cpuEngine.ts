@@ -1,7 +1,7 @@
 // Float64 MD engine on the host: the reference for the WGSL integrators and the fallback without WebGPU.
 // Same algorithms, same random-number counters, same step order as src/md/gpuEngine.ts.
 import type { CpuForceProvider } from './forceProvider';
-import { det3 } from './forceProvider';
+import { cellVolume } from '../geometry/cell';
 import { seedKey, gaussian4, STREAM } from './rng';
 import { checkPull, PullAccumulator, type Pull } from './steering';
 import {
@@ -60,7 +60,7 @@ export class CpuMdEngine implements MdEngine {
 
   get step(): number { return this.stepCount; }
 
-  private volume(): number { return this.cell ? Math.abs(det3(this.cell)) : 0; }
+  private volume(): number { return this.cell ? cellVolume(this.cell) : 0; }
 
   /** Model forces, then the pull's springs (their work is not counted for a barostat trial, which may be undone). */
   private computeForces(trial = false): void {

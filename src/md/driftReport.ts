@@ -3,6 +3,7 @@
 // line is 1) and the same slope over the benchmark's 50 ps, the scatter of E_tot about the fit, and an
 // energy-continuity check of the potential along the trajectory. training/drift_report.py computes the same
 // numbers for PyTorch runs.
+import { cellFrame, minimumImage, sameCell } from '../geometry/cell';
 import { linearFit } from './observables';
 
 /** Length of the mlipaudit / ml-peg NVE benchmark, ps: the extrapolated ratio uses it. */
@@ -100,20 +101,12 @@ export class EnergyContinuity {
   /** ΔE_pot + ½(F_0 + F_1)·Δx, eV. */
   residual(x0: ArrayLike<number>, f0: ArrayLike<number>, e0: number, x1: ArrayLike<number>, f1: ArrayLike<number>, e1: number,
     cell: Float64Array | null): number {
-    const inv = cell && this.pbc.some(Boolean) ? invert3(cell) : null;
+    const frame = cellFrame(cell, [...this.pbc]);
     let work = 0;
     const d = [0, 0, 0];
     for (let i = 0; i < x0.length; i += 3) {
       for (let k = 0; k < 3; k++) d[k] = x1[i + k] - x0[i + k];
-      if (inv && cell) {
-        // fractional displacement s = d·inv (rows of `cell` are the lattice vectors); drop whole lattice vectors
-        for (let a = 0; a < 3; a++) {
-          if (!this.pbc[a]) continue;
-          const s = d[0] * inv[a] + d[1] * inv[3 + a] + d[2] * inv[6 + a];
-          const m = Math.round(s);
-          if (m !== 0) for (let k = 0; k < 3; k++) d[k] -= m * cell[3 * a + k];
-        }
-      }
+      minimumImage(d, frame);
       for (let k = 0; k < 3; k++) work += 0.5 * (f0[i + k] + f1[i + k]) * d[k];
     }
     return e1 - e0 + work;
@@ -123,22 +116,6 @@ export class EnergyContinuity {
     if (this.count === 0) return null;
     return { max_abs_jump_meV: this.maxAbs * 1000, max_jump_step: this.maxStep, mean_abs_jump_meV: (this.sumAbs / this.count) * 1000, pairs: this.count };
   }
-}
-
-function sameCell(a: Float64Array | null, b: Float64Array | null): boolean {
-  if (a === null || b === null) return a === b;
-  for (let k = 0; k < 9; k++) if (a[k] !== b[k]) return false;
-  return true;
-}
-
-/** Inverse of a 3×3 row-major matrix. */
-function invert3(m: Float64Array): Float64Array {
-  const [a, b, c, d, e, f, g, h, i] = m;
-  const A = e * i - f * h, B = -(d * i - f * g), C = d * h - e * g;
-  const det = a * A + b * B + c * C;
-  return Float64Array.of(A / det, -(b * i - c * h) / det, (b * f - c * e) / det,
-    B / det, (a * i - c * g) / det, -(a * f - c * d) / det,
-    C / det, -(a * h - b * g) / det, (a * e - b * d) / det);
 }
 
 /** One line per quantity, for the CLI's NVE summary. */

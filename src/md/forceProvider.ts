@@ -13,6 +13,7 @@
 //                       provider's own health words (GpuForceProvider.describeOutput)
 
 import type { Pbc } from '../io/structure';
+import { cellVolume } from '../geometry/cell';
 
 export interface ForceResult {
   energy: number;
@@ -78,13 +79,9 @@ export function boxData(cell: Float64Array | null, pbc: Pbc): Float32Array<Array
   const b = new Float32Array(BOX_FLOATS);
   const periodic = cell !== null && pbc.every(Boolean);
   if (cell) for (let i = 0; i < 9; i++) b[i] = cell[i];
-  b[9] = cell ? Math.abs(det3(cell)) : 0;
+  b[9] = cell ? cellVolume(cell) : 0;
   b[10] = periodic ? 1 : 0;
   return b;
-}
-
-export function det3(c: ArrayLike<number>): number {
-  return c[0] * (c[4] * c[8] - c[5] * c[7]) - c[1] * (c[3] * c[8] - c[5] * c[6]) + c[2] * (c[3] * c[7] - c[4] * c[6]);
 }
 
 /**

@@ -2,6 +2,7 @@
 // u(r) = 4ε[(σ/r)¹² − (σ/r)⁶] for r < r_c; optionally shifted by −u(r_c) (energy continuity, forces unchanged),
 // optionally with the homogeneous-fluid tail correction (Allen & Tildesley, eqs. 2.143–2.144), which a barostat
 // needs to reproduce the equation of state of the untruncated fluid. Mixed pairs use Lorentz–Berthelot rules.
+import { cellFrame, minimumImage } from '../geometry/cell';
 import type { Pbc } from '../io/structure';
 import type { CpuForceProvider, ForceResult } from './forceProvider';
 
@@ -95,15 +96,16 @@ export class LennardJonesCpu implements CpuForceProvider {
     const rc2 = this.params.cutoff ** 2;
     const forces = new Float64Array(3 * n);
     const w = new Float64Array(9);
+    const frame = L ? cellFrame(cell, pbc) : null;
+    const d = [0, 0, 0];
     let energy = 0;
     for (let i = 0; i < n; i++) {
       const xi = positions[3 * i], yi = positions[3 * i + 1], zi = positions[3 * i + 2];
       const ti = t.types[i] * T;
       for (let j = i + 1; j < n; j++) {
-        let dx = xi - positions[3 * j], dy = yi - positions[3 * j + 1], dz = zi - positions[3 * j + 2];
-        if (L) {
-          dx -= L[0] * Math.round(dx / L[0]); dy -= L[1] * Math.round(dy / L[1]); dz -= L[2] * Math.round(dz / L[2]);
-        }
+        d[0] = xi - positions[3 * j]; d[1] = yi - positions[3 * j + 1]; d[2] = zi - positions[3 * j + 2];
+        minimumImage(d, frame);
+        const dx = d[0], dy = d[1], dz = d[2];
         const r2 = dx * dx + dy * dy + dz * dz;
         if (r2 >= rc2) continue;
         const k = ti + t.types[j];

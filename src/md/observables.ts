@@ -1,5 +1,6 @@
 // Observables computed on the host from asynchronously delivered samples: thermo rows (OpenMM-reporter-like
 // columns plus speed), energy drift, radial distribution functions per element pair, mean-square displacement.
+import { cellFrame, cellHeights, minimumImage } from '../geometry/cell';
 import { chemicalSymbol } from '../io/elements';
 import { AMU_PER_A3_TO_G_CM3, EV_PER_A3_TO_BAR, KB } from './units';
 import type { Sample } from './types';
@@ -90,7 +91,7 @@ export class DriftTracker {
   }
 }
 
-/** g(r) per element pair (orthorhombic periodic cells, minimum image), accumulated over samples. */
+/** g(r) per element pair (cells periodic along all three axes, minimum image), accumulated over samples. */
 export class Rdf {
   private hist = new Map<string, Float64Array>();
   private frames = 0;
@@ -100,12 +101,14 @@ export class Rdf {
 
   add(s: Sample): void {
     if (!s.cell) return;
-    const L = [s.cell[0], s.cell[4], s.cell[8]], x = s.positions, n = this.numbers.length;
-    const rMax = Math.min(this.rMax, 0.5 * Math.min(...L));
+    const frame = cellFrame(s.cell, [true, true, true]), x = s.positions, n = this.numbers.length;
+    // The minimum image is the nearest one up to half the thinnest height.
+    const rMax = Math.min(this.rMax, 0.5 * Math.min(...cellHeights(s.cell)));
+    const d = [0, 0, 0];
     for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) {
-      let r2 = 0;
-      for (let k = 0; k < 3; k++) { let d = x[3 * i + k] - x[3 * j + k]; d -= L[k] * Math.round(d / L[k]); r2 += d * d; }
-      const r = Math.sqrt(r2);
+      for (let k = 0; k < 3; k++) d[k] = x[3 * i + k] - x[3 * j + k];
+      minimumImage(d, frame);
+      const r = Math.sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
       if (r >= rMax) continue;
       const za = Math.min(this.numbers[i], this.numbers[j]), zb = Math.max(this.numbers[i], this.numbers[j]);
       const key = `${chemicalSymbol(za)}-${chemicalSymbol(zb)}`;

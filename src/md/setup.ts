@@ -1,4 +1,5 @@
 // Building an MdSystem from a Structure: masses, molecules, initial velocities and a safe default time step.
+import { cellFrame, imageShift, minimumImage } from '../geometry/cell';
 import type { Structure } from '../io/structure';
 import type { ModelConfig } from '../model/config';
 import { assertSystemSupported, type SystemCheckOptions, type SystemProblem } from '../model/systemCheck';
@@ -9,21 +10,21 @@ import type { MdSystem } from './types';
 
 /**
  * Molecules as connected components of the covalent bond graph (bond if r < 1.2·(R_i + R_j), minimum image
- * in an orthorhombic cell), so the barostat moves molecule centres and never stretches bonds.
+ * along periodic axes), so the barostat moves molecule centres and never stretches bonds.
  */
 export function findMolecules(s: Structure): Int32Array {
   const n = s.numbers.length;
   const parent = Int32Array.from({ length: n }, (_, i) => i);
   const root = (i: number): number => { while (parent[i] !== i) { parent[i] = parent[parent[i]]; i = parent[i]; } return i; };
-  const periodic = s.cell !== null && s.pbc.every(Boolean);
-  const L = periodic ? [s.cell![0], s.cell![4], s.cell![8]] : null;
+  const frame = cellFrame(s.cell, s.pbc);
   const rad = Array.from(s.numbers, (z) => covalentRadius(z));
   const p = s.positions;
+  const d = [0, 0, 0];
   for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) {
-    let dx = p[3 * i] - p[3 * j], dy = p[3 * i + 1] - p[3 * j + 1], dz = p[3 * i + 2] - p[3 * j + 2];
-    if (L) { dx -= L[0] * Math.round(dx / L[0]); dy -= L[1] * Math.round(dy / L[1]); dz -= L[2] * Math.round(dz / L[2]); }
+    for (let k = 0; k < 3; k++) d[k] = p[3 * i + k] - p[3 * j + k];
+    minimumImage(d, frame);
     const rmax = 1.2 * (rad[i] + rad[j]);
-    if (dx * dx + dy * dy + dz * dz < rmax * rmax) parent[root(i)] = root(j);
+    if (d[0] * d[0] + d[1] * d[1] + d[2] * d[2] < rmax * rmax) parent[root(i)] = root(j);
   }
   const label = new Map<number, number>();
   const mol = new Int32Array(n);
@@ -41,16 +42,18 @@ export function findMolecules(s: Structure): Int32Array {
  */
 export function unwrapMolecules(s: Structure, molecules: Int32Array): Float64Array {
   const pos = Float64Array.from(s.positions);
-  if (!s.cell || !s.pbc.every(Boolean)) return pos;
-  const L = [s.cell[0], s.cell[4], s.cell[8]];
+  const frame = cellFrame(s.cell, s.pbc);
+  if (!frame) return pos;
   const first = new Map<number, number>();
+  const v = frame.vectors;
   for (let i = 0; i < molecules.length; i++) {
     const m = molecules[i];
     if (!first.has(m)) { first.set(m, i); continue; }
     const a = first.get(m)!;
-    for (let k = 0; k < 3; k++) {
-      const d = pos[3 * i + k] - pos[3 * a + k];
-      pos[3 * i + k] -= L[k] * Math.round(d / L[k]);
+    const dx = pos[3 * i] - pos[3 * a], dy = pos[3 * i + 1] - pos[3 * a + 1], dz = pos[3 * i + 2] - pos[3 * a + 2];
+    for (let axis = 0; axis < 3; axis++) {
+      const n = imageShift(frame, dx, dy, dz, axis);
+      if (n !== 0) for (let k = 0; k < 3; k++) pos[3 * i + k] -= n * v[3 * axis + k];
     }
   }
   return pos;

@@ -4,8 +4,8 @@
 // the problems as data (the workbench shows them); `assertSystemSupported` throws UnsupportedSystemError
 // listing every error at once (the CLI), and returns the warnings.
 
-import { imageRepeats, PeriodicImageError } from '../cpu/graph';
-import { cellHeights } from '../io/cell';
+import { cellHeights, cellInverse, fractional, SingularCellError } from '../geometry/cell';
+import { imageRepeats, PeriodicImageError } from '../geometry/periodicImages';
 import { chemicalSymbol, COVALENT_RADII, MAX_Z } from '../io/elements';
 import type { Structure } from '../io/structure';
 import type { ModelConfig } from './config';
@@ -132,18 +132,19 @@ export function findCloseContacts(structure: Structure, limit = 100): CloseConta
   // Lattice rows and their inverse (fractional = cartesian · inverse); a molecule uses the identity.
   const L = hasCell ? Float64Array.from(structure.cell!) : Float64Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1);
   const periodic = [0, 1, 2].map((k) => hasCell && structure.pbc[k]);
-  const [a, b, c, d, e, f, g, h, i] = L;
-  const A = e * i - f * h, B = -(d * i - f * g), C = d * h - e * g;
-  const det = a * A + b * B + c * C;
-  if (!(Math.abs(det) > 0) || !Number.isFinite(det)) return null;
-  const inv = [A / det, -(b * i - c * h) / det, (b * f - c * e) / det, B / det, (a * i - c * g) / det, -(a * f - c * d) / det,
-    C / det, -(a * h - b * g) / det, (a * e - b * d) / det];
+  let inv: Float64Array;
+  try {
+    inv = cellInverse(L);
+  } catch (e) {
+    if (e instanceof SingularCellError) return null;
+    throw e;
+  }
   const heights = hasCell ? cellHeights(L) : [1, 1, 1];
   const frac = new Float64Array(3 * n);
   const p = structure.positions;
   for (let q = 0; q < n; q++) {
     for (let k = 0; k < 3; k++) {
-      let x = p[3 * q] * inv[k] + p[3 * q + 1] * inv[3 + k] + p[3 * q + 2] * inv[6 + k];
+      let x = fractional(inv, p[3 * q], p[3 * q + 1], p[3 * q + 2], k);
       if (periodic[k]) x -= Math.floor(x);
       frac[3 * q + k] = x;
     }

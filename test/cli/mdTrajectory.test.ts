@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runMd, type MdIo } from '../../src/cli/mdCommand';
 import { trajectoryFormat } from '../../src/cli/trajectoryOutput';
-import { cellParameters } from '../../src/io/cell';
+import { cellParameters } from '../../src/geometry/cell';
 import { readDcdHeader } from '../../src/io/dcd';
 import { readStructures } from '../../src/io/read';
 import { writeExtXyz } from '../../src/io/xyz';

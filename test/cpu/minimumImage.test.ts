@@ -4,8 +4,9 @@
 // them with a rounded image that is NOT the nearest); and node attention's position gradient must
 // match finite differences on both sides of the half-box switch and across the shortcut's threshold.
 import { describe, expect, it } from 'vitest';
-import { minimumImageDisplacement, minimumImageMetric, type PairGeometry } from '../../src/cpu/eropeDistance';
-import { enumerateImages, imageRepeats, wrapPositions, type Cell } from '../../src/cpu/graph';
+import type { PairGeometry } from '../../src/cpu/eropeDistance';
+import { cellFrame, wrapPositions, type Cell } from '../../src/geometry/cell';
+import { enumerateImages, imageRepeats, imageTranslations, minimumImageDisplacement, minimumImageMetric } from '../../src/geometry/periodicImages';
 import { eropeFrequencies } from '../../src/cpu/features';
 import { GeometryGradient } from '../../src/cpu/geometryGradient';
 import { nodeAttentionCore, nodeAttentionCoreBackward } from '../../src/cpu/nodeAttention';
@@ -20,17 +21,12 @@ const CELLS: Record<string, Cell> = {
 };
 
 function translations(cell: Cell, cutoff = 6): Float64Array {
-  const shifts = enumerateImages(imageRepeats(cell, cutoff));
-  const T = new Float64Array(shifts.length);
-  const v = cell.vectors;
-  for (let m = 0; m < shifts.length / 3; m++)
-    for (let k = 0; k < 3; k++) T[3 * m + k] = shifts[3 * m] * v[k] + shifts[3 * m + 1] * v[3 + k] + shifts[3 * m + 2] * v[6 + k];
-  return T;
+  return imageTranslations(enumerateImages(imageRepeats(cell, cutoff)), cell.vectors);
 }
 
 function randomWrapped(cell: Cell, n: number, seed: number): Float64Array {
   const r = rng(seed);
-  return wrapPositions(Float64Array.from({ length: 3 * n }, () => 30 * r() - 10), cell);
+  return wrapPositions(Float64Array.from({ length: 3 * n }, () => 30 * r() - 10), cellFrame(cell.vectors, cell.pbc));
 }
 
 describe('minimum image without the image loop', () => {

@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildNeighborGraph, imageRepeats, MAX_PERIODIC_IMAGES, PeriodicImageError } from '../../src/cpu/graph';
+import { buildNeighborGraph } from '../../src/cpu/graph';
+import { imageRepeats, MAX_PERIODIC_IMAGES, PeriodicImageError } from '../../src/geometry/periodicImages';
 import { computeCpu } from '../../src/cpu/model';
 import { graphLayout } from '../../src/gpu/ops/graph';
 import { readStructure } from '../../src/io/read';

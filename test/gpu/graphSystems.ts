@@ -2,7 +2,8 @@
 // periodic triclinic cell (some atoms outside it, so wrapping matters) and a dense cluster
 // where the top-knn_candidates truncation is active.
 import type { ArchitectureConfig } from '../../src/model/config';
-import { buildNeighborGraph, type Cell, type NeighborGraph } from '../../src/cpu/graph';
+import { buildNeighborGraph, type NeighborGraph } from '../../src/cpu/graph';
+import type { Cell } from '../../src/geometry/cell';
 import { randomCluster } from '../helpers/systems';
 import { goldenModel, goldenStructure, readGolden } from '../helpers/golden';
 import type { GpuCellInput } from '../../src/gpu/ops/graph';

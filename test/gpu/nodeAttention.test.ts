@@ -8,9 +8,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeAttentionCore, nodeAttentionCoreBackward } from '../../src/cpu/nodeAttention';
 import { eropeFrequencies } from '../../src/cpu/features';
-import { enumerateImages, imageRepeats, wrapPositions, type Cell } from '../../src/cpu/graph';
+import { cellFrame, wrapPositions, type Cell } from '../../src/geometry/cell';
+import { enumerateImages, imageRepeats, imageTranslations, minimumImageDisplacement, minimumImageMetric } from '../../src/geometry/periodicImages';
 import { GeometryGradient } from '../../src/cpu/geometryGradient';
-import { minimumImageDisplacement, minimumImageMetric, smoothPairMetric, type PairGeometry } from '../../src/cpu/eropeDistance';
+import { smoothPairMetric, type PairGeometry } from '../../src/cpu/eropeDistance';
 import {
   headsPerGroup, nodeAttentionBackward, nodeAttentionForward, nodeAttentionGradSizes, packAtoms, packImages,
 } from '../../src/gpu/ops/nodeAttention';
@@ -32,11 +33,8 @@ const PBC: [boolean, boolean, boolean] = [true, true, true];
 function systems(cellName: string, smooth: boolean): PairGeometry[] {
   const cell = f32(CELLS[cellName]);
   const pos0 = randomArray(3 * sizes[0], 11, 4);
-  const pos1 = wrapPositions(f32(randomArray(3 * sizes[1], 12, 3).map((x) => x + 3)), { vectors: cell, pbc: PBC });
-  const shifts = enumerateImages(imageRepeats({ vectors: cell, pbc: PBC }, 6.0));
-  const T = new Float64Array(shifts.length);
-  for (let m = 0; m < shifts.length / 3; m++)
-    for (let k = 0; k < 3; k++) T[3 * m + k] = shifts[3 * m] * cell[k] + shifts[3 * m + 1] * cell[3 + k] + shifts[3 * m + 2] * cell[6 + k];
+  const pos1 = wrapPositions(f32(randomArray(3 * sizes[1], 12, 3).map((x) => x + 3)), cellFrame(cell, PBC));
+  const T = imageTranslations(enumerateImages(imageRepeats({ vectors: cell, pbc: PBC }, 6.0)), cell);
   return [
     { numAtoms: sizes[0], positions: f32(pos0), imageTranslations: new Float64Array(3), numImages: 1 },
     {

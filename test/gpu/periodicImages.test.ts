@@ -1,6 +1,6 @@
 // The WebGPU model refuses a cell too thin for the cutoff at graph planning, before any kernel runs (issue 12).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PeriodicImageError } from '../../src/cpu/graph';
+import { PeriodicImageError } from '../../src/geometry/periodicImages';
 import { GpuModel } from '../../src/gpu/model';
 import type { Structure } from '../../src/io/structure';
 import { loadModelFromPath } from '../../src/model/loadNode';

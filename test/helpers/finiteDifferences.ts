@@ -1,7 +1,7 @@
 // Central finite differences of the float64 CPU runtime's energy: the checks that forces = −dE/dx and
 // stress = (1/V) dE/dε, shared by the force tests of every model variant.
 import { computeCpu } from '../../src/cpu/model';
-import { cellVolume } from '../../src/io/cell';
+import { cellVolume } from '../../src/geometry/cell';
 import type { LoadedModel } from '../../src/model/config';
 import type { Structure } from '../../src/io/structure';
 import { clone } from './systems';

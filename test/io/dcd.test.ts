@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cellFromParameters, cellParameters } from '../../src/io/cell';
+import { cellFromParameters, cellParameters } from '../../src/geometry/cell';
 import { AKMA_TIME_FS, dcdCounts, dcdFrame, DCD_COUNTS_OFFSET, dcdHeader, readDcdHeader, writeDcd, type DcdFrame } from '../../src/io/dcd';
 import { StructureParseError } from '../../src/io/errors';
 import { writePdb } from '../../src/io/pdbWrite';

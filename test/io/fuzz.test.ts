@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cellProblem } from '../../src/io/cell';
+import { cellProblem } from '../../src/geometry/cell';
 import { StructureParseError } from '../../src/io/errors';
 import { readStructures } from '../../src/io/read';
 import { readXyz, writeExtXyz } from '../../src/io/xyz';

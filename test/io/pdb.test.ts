@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cellParameters } from '../../src/io/cell';
+import { cellParameters } from '../../src/geometry/cell';
 import { StructureParseError } from '../../src/io/errors';
 import { readPdb } from '../../src/io/pdb';
 import { realworldPath } from './realworldDir';

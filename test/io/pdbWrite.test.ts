@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cellFromParameters, cellParameters } from '../../src/io/cell';
+import { cellFromParameters, cellParameters } from '../../src/geometry/cell';
 import { CHEMICAL_SYMBOLS } from '../../src/io/elements';
 import { readPdb } from '../../src/io/pdb';
 import { pdbAtomNames, writePdb } from '../../src/io/pdbWrite';

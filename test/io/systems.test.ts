@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cellVolume } from '../../src/io/cell';
+import { cellVolume } from '../../src/geometry/cell';
 import { atomicMass } from '../../src/io/elements';
 import { readStructure } from '../../src/io/read';
 import type { Structure } from '../../src/io/structure';

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { cellFromParameters, cellParameters } from '../../src/io/cell';
+import { cellFromParameters, cellParameters } from '../../src/geometry/cell';
 import { readDcdHeader } from '../../src/io/dcd';
 import type { Structure } from '../../src/io/structure';
 import { framePdb, portableFileStem, trajectoryDcd } from '../../src/ui/exporters';

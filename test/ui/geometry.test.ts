@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { findBonds } from '../../src/ui/geometry/bonds';
-import { makeCellFrame, minimumImage, unwrapStep, wrapPositions, type Vec3 } from '../../src/ui/geometry/cell';
+import { cellFrame, minimumImage, unwrapStep, wrapPositions, type Vec3 } from '../../src/geometry/cell';
 import { angle, dihedral, distance, measure } from '../../src/ui/geometry/measure';
 
 // Deterministic pseudo-random numbers (mulberry32) so failures reproduce.
@@ -28,7 +28,7 @@ function bruteMinDist(pos: Float64Array, i: number, j: number, h: number[], pbc:
 
 describe('minimum image and measurements', () => {
   const h = [10, 0, 0, 0, 12, 0, 0, 0, 9];
-  const cf = makeCellFrame(h, [true, true, true]);
+  const cf = cellFrame(h, [true, true, true]);
 
   test('minimum image matches 27-image brute force in an orthorhombic box', () => {
     const r = rng(1);
@@ -106,7 +106,7 @@ describe('bonds', () => {
       const n = 150;
       const pos = Float64Array.from({ length: 3 * n }, () => r() * 12 - 1);
       const radii = Array.from({ length: n }, () => [0.31, 0.66, 0.76][Math.floor(r() * 3)]);
-      const cf = h ? makeCellFrame(h, pbc as [boolean, boolean, boolean]) : null;
+      const cf = h ? cellFrame(h, pbc as [boolean, boolean, boolean]) : null;
       const b = findBonds(pos, radii, cf);
       const got = new Set<string>();
       for (let k = 0; k < b.count; k++) got.add(`${b.pairs[2 * k]}-${b.pairs[2 * k + 1]}`);

@@ -18,7 +18,9 @@ import graphBackwardWgsl from '../../../shaders/graph/graph_backward.wgsl?raw';
 import cellListWgsl from '../../../shaders/graph/cell_list.wgsl?raw';
 import slotPermuteWgsl from '../../../shaders/graph/slot_permute.wgsl?raw';
 import type { ArchitectureConfig } from '../../model/config';
-import { cellVolume, enumerateImages, imageRepeats, OverlappingAtomsError } from '../../cpu/graph';
+import { OverlappingAtomsError } from '../../cpu/graph';
+import { cellHeights, cellInverse } from '../../geometry/cell';
+import { enumerateImages, imageRepeats, imageTranslations } from '../../geometry/periodicImages';
 import { UnsupportedSystemError } from '../../model/systemCheck';
 import type { GpuRuntime, Operand, Recorder } from '../runtime';
 
@@ -118,18 +120,6 @@ export function safeSlotBudget(arch: GraphSettings): number {
   return Math.min(2 * Math.ceil(arch.knn_k) - 1, arch.knn_candidates);
 }
 
-function invert3(m: ArrayLike<number>): Float64Array {
-  const [a, b, c, d, e, f, g, h, i] = Array.from(m);
-  const A = e * i - f * h, B = -(d * i - f * g), C = d * h - e * g;
-  const det = a * A + b * B + c * C;
-  if (!(Math.abs(det) > 1e-12)) throw new RangeError('the cell is singular (zero volume): its lattice vectors are linearly dependent');
-  return Float64Array.from([
-    A / det, -(b * i - c * h) / det, (b * f - c * e) / det,
-    B / det, (a * i - c * g) / det, -(a * f - c * d) / det,
-    C / det, -(a * h - b * g) / det, (a * e - b * d) / det,
-  ]);
-}
-
 /** Everything about a graph's sizes and parameters that needs no device (see planGraph). */
 export interface GraphLayout {
   numAtoms: number; kc: number; slots: number; numImages: number; imageShifts: Int32Array;
@@ -155,27 +145,19 @@ export function graphLayout(
   const cpuCell = periodic ? { vectors, pbc: cell.pbc } : null;
   // Refuses (PeriodicImageError) a cell too thin for the cutoff before any buffer is sized from it.
   const reps = imageRepeats(cpuCell, arch.cutoff);
-  const inv = invert3(vectors);
+  const inv = cellInverse(vectors);
   const imageShifts = enumerateImages(reps);
   const M = imageShifts.length / 3;
+  const T64 = imageTranslations(imageShifts, periodic ? vectors : null);
   const T = new Float32Array(M * 4);
-  for (let m = 0; m < M; m++)
-    for (let k = 0; k < 3; k++) {
-      let s = 0;
-      for (let i = 0; i < 3; i++) s += imageShifts[3 * m + i] * (periodic ? vectors[3 * i + k] : 0);
-      T[4 * m + k] = s;
-    }
+  for (let m = 0; m < M; m++) for (let k = 0; k < 3; k++) T[4 * m + k] = T64[3 * m + k];
   const reach = arch.cutoff + 4 * arch.knn_sigmoid_scale;
   const row = (i: number) => [vectors[3 * i], vectors[3 * i + 1], vectors[3 * i + 2]];
   const col = (k: number) => [inv[k], inv[3 + k], inv[6 + k]];
   // Cell list: per axis the width perpendicular to the other two lattice vectors; cells at least
   // `reach` wide (a hair more, so float rounding of fractional coordinates cannot lose a pair).
-  const V = Math.abs(cellVolume(vectors));
   const slack = reach * (1 + 1e-4);
-  const width = [0, 1, 2].map((k) => {
-    const a = row((k + 1) % 3), b = row((k + 2) % 3);
-    return V / Math.hypot(a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]);
-  });
+  const width = cellHeights(vectors);
   const isPeriodic = [0, 1, 2].map((k) => periodic && cell.pbc[k]);
   const gridN = [1, 1, 1], reachCells = [1, 1, 1];
   let periodicCells = 1, openAxes = 0;
@@ -360,9 +342,4 @@ export function recordSlotPermute(
   const k = rt.kernel({ label: 'graph.permute', code: code.permute, entryPoint: 'permute_slots' });
   rec.dispatch(k, { slot_meta: g.slotMeta, src: a.input, dst: a.output }, { ...g.params, permute_width: a.width },
     groups(g.numAtoms * g.slots * a.width));
-}
-
-/** Volume |det cell| for turning the strain sum into stress: σ = E_scale·sym(strain)/V. */
-export function cellVolumeOf(vectors: ArrayLike<number>): number {
-  return Math.abs(cellVolume(Float64Array.from(vectors)));
 }

@@ -10,7 +10,7 @@ import backwardQueryWgsl from '../../../shaders/node_attention/backward_query.wg
 import backwardKeyWgsl from '../../../shaders/node_attention/backward_key.wgsl?raw';
 import reduceWgsl from '../../../shaders/node_attention/reduce.wgsl?raw';
 import type { Binding, GpuRuntime, Recorder } from '../runtime';
-import { minimumImageMetric, smoothPairMetric } from '../../cpu/eropeDistance';
+import { minimumImageMetric } from '../../geometry/periodicImages';
 
 const BLOCK = 32;
 const MAX_GROUP_COLUMNS = 64; // MAXD in common.wgsl: heads per group × head dimension
@@ -72,8 +72,7 @@ export function packImages(
     const c = cells ? cells[s] : null;
     const periodic = c !== null && c.pbc.some(Boolean);
     const m = minimumImageMetric(periodic ? { vectors: Float64Array.from(c!.vectors), pbc: [...c!.pbc] as [boolean, boolean, boolean] } : null);
-    const v = m.cell;
-    const inv = smoothPairMetric({ vectors: v, pbc: [true, true, true] }).inverse;
+    const v = m.cell, inv = m.inverse;
     const o = metricOffset + METRIC_WORDS * s;
     aux.set(v, o);
     for (let a = 0; a < 3; a++) for (let k = 0; k < 3; k++) aux[o + 9 + 3 * a + k] = inv[3 * k + a];

@@ -4,7 +4,7 @@
 
 import type { Structure } from '../../io/structure';
 import type { LoadedModel } from '../../model/config';
-import { makeCellFrame, unwrapStep } from '../geometry/cell';
+import { cellFrame, unwrapStep } from '../../geometry/cell';
 import { measure } from '../geometry/measure';
 import { appendThermo, emptyThermo, notify, useWorkbench, type Frame } from '../store';
 import type { Pull } from '../../md/steering';
@@ -75,7 +75,7 @@ function handle(msg: FromWorker): void {
 function onFrame(f: FramePayload, stepsPerSecond: number): void {
   const s = useWorkbench.getState();
   if (!s.system || f.positions.length !== s.system.positions.length) return; // a stale frame from a previous system
-  const cf = makeCellFrame(f.cell, s.system.pbc);
+  const cf = cellFrame(f.cell, s.system.pbc);
   const prev = s.frame;
   const unwrapped = prev ? unwrapStep(prev.unwrapped, f.positions, prev.positions, cf) : f.positions.slice();
   if (!initialUnwrapped) initialUnwrapped = unwrapped.slice();

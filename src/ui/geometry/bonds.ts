@@ -3,7 +3,7 @@
 // Each bond carries its minimum-image vector so the viewer draws two half-bonds, one from each atom,
 // and no bond is ever stretched across the box.
 
-import { minimumImage, type CellFrame, type Vec3 } from './cell';
+import { cellHeights, fractional, minimumImage, type CellFrame, type Vec3 } from '../../geometry/cell';
 
 export interface Bonds {
   count: number;
@@ -33,19 +33,16 @@ export function findBonds(pos: ArrayLike<number>, radii: ArrayLike<number>, cf: 
   const nb = [1, 1, 1];
   const periodic = [false, false, false];
   if (cf) {
-    const { h, inv, pbc } = cf;
-    // Perpendicular widths of the cell: V / |b×c| etc., so a bin is at least `cutoff` wide.
-    const vol = Math.abs(h[0] * (h[4] * h[8] - h[5] * h[7]) - h[1] * (h[3] * h[8] - h[5] * h[6]) + h[2] * (h[3] * h[7] - h[4] * h[6]));
-    const rows: Vec3[] = [[h[0], h[1], h[2]], [h[3], h[4], h[5]], [h[6], h[7], h[8]]];
-    const crossN = (p: Vec3, q: Vec3) => Math.hypot(p[1] * q[2] - p[2] * q[1], p[2] * q[0] - p[0] * q[2], p[0] * q[1] - p[1] * q[0]);
-    const widths = [vol / crossN(rows[1], rows[2]), vol / crossN(rows[2], rows[0]), vol / crossN(rows[0], rows[1])];
+    const { inverse: inv, pbc } = cf;
+    // Perpendicular widths of the cell, so a bin is at least `cutoff` wide.
+    const widths = cellHeights(cf.vectors);
     const frac = new Float64Array(3 * n);
     const lo = [Infinity, Infinity, Infinity];
     const hi = [-Infinity, -Infinity, -Infinity];
     for (let a = 0; a < n; a++) {
       const x = pos[3 * a], y = pos[3 * a + 1], z = pos[3 * a + 2];
       for (let d = 0; d < 3; d++) {
-        let f = x * inv[d] + y * inv[3 + d] + z * inv[6 + d];
+        let f = fractional(inv, x, y, z, d);
         if (pbc[d]) f -= Math.floor(f);
         frac[3 * a + d] = f;
         lo[d] = Math.min(lo[d], f);

@@ -1,7 +1,7 @@
 // Measurements on 1–4 picked atoms, all through the minimum image so a pair split by the box
 // boundary reads its true separation: position (Å), distance (Å), angle (°), dihedral (°).
 
-import { displacement, type CellFrame, type Vec3 } from './cell';
+import { displacement, type CellFrame, type Vec3 } from '../../geometry/cell';
 
 export type MeasureKind = 'position' | 'distance' | 'angle' | 'dihedral';
 

@@ -5,7 +5,7 @@
 // the usual choice for wrapped NPT output.
 
 import type { Pbc } from '../../io/structure';
-import { makeCellFrame, unwrapStep } from './cell';
+import { cellFrame, unwrapStep } from '../../geometry/cell';
 
 export class MsdUnwrapper {
   private origin: Float64Array | null = null;
@@ -24,7 +24,7 @@ export class MsdUnwrapper {
       return 0;
     }
     if (positions.length !== this.origin.length) throw new Error(`MSD: a frame has ${positions.length / 3} atoms, the first ${this.origin.length / 3}`);
-    this.unwrapped = unwrapStep(this.unwrapped, positions, this.previous, makeCellFrame(cell, this.pbc));
+    this.unwrapped = unwrapStep(this.unwrapped, positions, this.previous, cellFrame(cell, this.pbc));
     this.previous = Float64Array.from(positions);
     let sum = 0;
     for (let k = 0; k < this.unwrapped.length; k++) sum += (this.unwrapped[k] - this.origin[k]) ** 2;

@@ -2,7 +2,7 @@
 // minimum image. All pairs per frame: meant for on-demand use on up to a few thousand atoms, averaged over the
 // last few frames of a run or a frame range of a trajectory file.
 
-import { cellVolume, makeCellFrame, minimumImage, type Vec3 } from './cell';
+import { cellFrame, cellHeights, cellVolume, minimumImage, type Vec3 } from '../../geometry/cell';
 import type { Pbc } from '../../io/structure';
 
 export interface RdfResult {
@@ -55,7 +55,7 @@ export class RdfAccumulator {
     if (!cell || !this.usable) return;
     const { isA, isB, hist, dr, rMax } = this;
     const n = this.numbers.length;
-    const cf = makeCellFrame(cell, this.pbc);
+    const cf = cellFrame(cell, this.pbc);
     const p = positions;
     const d: Vec3 = [0, 0, 0];
     hist.fill(0);
@@ -110,8 +110,5 @@ export function radialDistribution(
 
 /** Largest r for which the minimum image is exact: half the smallest perpendicular cell width. */
 export function maxRdfRadius(cell: ArrayLike<number>): number {
-  const a: Vec3 = [cell[0], cell[1], cell[2]], b: Vec3 = [cell[3], cell[4], cell[5]], c: Vec3 = [cell[6], cell[7], cell[8]];
-  const cr = (p: Vec3, q: Vec3) => Math.hypot(p[1] * q[2] - p[2] * q[1], p[2] * q[0] - p[0] * q[2], p[0] * q[1] - p[1] * q[0]);
-  const V = cellVolume(cell);
-  return 0.5 * Math.min(V / cr(b, c), V / cr(c, a), V / cr(a, b));
+  return 0.5 * Math.min(...cellHeights(cell));
 }

@@ -2,7 +2,7 @@
 // with a button to follow the measurement over time in the plots.
 
 import { CHEMICAL_SYMBOLS } from '../../io/elements';
-import { makeCellFrame } from '../geometry/cell';
+import { cellFrame } from '../../geometry/cell';
 import { measure, measurementLabel } from '../geometry/measure';
 import { clearPicks, useWorkbench } from '../store';
 
@@ -15,7 +15,7 @@ export function MeasurePanel() {
   const frame = s.frame;
   const system = s.system;
   if (!system || !frame) return null;
-  const cf = makeCellFrame(frame.cell, system.pbc);
+  const cf = cellFrame(frame.cell, system.pbc);
   const m = measure(frame.positions, picks, cf);
   const sym = (i: number) => CHEMICAL_SYMBOLS[system.numbers[i]] ?? '?';
   const label = m ? measurementLabel(m, sym) : '';

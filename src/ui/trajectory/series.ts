@@ -6,7 +6,7 @@ import { atomicMass } from '../../io/elements';
 import type { Structure } from '../../io/structure';
 import { ASE_TIME_FS } from '../../md/setup';
 import { AMU_A2_FS2_TO_EV, AMU_PER_A3_TO_G_CM3, KB } from '../../md/units';
-import { cellVolume } from '../geometry/cell';
+import { cellVolume } from '../../geometry/cell';
 import { MsdUnwrapper } from '../geometry/msd';
 
 export interface TrajectorySeries {

@@ -2,7 +2,7 @@
 // through zustand subscriptions (no React re-render per frame), and turns clicks into picks.
 
 import { useEffect, useRef, useState } from 'react';
-import { makeCellFrame, wrapPositions } from '../geometry/cell';
+import { cellFrame, wrapPositions } from '../../geometry/cell';
 import { notify, togglePick, useWorkbench } from '../store';
 import { AtomScene } from './scene';
 import { downloadBlob } from '../download';
@@ -28,7 +28,7 @@ export function Viewer() {
       const s = useWorkbench.getState();
       const f = s.frame;
       if (!f || !s.system) return null;
-      const cf = makeCellFrame(f.cell, s.system.pbc);
+      const cf = cellFrame(f.cell, s.system.pbc);
       return s.view.wrap ? wrapPositions(f.positions, cf) : f.unwrapped;
     };
     const loadSystem = () => {

@@ -7,7 +7,7 @@ import * as THREE from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import { COVALENT_RADII } from '../../io/elements';
 import { findBonds } from '../geometry/bonds';
-import { makeCellFrame, type CellFrame } from '../geometry/cell';
+import { cellFrame, sameCell, type CellFrame } from '../../geometry/cell';
 import type { Pbc } from '../../io/structure';
 import { displayRadius, elementColor } from './colors';
 
@@ -195,7 +195,7 @@ export class AtomScene {
     const cellChanged = !sameCell(cell, this.cell);
     this.positions = positions;
     this.cell = cell;
-    this.cf = makeCellFrame(cell, this.pbc);
+    this.cf = cellFrame(cell, this.pbc);
     if (cellChanged && this.options.images) {
       this.computeShifts();
     }
@@ -405,13 +405,6 @@ export class AtomScene {
     this.renderer.dispose();
     this.renderer.domElement.remove();
   }
-}
-
-function sameCell(a: Float64Array | null, b: Float64Array | null): boolean {
-  if (a === b) return true;
-  if (!a || !b) return false;
-  for (let k = 0; k < 9; k++) if (a[k] !== b[k]) return false;
-  return true;
 }
 
 /** Column-major matrix mapping the unit cylinder (axis y, height 1, centered) onto p → p + v with radius r. */
