@@ -1,6 +1,6 @@
 // Observables computed on the host from asynchronously delivered samples: thermo rows (OpenMM-reporter-like
 // columns plus speed), energy drift, radial distribution functions per element pair, mean-square displacement.
-import { cellFrame, cellHeights, minimumImage } from '../geometry/cell';
+import { cellFrame, cellHeights, displacement } from '../geometry/cell';
 import { chemicalSymbol } from '../io/elements';
 import { AMU_PER_A3_TO_G_CM3, EV_PER_A3_TO_BAR, KB } from './units';
 import type { Sample } from './types';
@@ -104,10 +104,8 @@ export class Rdf {
     const frame = cellFrame(s.cell, [true, true, true]), x = s.positions, n = this.numbers.length;
     // The minimum image is the nearest one up to half the thinnest height.
     const rMax = Math.min(this.rMax, 0.5 * Math.min(...cellHeights(s.cell)));
-    const d = [0, 0, 0];
     for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) {
-      for (let k = 0; k < 3; k++) d[k] = x[3 * i + k] - x[3 * j + k];
-      minimumImage(d, frame);
+      const d = displacement(x, i, j, frame);
       const r = Math.sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
       if (r >= rMax) continue;
       const za = Math.min(this.numbers[i], this.numbers[j]), zb = Math.max(this.numbers[i], this.numbers[j]);

@@ -1,5 +1,5 @@
 // Building an MdSystem from a Structure: masses, molecules, initial velocities and a safe default time step.
-import { cellFrame, imageShift, minimumImage } from '../geometry/cell';
+import { cellFrame, displacement, imageShift } from '../geometry/cell';
 import type { Structure } from '../io/structure';
 import type { ModelConfig } from '../model/config';
 import { assertSystemSupported, type SystemCheckOptions, type SystemProblem } from '../model/systemCheck';
@@ -19,10 +19,8 @@ export function findMolecules(s: Structure): Int32Array {
   const frame = cellFrame(s.cell, s.pbc);
   const rad = Array.from(s.numbers, (z) => covalentRadius(z));
   const p = s.positions;
-  const d = [0, 0, 0];
   for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) {
-    for (let k = 0; k < 3; k++) d[k] = p[3 * i + k] - p[3 * j + k];
-    minimumImage(d, frame);
+    const d = displacement(p, i, j, frame);
     const rmax = 1.2 * (rad[i] + rad[j]);
     if (d[0] * d[0] + d[1] * d[1] + d[2] * d[2] < rmax * rmax) parent[root(i)] = root(j);
   }
