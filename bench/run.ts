@@ -22,7 +22,7 @@ import { acquireDevice } from '../src/gpu/device';
 import { GpuRuntime } from '../src/gpu/runtime';
 import { linearForward } from '../src/gpu/ops/linear';
 import { GpuModel } from '../src/gpu/model';
-import { eropeFrequencies } from '../src/cpu/features';
+import { eropeFrequencies } from '../src/model/architecture';
 import { cellFrame, wrapPositions } from '../src/geometry/cell';
 import { enumerateImages, imageRepeats, imageTranslations } from '../src/geometry/periodicImages';
 import { nodeAttentionBackward, nodeAttentionForward, nodeAttentionGradSizes, packAtoms, packImages } from '../src/gpu/ops/nodeAttention';

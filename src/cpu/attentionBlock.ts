@@ -2,7 +2,7 @@
 // x ↦ x + s · Out(core(q, k, v)), q, k, v = Lin(RMSNorm(x)). The core (neighborhood or node
 // attention) is passed in, forward and backward.
 
-import type { AttentionParams } from './params';
+import type { AttentionParams } from '../model/params';
 import { linear, linearBackward, rmsNorm, rmsNormBackward, type RmsNormCache } from './ops';
 
 export interface AttentionBlockCache { norm: RmsNormCache; q: Float64Array; k: Float64Array; v: Float64Array }

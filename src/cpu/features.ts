@@ -5,6 +5,7 @@
 import type { ArchitectureConfig } from '../model/config';
 import type { NeighborGraph } from './graph';
 import { SphericalHarmonics } from './sphericalHarmonics';
+import { featureShDegree, rbfCenters } from '../model/architecture';
 
 export interface EdgeFeatures {
   /** Degree of the per-edge SH table. */
@@ -33,19 +34,6 @@ export interface EdgeFeatures {
  */
 export function booEnvelopeWeight(x: number): number {
   return Math.exp((-x * x) / (1 - x * x));
-}
-
-export function featureShDegree(arch: ArchitectureConfig): number {
-  return Math.max(arch.sh_lmax, arch.boo_lmax, arch.use_lae ? arch.lae_frequency_list.length - 1 : 0);
-}
-
-export function rbfCenters(arch: ArchitectureConfig): { centers: Float64Array; coeff: number } {
-  const R = arch.rbf_size;
-  const centers = new Float64Array(R);
-  for (let i = 0; i < R; i++) centers[i] = (arch.cutoff * i) / (R - 1);
-  const delta = centers[1] - centers[0];
-  // GaussianSmearing with basis_width_scalar 2: exp(−0.5/(2Δ)² · (d − μ)²)
-  return { centers, coeff: -0.5 / (2 * delta) ** 2 };
 }
 
 export function computeEdgeFeatures(graph: NeighborGraph, arch: ArchitectureConfig): EdgeFeatures {
@@ -184,22 +172,6 @@ export function shBackward(graph: NeighborGraph, f: EdgeFeatures, gradSh: Float6
 }
 
 // ---- ERoPE: sinc basis of pair distances -------------------------------------------------
-
-/**
- * ω_k = logspace(log10(π/120), log10(π/0.25), n) exactly as torch builds it in float32: start and
- * end rounded to float32, each power taken in double from the nearer end, then rounded.
- */
-export function eropeFrequencies(n: number): Float64Array {
-  const lo = Math.fround(Math.log10(Math.PI / (4 * 30)));
-  const hi = Math.fround(Math.log10(Math.PI / 0.25));
-  const step = (hi - lo) / (n - 1);
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const exponent = i < n / 2 ? lo + step * i : hi - step * (n - 1 - i);
-    out[i] = Math.fround(Math.pow(10, exponent));
-  }
-  return out;
-}
 
 /** sin(x)/x with the reference's Taylor branch below 1e-4, and its derivative. */
 export function sinc(x: number): number {

@@ -1,6 +1,6 @@
 // Pre-norm residual feed-forward block: y = x + s · Lin₂(GELU(Lin₁(RMSNorm(x)))).
 
-import type { FfnParams } from './params';
+import type { FfnParams } from '../model/params';
 import { linear, linearBackward, linearGelu, linearGeluBackward, rmsNorm, rmsNormBackward, type RmsNormCache } from './ops';
 
 export interface FfnCache { rows: number; xn: Float64Array; norm: RmsNormCache; pre: Float64Array; hidden: Float64Array }

@@ -14,6 +14,7 @@
 import { cellFrame, wrapPositions, type Cell } from '../geometry/cell';
 import { enumerateImages, imageRepeats, imageTranslations } from '../geometry/periodicImages';
 import type { ArchitectureConfig } from '../model/config';
+import { OverlappingAtomsError } from '../model/systemCheck';
 
 export interface NeighborGraph {
   numAtoms: number;
@@ -48,13 +49,6 @@ export interface NeighborGraph {
   /** Unit direction per edge (zero for the self-loop), E×3. */
   edgeUnit: Float64Array;
   edgeDist: Float64Array;
-}
-
-export class OverlappingAtomsError extends Error {
-  constructor(readonly atomA: number, readonly atomB: number) {
-    super(`atoms ${atomA} and ${atomB} sit on the same point (distance 0 Å): the model is undefined there`);
-    this.name = 'OverlappingAtomsError';
-  }
 }
 
 /** Smooth step of the soft rank: 0 below −4, 1 above 4, σ(4t/(1−t²)) with t = x/4 between. */

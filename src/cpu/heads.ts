@@ -1,7 +1,7 @@
 // Output heads (spec §1.6): per-atom energy e_i = Lin(GELU(Lin(RMSNorm(n_i)))), summed per
 // system; the direct force head has the same shape with 3 outputs.
 
-import type { HeadParams } from './params';
+import type { HeadParams } from '../model/params';
 import { linear, linearBackward, linearGelu, linearGeluBackward, rmsNorm, rmsNormBackward, type RmsNormCache } from './ops';
 
 export interface HeadCache { norm: RmsNormCache; pre: Float64Array }

@@ -2,40 +2,15 @@
 // system's charge/spin; edge embedding from RBF ‖ SH of each edge and the center's node embedding.
 
 import type { ArchitectureConfig } from '../model/config';
-import { UnsupportedSystemError, type SystemProblem } from '../model/systemCheck';
+import type { SystemCharge } from '../model/systemCheck';
 import type { NeighborGraph } from './graph';
 import type { EdgeFeatures } from './features';
-import type { InputBlockParams } from './params';
+import type { InputBlockParams } from '../model/params';
 import { gelu, linear, linearBackward, linearGelu, linearGeluBackward, geluBackward, rmsNorm, rmsNormBackward, type RmsNormCache } from './ops';
 
 export interface InputBlockCache {
   booPre: Float64Array; norm: RmsNormCache; nodePre: Float64Array;
   edgeAttrPre: Float64Array; edgeFeatPre: Float64Array; node: Float64Array;
-}
-
-export interface SystemCharge { charge: number; spin: number }
-
-/**
- * Atomic numbers inside the model's embedding table and a charge/spin inside its tables; every problem is
- * listed in one UnsupportedSystemError (an index past the table would read another row or undefined).
- */
-export function checkChargeSpin(numbers: Int32Array, cs: SystemCharge, arch: ArchitectureConfig): void {
-  const problems: SystemProblem[] = [];
-  const outside: number[] = [];
-  for (let i = 0; i < numbers.length; i++) {
-    const z = numbers[i];
-    if (!Number.isInteger(z) || z < 1 || z >= arch.max_num_elements) outside.push(i);
-  }
-  if (outside.length > 0) {
-    const shown = outside.slice(0, 10).map((i) => `atom ${i} has atomic number ${numbers[i]}`).join(', ');
-    const more = outside.length > 10 ? ` and ${outside.length - 10} more` : '';
-    problems.push({ kind: 'element-outside-model', atoms: outside, message: `${shown}${more}; this model knows Z = 1..${arch.max_num_elements - 1}` });
-  }
-  if (!Number.isInteger(cs.charge) || cs.charge < -100 || cs.charge > 100)
-    problems.push({ kind: 'charge', message: `charge ${cs.charge} is outside the model's range −100..100 (integers)` });
-  if (!Number.isInteger(cs.spin) || cs.spin < 0 || cs.spin > 100)
-    problems.push({ kind: 'spin', message: `spin multiplicity ${cs.spin} is outside the model's range 0..100 (integers)` });
-  if (problems.length > 0) throw new UnsupportedSystemError(problems, 'this model');
 }
 
 /** Number of SH components fed to the edge embedding: (sh_lmax + 1)². */

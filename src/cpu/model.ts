@@ -6,18 +6,19 @@
 import type { LoadedModel } from '../model/config';
 import type { Structure } from '../io/structure';
 import { elementReferenceEnergy } from '../model/referenceEnergy';
-import { UnsupportedSystemError, type SystemProblemKind } from '../model/systemCheck';
+import { checkChargeSpin, UnsupportedSystemError, type SystemProblemKind } from '../model/systemCheck';
 import { cellVolume, periodicCell } from '../geometry/cell';
 import { minimumImageMetric } from '../geometry/periodicImages';
 import { buildNeighborGraph, envelopeBias, neighborGraphBackward, type NeighborGraph } from './graph';
-import { booBackward, computeEdgeFeatures, eropeFrequencies, rbfBackward, shBackward, type EdgeFeatures } from './features';
+import { booBackward, computeEdgeFeatures, rbfBackward, shBackward, type EdgeFeatures } from './features';
+import { eropeFrequencies, laeChannelDegrees } from '../model/architecture';
 import { smoothPairMetric, type PairGeometry } from './eropeDistance';
-import { checkChargeSpin, inputBlockBackward, inputBlockForward } from './inputBlock';
-import { laeChannelDegrees, neighborhoodAttentionBackward, neighborhoodAttentionForward, type AngleEncoding, type EdgeLayout, type NeighborhoodAttentionCache } from './neighborhoodAttention';
+import { inputBlockBackward, inputBlockForward } from './inputBlock';
+import { neighborhoodAttentionBackward, neighborhoodAttentionForward, type AngleEncoding, type EdgeLayout, type NeighborhoodAttentionCache } from './neighborhoodAttention';
 import { nodeAttentionBackward, nodeAttentionForward, type Erope, type NodeAttentionCache } from './nodeAttention';
 import { ffnBackward, ffnForward, type FfnCache } from './ffn';
 import { headBackward, headForward } from './heads';
-import { extractParams, type ModelParams } from './params';
+import { extractParams, type ModelParams } from '../model/params';
 import { GeometryGradient } from './geometryGradient';
 
 export interface CpuResult {

@@ -4,7 +4,9 @@
 // to every slot, with the envelope key bias −x²/(1−x²) and optionally the Legendre angle
 // encoding (LAE): channel c of a head of degree l(c) contributes q_c k_c Σ_m Ŷ_lm(u_i) Ŷ_lm(u_j).
 
-import type { AttentionParams } from './params';
+import type { AttentionParams } from '../model/params';
+// Temporary alias: test/gpu/neighborhoodAttention.test.ts, which a change in progress holds, imports it from here.
+export { laeChannelDegrees } from '../model/architecture';
 import { attentionBlockBackward, attentionBlockForward, type AttentionBlockCache } from './attentionBlock';
 
 export interface EdgeLayout {
@@ -24,12 +26,6 @@ export interface AngleEncoding {
 export type NeighborhoodAttentionCache = AttentionBlockCache;
 
 interface Dims { E: number; H: number; nh: number; d: number }
-
-export function laeChannelDegrees(frequencyList: number[]): Int32Array {
-  const out: number[] = [];
-  frequencyList.forEach((count, l) => { for (let i = 0; i < count; i++) out.push(l); });
-  return Int32Array.from(out);
-}
 
 /** G[(i·g + j)·L + l] = Σ_m Ŷ_lm(u_i)Ŷ_lm(u_j) for the slots of one row. */
 function angleKernel(lae: AngleEncoding, ids: ArrayLike<number>, g: number): Float64Array {

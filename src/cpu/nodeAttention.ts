@@ -6,7 +6,7 @@
 // The reference also multiplies w by a per-head constant (#valid pairs / Σ w); it cancels in
 // every row's softmax and so is left out.
 
-import type { AttentionParams } from './params';
+import type { AttentionParams } from '../model/params';
 import { attentionBlockBackward, attentionBlockForward, type AttentionBlockCache } from './attentionBlock';
 import { sinc, sincDerivative } from './features';
 import type { GeometryGradient } from './geometryGradient';

@@ -9,10 +9,9 @@
 import type { LoadedModel } from '../model/config';
 import type { Structure } from '../io/structure';
 import { elementReferenceEnergy } from '../model/referenceEnergy';
-import { extractParams } from '../cpu/params';
-import { checkChargeSpin } from '../cpu/inputBlock';
-import { eropeFrequencies } from '../cpu/features';
-import { laeChannelDegrees } from '../cpu/neighborhoodAttention';
+import { extractParams } from '../model/params';
+import { checkChargeSpin } from '../model/systemCheck';
+import { eropeFrequencies, laeChannelDegrees } from '../model/architecture';
 import { gelu, linear } from '../cpu/ops';
 import type { GpuRuntime, Recorder } from './runtime';
 import type { Tensor } from './workspace';

@@ -8,7 +8,7 @@ import { cellHeights, cellInverse, fractional, SingularCellError } from '../geom
 import { imageRepeats, PeriodicImageError } from '../geometry/periodicImages';
 import { chemicalSymbol, COVALENT_RADII, MAX_Z } from '../io/elements';
 import type { Structure } from '../io/structure';
-import type { ModelConfig } from './config';
+import type { ArchitectureConfig, ModelConfig } from './config';
 
 /**
  * Atoms closer than this fraction of the sum of their covalent radii are reported. The shortest bond
@@ -22,6 +22,39 @@ export const CLOSE_CONTACT_FRACTION = 0.5;
 /** Charge and spin multiplicity the runtimes use when a file gives none (and all a model without the embedding computes). */
 export const DEFAULT_CHARGE = 0;
 export const DEFAULT_SPIN = 1;
+
+/** Two atoms at distance 0 (found while building the graph, on either runtime). */
+export class OverlappingAtomsError extends Error {
+  constructor(readonly atomA: number, readonly atomB: number) {
+    super(`atoms ${atomA} and ${atomB} sit on the same point (distance 0 Å): the model is undefined there`);
+    this.name = 'OverlappingAtomsError';
+  }
+}
+
+export interface SystemCharge { charge: number; spin: number }
+
+/**
+ * Atomic numbers inside the model's embedding table and a charge/spin inside its tables; every problem is
+ * listed in one UnsupportedSystemError (an index past the table would read another row or undefined).
+ */
+export function checkChargeSpin(numbers: Int32Array, cs: SystemCharge, arch: ArchitectureConfig): void {
+  const problems: SystemProblem[] = [];
+  const outside: number[] = [];
+  for (let i = 0; i < numbers.length; i++) {
+    const z = numbers[i];
+    if (!Number.isInteger(z) || z < 1 || z >= arch.max_num_elements) outside.push(i);
+  }
+  if (outside.length > 0) {
+    const shown = outside.slice(0, 10).map((i) => `atom ${i} has atomic number ${numbers[i]}`).join(', ');
+    const more = outside.length > 10 ? ` and ${outside.length - 10} more` : '';
+    problems.push({ kind: 'element-outside-model', atoms: outside, message: `${shown}${more}; this model knows Z = 1..${arch.max_num_elements - 1}` });
+  }
+  if (!Number.isInteger(cs.charge) || cs.charge < -100 || cs.charge > 100)
+    problems.push({ kind: 'charge', message: `charge ${cs.charge} is outside the model's range −100..100 (integers)` });
+  if (!Number.isInteger(cs.spin) || cs.spin < 0 || cs.spin > 100)
+    problems.push({ kind: 'spin', message: `spin multiplicity ${cs.spin} is outside the model's range 0..100 (integers)` });
+  if (problems.length > 0) throw new UnsupportedSystemError(problems, 'this model');
+}
 
 /** How many atom indices or atom pairs a message lists before "and N more". */
 const LIST_CAP = 10;

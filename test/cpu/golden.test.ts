@@ -1,7 +1,7 @@
 // The float64 CPU runtime against numbers computed by the public AllScAIP code itself.
 import { describe, expect, it } from 'vitest';
 import { computeCpu } from '../../src/cpu/model';
-import { eropeFrequencies } from '../../src/cpu/features';
+import { eropeFrequencies } from '../../src/model/architecture';
 import { GOLDEN_CASES, flat, goldenModel, goldenStructure, readGolden } from '../helpers/golden';
 import { maxRelErr } from '../helpers/compare';
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { PairGeometry } from '../../src/cpu/eropeDistance';
 import { cellFrame, wrapPositions, type Cell } from '../../src/geometry/cell';
 import { enumerateImages, imageRepeats, imageTranslations, minimumImageDisplacement, minimumImageMetric } from '../../src/geometry/periodicImages';
-import { eropeFrequencies } from '../../src/cpu/features';
+import { eropeFrequencies } from '../../src/model/architecture';
 import { GeometryGradient } from '../../src/cpu/geometryGradient';
 import { nodeAttentionCore, nodeAttentionCoreBackward } from '../../src/cpu/nodeAttention';
 import { rng } from '../helpers/systems';

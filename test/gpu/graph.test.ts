@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { envelopeBias, type NeighborGraph } from '../../src/cpu/graph';
 import { checkGraphStatus, planGraph, recordSlotPermute, type NeighborSearch, readGraphStatus, recordGraphBuild, SlotBudgetError, type GpuGraph } from '../../src/gpu/ops/graph';
-import { OverlappingAtomsError } from '../../src/cpu/graph';
+import { OverlappingAtomsError } from '../../src/model/systemCheck';
 import { setupGpu, teardownGpu, upload, type TestGpu } from './helpers';
 import { cellListCases, cpuGraph, goldenGraphCases, graphCases, maxEdgesPerRow, type GraphCase } from './graphSystems';
 

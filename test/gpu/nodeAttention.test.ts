@@ -7,7 +7,7 @@
 // head groups: 2 heads × 16 (one group), 4 × 16 (one group of 4), 4 × 32 (two groups of 2).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeAttentionCore, nodeAttentionCoreBackward } from '../../src/cpu/nodeAttention';
-import { eropeFrequencies } from '../../src/cpu/features';
+import { eropeFrequencies } from '../../src/model/architecture';
 import { cellFrame, wrapPositions, type Cell } from '../../src/geometry/cell';
 import { enumerateImages, imageRepeats, imageTranslations, minimumImageDisplacement, minimumImageMetric } from '../../src/geometry/periodicImages';
 import { GeometryGradient } from '../../src/cpu/geometryGradient';

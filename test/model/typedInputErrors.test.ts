@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { computeCpu } from '../../src/cpu/model';
-import { checkChargeSpin } from '../../src/cpu/inputBlock';
+import { checkChargeSpin } from '../../src/model/systemCheck';
 import { loadModelFromPath } from '../../src/model/loadNode';
 import { elementReferenceEnergy } from '../../src/model/referenceEnergy';
 import { UnsupportedSystemError } from '../../src/model/systemCheck';

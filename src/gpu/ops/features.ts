@@ -8,7 +8,7 @@ import shWgsl from '../../../shaders/features/sh.wgsl?raw';
 import edgeFeaturesWgsl from '../../../shaders/features/edge_features.wgsl?raw';
 import featuresBackwardWgsl from '../../../shaders/features/features_backward.wgsl?raw';
 import type { ArchitectureConfig } from '../../model/config';
-import { featureShDegree, rbfCenters } from '../../cpu/features';
+import { featureShDegree, rbfCenters } from '../../model/architecture';
 import type { GpuRuntime, Operand, Recorder } from '../runtime';
 import type { GpuGraph } from './graph';
 

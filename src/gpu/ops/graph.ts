@@ -18,10 +18,9 @@ import graphBackwardWgsl from '../../../shaders/graph/graph_backward.wgsl?raw';
 import cellListWgsl from '../../../shaders/graph/cell_list.wgsl?raw';
 import slotPermuteWgsl from '../../../shaders/graph/slot_permute.wgsl?raw';
 import type { ArchitectureConfig } from '../../model/config';
-import { OverlappingAtomsError } from '../../cpu/graph';
 import { cellHeights, cellInverse } from '../../geometry/cell';
 import { enumerateImages, imageRepeats, imageTranslations } from '../../geometry/periodicImages';
-import { UnsupportedSystemError } from '../../model/systemCheck';
+import { OverlappingAtomsError, UnsupportedSystemError } from '../../model/systemCheck';
 import type { GpuRuntime, Operand, Recorder } from '../runtime';
 
 const WG = 64;
