@@ -20,7 +20,7 @@
 // its group, so each pair's ERoPE distance and sinc basis sin(ω_f r)/(ω_f r) are computed once per pair
 // for the group and only z_h = Σ_f W_hf·basis_f is per head; the distance derivative is applied once per
 // pair to Σ_h ∂E/∂r. The minimum image rounds in reduced coordinates where that is provably the nearest
-// image (|n_a| ≤ 1 and orthogonal cell rows or |d'| < h_min/2; src/cpu/eropeDistance.ts) and loops over
+// image (|n_a| ≤ 1 and orthogonal cell rows or |d'| < h_min/2; src/geometry/periodicImages.ts) and loops over
 // the enumerated images otherwise.
 //
 // Buffers: q, k, v rows at i·in_stride + {q,k,v}_offset (one fused N×3H q‖k‖v buffer bound three times,

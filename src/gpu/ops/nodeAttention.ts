@@ -50,7 +50,7 @@ export type SystemCell = { vectors: ArrayLike<number>; pbc: readonly boolean[] }
 /**
  * Pack per-system image translations (each M×3, Å; a molecule has one zero image) and each system's cell
  * data (common.wgsl, METRIC words): cell rows, the columns of cell⁻¹, pbc flags, squared row lengths and
- * the |d'|² below which rounding in reduced coordinates gives the nearest image (eropeDistance.ts).
+ * the |d'|² below which rounding in reduced coordinates gives the nearest image (geometry/periodicImages.ts).
  * Without `cells` only a system whose single image is zero takes that shortcut; the rest loop over
  * their images. A system without a periodic cell gets the unit cell, no pbc (r̃ = the plain distance).
  */
