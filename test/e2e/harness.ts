@@ -71,3 +71,63 @@ export function watchConsole(page: Page): string[] {
   });
   return log;
 }
+
+export interface WaitOptions {
+  /** Give up after this long (ms). SwiftShader on a shared machine is slow: callers size it to the step. */
+  timeoutMs?: number;
+  /** Poll interval (ms). */
+  intervalMs?: number;
+  /** The page's console (watchConsole), whose last lines go into the timeout message. */
+  log?: string[];
+  /** More context for the timeout message (e.g. the app state), read only when it times out. */
+  diagnose?: () => Promise<unknown>;
+}
+
+/**
+ * Polls `read` in the page until `ok` accepts its value and returns that value; on timeout throws naming `what`,
+ * the last value, `diagnose`'s answer and the console's last lines. One helper for every e2e file, so a test's
+ * waits all fail the same readable way.
+ */
+export async function waitFor<T>(page: Page, what: string, read: () => Promise<T>, ok: (v: T) => boolean, opts: WaitOptions = {}): Promise<T> {
+  const { timeoutMs = 240_000, intervalMs = 200, log = [], diagnose } = opts;
+  const t0 = Date.now();
+  let v = await read();
+  while (!ok(v)) {
+    if (Date.now() - t0 > timeoutMs) {
+      const extra = diagnose ? `\napp state: ${JSON.stringify(await diagnose().catch((e) => String(e)))}` : '';
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last value: ${JSON.stringify(v)})${extra}\n${log.slice(-15).join('\n')}`);
+    }
+    await page.waitForTimeout(intervalMs);
+    v = await read();
+  }
+  return v;
+}
+
+/**
+ * waitFor bound to a file's page and console, for files that drive one page held in a module variable (read at
+ * each call: the page is made in beforeAll). Same signature as the files' earlier local helpers.
+ */
+export function pageWaiter(get: () => { page: Page; log: string[] }, defaults: Omit<WaitOptions, 'log'> = {}) {
+  return <T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs?: number): Promise<T> => {
+    const { page, log } = get();
+    return waitFor(page, what, read, ok, { ...defaults, log, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+  };
+}
+
+/** What the workbench is doing, for a timeout message: run state, engine, step and notices. */
+export function appSnapshot(page: Page): Promise<unknown> {
+  return page.evaluate(() => {
+    const s = window.__scaip!.store.getState();
+    return { running: s.running, busy: s.busy, step: s.frame && s.frame.step, engine: s.engineDetail, notices: s.notices.map((n) => `${n.level}: ${n.text}`) };
+  });
+}
+
+/** Drop a file on the viewer as a user dragging it from the desktop would. */
+export async function dropFile(page: Page, name: string, content: string): Promise<void> {
+  await page.evaluate(([n, c]) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([c], n));
+    const target = document.querySelector('[data-testid="viewer"]')!;
+    for (const type of ['dragenter', 'dragover', 'drop']) target.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, [name, content]);
+}

@@ -4,7 +4,7 @@
 
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startE2E, watchConsole, type E2E } from './harness';
+import { startE2E, waitFor as poll, watchConsole, type E2E } from './harness';
 
 let e: E2E;
 let log: string[] = [];
@@ -17,16 +17,7 @@ afterAll(async () => {
 
 const state = <T>(page: Page, fn: string) => page.evaluate(`(() => { const s = window.__scaip.store.getState(); return ${fn}; })()`) as Promise<T>;
 
-async function waitFor<T>(page: Page, what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 240_000): Promise<T> {
-  const t0 = Date.now();
-  let v = await fn();
-  while (!ok(v)) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(v)})\n${log.slice(-10).join('\n')}`);
-    await page.waitForTimeout(200);
-    v = await fn();
-  }
-  return v;
-}
+const waitFor = <T>(page: Page, what: string, read: () => Promise<T>, ok: (v: T) => boolean) => poll(page, what, read, ok, { log });
 
 async function freshPage(url: string): Promise<Page> {
   const ctx = await e.browser.newContext({ viewport: { width: 1400, height: 900 } });

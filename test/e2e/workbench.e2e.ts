@@ -17,8 +17,8 @@ import { assembleModel } from '../../src/model/load';
 import { parseModelConfig } from '../../src/model/modelJson';
 import { parameterCount } from '../../src/model/weights';
 import { THERMO_COLUMNS } from '../../src/md/observables';
-import { startE2E, watchConsole, type E2E } from './harness';
-import { cellParameters } from '../../src/io/cell';
+import { appSnapshot, dropFile as dropOn, pageWaiter, startE2E, watchConsole, type E2E } from './harness';
+import { cellParameters } from '../../src/geometry/cell';
 import { readBack, type ToolReading } from '../helpers/readBack';
 import { waterBox } from '../../scripts/sampleSystems';
 import { writeExtXyz } from '../../src/io/xyz';
@@ -68,29 +68,12 @@ afterAll(async () => {
 const text = (id: string) => page.getByTestId(id).textContent();
 const state = <T>(fn: string) => page.evaluate(`(() => { const s = window.__scaip.store.getState(); return ${fn}; })()`) as Promise<T>;
 
-async function waitFor<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 150_000): Promise<T> {
-  const t0 = Date.now();
-  let v = await fn();
-  while (!ok(v)) {
-    if (Date.now() - t0 > timeoutMs) {
-      const snapshot = await state<unknown>('({ running: s.running, busy: s.busy, step: s.frame && s.frame.step, engine: s.engineDetail, notices: s.notices.map((n) => n.level + ": " + n.text) })').catch((e) => String(e));
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last value: ${JSON.stringify(v)})\napp state: ${JSON.stringify(snapshot)}\n${log.slice(-15).join('\n')}`);
-    }
-    await page.waitForTimeout(200);
-    v = await fn();
-  }
-  return v;
-}
+const waitFor = pageWaiter(() => ({ page, log }), {
+  timeoutMs: 150_000,
+  diagnose: () => appSnapshot(page),
+});
 
-/** Drop a file on the viewer as a user dragging it from the desktop would. */
-async function dropFile(name: string, content: string): Promise<void> {
-  await page.evaluate(([n, c]) => {
-    const dt = new DataTransfer();
-    dt.items.add(new File([c], n));
-    const target = document.querySelector('[data-testid="viewer"]')!;
-    for (const type of ['dragenter', 'dragover', 'drop']) target.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
-  }, [name, content]);
-}
+const dropFile = (name: string, content: string) => dropOn(page, name, content);
 
 async function download(testId: string): Promise<{ name: string; body: string }> {
   const [d] = (await Promise.all([page.waitForEvent('download'), page.getByTestId(testId).click()])) as [Download, void];
