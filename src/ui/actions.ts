@@ -63,7 +63,8 @@ export async function loadBuiltin(b: BuiltinSystem): Promise<boolean> {
   if (!outcome.ok) return refuseFile(outcome.error);
   let st = outcome.structure;
   try {
-    if (b.repeat) st = supercell(st, ...b.repeat);
+    // 1×1×1 is the structure itself: a link to a molecule (no cell) carries that tiling and must still open.
+    if (b.repeat && b.repeat.some((r) => r !== 1)) st = supercell(st, ...b.repeat);
   } catch (e) {
     return refuseFile({ fileName: b.file, line: null, problem: (e as Error).message });
   }
