@@ -105,6 +105,9 @@ def main():
     ap.add_argument("--based-on", help="the shipped model directory this run was fine-tuned from (train.py --init-from): "
                                       "its provenance goes into this one's")
     ap.add_argument("--fixtures", default=SHIPPED_FIXTURES, help="where the held-out case JSON goes")
+    ap.add_argument("--name", help="model name in model.json and index.json (default: the run's config name)")
+    ap.add_argument("--version", help="model version in model.json (default: the run's config version)")
+    ap.add_argument("--description", help="one-line description (default: the run's config description)")
     args = ap.parse_args()
     torch.set_num_threads(1)
 
@@ -112,6 +115,10 @@ def main():
     with open(args.eval) as f:
         ev = json.load(f)
     config = json.loads(json.dumps(ckpt["config"]))
+    # a fine-tune inherits its parent's name; a second shipped model of the same family needs its own
+    for key in ("name", "version", "description"):
+        if getattr(args, key):
+            config[key] = getattr(args, key)
     dir_name = os.path.basename(os.path.normpath(args.out))
     main_group = ev["main_group"]
     g = ev["groups"][main_group]
