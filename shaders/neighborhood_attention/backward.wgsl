@@ -3,9 +3,14 @@
 // workgroup memory; then each slot as key forms dk, dv, the key-bias gradient and its dY. Bias and
 // SH gradients are summed over heads and ADDED to grad_bias / grad_sh (each element has one owner
 // per dispatch, so no atomics are needed). Needs common.wgsl.
+//
+// In place: dq‖dk‖dv overwrite q‖k‖v, so the backward holds one E×3H array instead of two (the largest
+// item of the step's memory). Safe because a workgroup reads and writes only the elements of its own row
+// (row·K + r, or their reverses, a permutation), and it writes head h's columns only after a barrier
+// behind every read of them; later heads read other columns.
 
+@group(0) @binding(1) var<storage, read_write> qkv: array<f32>;        // E×3H q‖k‖v in, dq‖dk‖dv out
 @group(0) @binding(5) var<storage, read> d_o: array<f32>;              // E×H
-@group(0) @binding(6) var<storage, read_write> d_qkv: array<f32>;      // E×3H, same layout as qkv
 @group(0) @binding(7) var<storage, read_write> grad_bias: array<f32>;  // E (accumulated)
 @group(0) @binding(8) var<storage, read_write> grad_sh: array<f32>;    // E×sh_size (accumulated)
 
@@ -77,7 +82,6 @@ fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
       }
     }
     if (inside) {
-      for (var c = 0u; c < D; c++) { d_qkv[e * 3u * H + h * D + c] = select(0.0, dqi[c], live); }
       row_lse[r] = lse;
       row_d[r] = di;
     }
@@ -118,13 +122,15 @@ fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
         }
       }
     }
+    // every invocation's reads of head h (and of row_lse, row_d) are done before anyone overwrites them
+    storageBarrier();
     if (inside) {
       for (var c = 0u; c < D; c++) {
-        d_qkv[e * 3u * H + H + h * D + c] = dkj[c];
-        d_qkv[e * 3u * H + 2u * H + h * D + c] = dvj[c];
+        qkv[e * 3u * H + h * D + c] = select(0.0, dqi[c], live);
+        qkv[e * 3u * H + H + h * D + c] = dkj[c];
+        qkv[e * 3u * H + 2u * H + h * D + c] = dvj[c];
       }
     }
-    workgroupBarrier();
   }
   if (live) {
     grad_bias[e] += dbias;

@@ -30,7 +30,7 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> qkv: array<f32>;
+// binding 1, qkv: declared by forward.wgsl (read) and backward.wgsl (read_write: dq‖dk‖dv replace it)
 @group(0) @binding(2) var<storage, read> slot_meta: array<vec4i>;   // (candidate, neighbor, image, rev slot)
 @group(0) @binding(3) var<storage, read> slot_bias: array<f32>;
 @group(0) @binding(4) var<storage, read> sh: array<f32>;            // E × sh_size (LAE)

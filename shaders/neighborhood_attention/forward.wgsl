@@ -1,5 +1,6 @@
 // Neighborhood attention forward: o_i = Σ_j softmax_j(logit_ij) v_j per head. Needs common.wgsl.
 
+@group(0) @binding(1) var<storage, read> qkv: array<f32>;        // E×3H
 @group(0) @binding(5) var<storage, read_write> o: array<f32>;   // E×H
 
 @compute @workgroup_size(MAXK)

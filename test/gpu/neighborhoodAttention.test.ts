@@ -76,11 +76,12 @@ describe('padded-slot neighborhood attention vs float64 reference', () => {
           rows: N, slots: K, numHeads: nh, headDim: d, slotMeta: rt.upload('meta', graph.meta),
           slotBias: upload(rt, 'bias', graph.bias), lae, layout, qkv: upload(rt, 'qkv', qkv),
         };
-        const o = poisoned(rt, 'o', E * H), dQkv = poisoned(rt, 'dqkv', E * 3 * H);
+        const o = poisoned(rt, 'o', E * H);
         const gradBias = rt.upload('gb', new Float32Array(E)), gradSh = rt.upload('gsh', new Float32Array(E * shSize));
         const rec = rt.recorder();
         neighborhoodAttentionForward(rt, rec, { ...base, o });
-        neighborhoodAttentionBackward(rt, rec, { ...base, dO: upload(rt, 'dO', dO), dQkv, gradBias, gradSh: useLae ? gradSh : null });
+        // in place: dq‖dk‖dv replace q‖k‖v (a slot left unwritten would keep its q, k or v and fail below)
+        neighborhoodAttentionBackward(rt, rec, { ...base, dO: upload(rt, 'dO', dO), gradBias, gradSh: useLae ? gradSh : null });
         rec.submit();
 
         const L = layoutOf(layout);
@@ -91,7 +92,7 @@ describe('padded-slot neighborhood attention vs float64 reference', () => {
         const wantBias = new Float64Array(E), wantSh = new Float64Array(E * shSize);
         const want = neighborhoodAttentionCoreBackward(q, k, v, dO, E, nh, L, keyBias, angle, wantBias, useLae ? wantSh : null);
         expect(relErr(await rt.read(o, E * H), wantO)).toBeLessThan(1e-5);
-        const got = await rt.read(dQkv, E * 3 * H);
+        const got = await rt.read(base.qkv, E * 3 * H);
         const wantQkv = new Float64Array(E * 3 * H);
         for (let e = 0; e < E; e++) {
           wantQkv.set(want.dq.subarray(e * H, (e + 1) * H), e * 3 * H);

@@ -1,7 +1,7 @@
 // What every block of the GPU model records into: the runtime, the recording and its workspace, and the
 // sizes of the padded slot layout (N atoms × K slots; slot 0 of each row is the self-loop = node state).
 // Weights are uploaded once per model (uploadWeights); activations are workspace tensors of the recording.
-import type { AttentionParams, FfnParams, HeadParams, LinearParams } from '../../cpu/params';
+import type { AttentionParams, FfnParams, HeadParams, LinearParams } from '../../model/params';
 import type { GpuRuntime, Operand, Recorder } from '../runtime';
 import type { Tensor, Workspace } from '../workspace';
 import type { LinearLayer } from '../ops/linear';
@@ -19,7 +19,7 @@ export interface BlockContext {
   eps: number;
 }
 
-export interface GpuAttention { qkv: LinearLayer; q: LinearLayer; k: LinearLayer; v: LinearLayer; out: LinearLayer; norm: GPUBuffer; resScale: number; radialWeight: Float64Array | null }
+export interface GpuAttention { qkv: LinearLayer; out: LinearLayer; norm: GPUBuffer; resScale: number; radialWeight: Float64Array | null }
 export interface GpuFfn { lin1: LinearLayer; lin2: LinearLayer; norm: GPUBuffer; resScale: number }
 export interface GpuHead { norm: GPUBuffer; lin1: LinearLayer; lin2: LinearLayer }
 
@@ -46,7 +46,7 @@ export class WeightUploader {
 
   attention(name: string, a: AttentionParams): GpuAttention {
     return {
-      qkv: this.fusedQkv(name, a), q: this.linear(`${name}.q`, a.q), k: this.linear(`${name}.k`, a.k), v: this.linear(`${name}.v`, a.v),
+      qkv: this.fusedQkv(name, a),
       out: this.linear(`${name}.out`, a.out), norm: this.vector(`${name}.norm`, a.norm), resScale: a.resScale, radialWeight: a.radialWeight,
     };
   }

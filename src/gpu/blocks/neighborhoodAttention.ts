@@ -1,7 +1,8 @@
 // Neighbourhood attention block on the GPU (src/cpu/neighborhoodAttention.ts): X + s·Out(Attn(RMSNorm(X))) over
 // each atom's K slots, in the source or the destination layout. The backward pass keeps only X and
 // recomputes q‖k‖v from it (one RMSNorm and one matmul): keeping q‖k‖v of every attention of every layer
-// for the backward would be 3·H floats per slot each, the largest item of the step's memory.
+// for the backward would be 3·H floats per slot each, the largest item of the step's memory. The op's
+// backward then writes dq‖dk‖dv over the recomputed q‖k‖v.
 import { linearBackwardInput, linearForward } from '../ops/linear';
 import { neighborhoodAttentionBackward, neighborhoodAttentionForward } from '../ops/neighborhoodAttention';
 import type { Operand } from '../runtime';
@@ -52,8 +53,9 @@ export function backward(
   const dO = c.ws.tensor(`${label}.d_attention`, c.E, c.H);
   linearBackwardInput(c.rt, c.rec, { dy, rows: c.E, layer: a.out, dx: dO, scale: a.resScale });
   const { qkv, invRms } = projectQkv(c, a, s.x, `${label}.recomputed`);
-  const dQkv = c.ws.tensor(`${label}.d_qkv`, c.E, 3 * c.H);
-  neighborhoodAttentionBackward(c.rt, c.rec, { ...opArgs(c, g, layout), qkv, dO, dQkv, gradBias: grads.gradBias, gradSh: grads.gradSh });
+  // the op overwrites q‖k‖v with dq‖dk‖dv (one E×3H array live instead of two)
+  neighborhoodAttentionBackward(c.rt, c.rec, { ...opArgs(c, g, layout), qkv, dO, gradBias: grads.gradBias, gradSh: grads.gradSh });
+  const dQkv = qkv;
   const dxn = c.ws.tensor(`${label}.d_normed`, c.E, c.H);
   linearBackwardInput(c.rt, c.rec, { dy: dQkv, rows: c.E, layer: a.qkv, dx: dxn });
   return normBackward(c, s.x, a.norm, invRms, dxn, dy, label);

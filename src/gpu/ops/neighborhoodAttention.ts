@@ -61,16 +61,17 @@ export function neighborhoodAttentionForward(rt: GpuRuntime, rec: Recorder, a: N
 }
 
 /**
- * Backward: writes d_qkv (E×3H) and ADDS ∂E/∂(key bias) into gradBias (E) and, with LAE, ∂E/∂Y into
- * gradSh (E×shSize), so the source and destination attentions of every layer can share one accumulator.
+ * Backward, in place: OVERWRITES qkv (E×3H) with dq‖dk‖dv in the same layout, and ADDS ∂E/∂(key bias) into
+ * gradBias (E) and, with LAE, ∂E/∂Y into gradSh (E×shSize), so the source and destination attentions of
+ * every layer can share one accumulator.
  */
 export function neighborhoodAttentionBackward(
   rt: GpuRuntime, rec: Recorder,
-  a: NeighborhoodAttentionArgs & { dO: Binding; dQkv: Binding; gradBias: Operand; gradSh: Operand | null },
+  a: NeighborhoodAttentionArgs & { dO: Binding; gradBias: Operand; gradSh: Operand | null },
 ): void {
   check(a);
   rec.dispatch(kernel(rt, 'backward', a), {
     qkv: a.qkv, slot_meta: a.slotMeta, slot_bias: a.slotBias, sh: a.lae?.sh ?? rt.buffer('dummy', 16),
-    d_o: a.dO, d_qkv: a.dQkv, grad_bias: a.gradBias, grad_sh: a.gradSh ?? rt.buffer('dummy.grad_sh', 16),
+    d_o: a.dO, grad_bias: a.gradBias, grad_sh: a.gradSh ?? rt.buffer('dummy.grad_sh', 16),
   }, params(a), a.rows);
 }
