@@ -380,7 +380,7 @@ describe('workbench', () => {
     expect(await page.getByTestId('step').isDisabled()).toBe(true);
     expect(await text('system-name')).toBe('close');
     await page.getByRole('button', { name: 'Default model' }).click();
-    await waitFor('the water model', () => text('model-name'), (t) => t === 'water-spcfw-small');
+    await waitFor('the water model', () => text('model-name'), (t) => t === 'water-spcfw-smooth');
     await waitFor('the system back on the engine', () => state<boolean>('s.systemBlocked'), (b) => !b);
     expect(await page.getByTestId('system-error').count()).toBe(0);
     await waitFor('idle', () => state<string | null>('s.busy'), (b) => b === null, 120_000);
