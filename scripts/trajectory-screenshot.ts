@@ -17,16 +17,19 @@ execFileSync('/usr/bin/python3', ['-c', make, file]);
 const e = await startE2E();
 try {
   const page = await e.browser.newPage({ viewport: { width: 1440, height: 900 } });
-  await page.goto(e.url);
-  await page.waitForFunction(() => !!window.__scaip?.store.getState().backend, null, { timeout: 120_000 });
+  // A shared, loaded machine stalls the page for tens of seconds at a time (SwiftShader on the CPU).
+  page.setDefaultTimeout(240_000);
+  await page.goto(e.url, { timeout: 240_000 });
+  // Lennard-Jones forces, picked once the default model has loaded (loading a model selects its own forces).
+  await page.waitForFunction(() => window.__scaip?.store.getState().modelPhase === 'ready', null, { timeout: 240_000 });
   await page.getByTestId('provider').selectOption('lj');
   await page.getByTestId('structure-input').setInputFiles(file);
-  await page.waitForFunction(() => !!window.__scaip!.trajectory.getState().open, null, { timeout: 120_000 });
+  await page.waitForFunction(() => !!window.__scaip!.trajectory.getState().open, null, { timeout: 240_000 });
   await page.getByTestId('traj-scrubber').fill('24');
-  await page.waitForFunction(() => window.__scaip!.trajectory.getState().index === 24, null, { timeout: 60_000 });
+  await page.waitForFunction(() => window.__scaip!.trajectory.getState().index === 24, null, { timeout: 240_000 });
   await page.getByTestId('traj-rdf-stride').fill('1');
   await page.getByTestId('traj-rdf-compute').click();
-  await page.waitForFunction(() => !!window.__scaip!.trajectory.getState().rdf, null, { timeout: 60_000 });
+  await page.waitForFunction(() => !!window.__scaip!.trajectory.getState().rdf, null, { timeout: 240_000 });
   await page.waitForTimeout(800); // plots redraw at most 4×/s
   await page.screenshot({ path: out });
   console.log(`wrote ${out}`);

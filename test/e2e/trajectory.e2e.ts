@@ -1,8 +1,9 @@
 // End-to-end: a 50-frame extXYZ trajectory made by ASE here (32 Ar atoms, Lennard-Jones energies and forces,
 // momenta, a cell that changes every frame, atoms wrapped into it after a random walk) opened in the workbench in
-// headless Chromium: frame count, scrubbing and playing, the energy plot against the file and MSD against numpy.
-// (g(r) over a frame range and 'continue MD from frame 30' are not in here yet: their button clicks timed out
-// under the build machine's load and were not verified.)
+// headless Chromium: frame count, scrubbing and playing, the energy plot against the file, MSD against numpy.
+// g(r) over a frame range against ASE's get_rdf and 'continue MD from frame 30' (Lennard-Jones forces, from that
+// frame's positions, cell and momenta) are written but NOT YET VERIFIED, so they run only with E2E_TRAJ_MORE=1: on the
+// shared build machine every run of this file stalled (setInputFiles did not return within 240 s), so none reached them.
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startE2E, watchConsole, type E2E } from './harness';
+import { pageWaiter, startE2E, watchConsole, type E2E } from './harness';
 
 let e: E2E;
 let page: Page;
@@ -45,6 +46,7 @@ write(sys.argv[1], frames, format='extxyz')
 const REFERENCE = `
 import sys, json, numpy as np
 from ase.io import read
+from ase.ga.utilities import get_rdf
 frames = read(sys.argv[1], index=':')
 pos = [f.get_positions() for f in frames]
 u = pos[0].copy(); msd = [0.0]
@@ -54,31 +56,35 @@ for k in range(1, len(frames)):
     f = d @ np.linalg.inv(h); f -= np.round(f)
     u = u + f @ h
     msd.append(float(np.mean(np.sum((u - pos[0]) ** 2, axis=1))))
+# g(r) of frames 11..40 every 3 as the page computes it: r up to 95 % of frame 1's half-width (at most 8 A), 120 bins.
+# ASE normalises all pairs by N^2 where the page (and the usual definition) uses N(N-1): scaled to the page's.
+h = np.array(frames[0].cell)
+width = min(abs(np.linalg.det(h)) / np.linalg.norm(np.cross(h[(i + 1) % 3], h[(i + 2) % 3])) for i in range(3))
+rmax = min(8.0, 0.95 * 0.5 * width)
+n = len(frames[0])
+rdf = np.mean([get_rdf(f, rmax, 120)[0] for f in frames[10:40:3]], axis=0) * n / (n - 1)
+rdf_r = get_rdf(frames[10], rmax, 120)[1]
 print(json.dumps({
   'energy': [f.get_potential_energy() for f in frames],
   'positions': [p.ravel().tolist() for p in pos],
   'cells': [np.array(f.cell).ravel().tolist() for f in frames],
   'msd': msd,
   'ekin30': frames[29].get_kinetic_energy(),
+  'rdf': rdf.tolist(),
+  'rdfR': rdf_r.tolist(),
 }))
 `;
 
-interface Reference { energy: number[]; positions: number[][]; cells: number[][]; msd: number[]; ekin30: number }
+/** The g(r) and continue-from-frame tests, not yet verified (see the header). */
+const MORE = process.env.E2E_TRAJ_MORE === '1';
+
+interface Reference { energy: number[]; positions: number[][]; cells: number[][]; msd: number[]; ekin30: number; rdf: number[]; rdfR: number[] }
 let ref: Reference;
 
 const python = (script: string, ...args: string[]) => execFileSync('/usr/bin/python3', ['-c', script, ...args], { encoding: 'utf8' });
 const state = <T>(fn: string) => page.evaluate(`(() => { const s = window.__scaip.store.getState(); const t = window.__scaip.trajectory.getState(); return ${fn}; })()`) as Promise<T>;
 
-async function waitFor<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 240_000): Promise<T> {
-  const t0 = Date.now();
-  let v = await fn();
-  while (!ok(v)) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(v)})\n${log.slice(-15).join('\n')}`);
-    await page.waitForTimeout(100);
-    v = await fn();
-  }
-  return v;
-}
+const waitFor = pageWaiter(() => ({ page, log }), { intervalMs: 100 });
 
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   expect(a.length).toBe(b.length);
@@ -93,9 +99,14 @@ beforeAll(async () => {
   e = await startE2E();
   page = await e.browser.newPage({ viewport: { width: 1400, height: 900 } });
   log = watchConsole(page);
+  // The shared build machine can stall the page for minutes (SwiftShader WebGPU and WebGL on starved CPUs): Playwright's
+  // 30 s default for finding an element is not enough there.
+  page.setDefaultTimeout(240_000);
   await page.goto(e.url, { timeout: 180_000 });
   await page.getByTestId('provider').waitFor({ timeout: 180_000 });
-  // Lennard-Jones forces: the Ar trajectory can be continued without the water model.
+  // Lennard-Jones forces: the Ar trajectory can be continued without the water model. Picked once the default model
+  // has loaded, since loading a model selects its own forces.
+  await waitFor('the default model', () => state<string>('s.modelPhase'), (p) => p === 'ready', 180_000);
   await page.getByTestId('provider').selectOption('lj');
 }, 360_000);
 
@@ -147,5 +158,45 @@ describe('trajectory viewer', () => {
     const msd = await state<number[]>('t.open.summary.series.msd');
     expect(Math.max(...ref.msd)).toBeGreaterThan(5);
     expect(maxDiff(msd, ref.msd)).toBeLessThan(1e-8);
+  });
+
+  test.runIf(MORE)('g(r) over frames 11–40 every 3 (computed in the worker) equals ASE\'s get_rdf averaged over the same frames', async () => {
+    await page.getByTestId('traj-rdf-from').fill('11');
+    await page.getByTestId('traj-rdf-to').fill('40');
+    await page.getByTestId('traj-rdf-stride').fill('3');
+    await page.getByTestId('traj-rdf-pair').selectOption('all');
+    await page.getByTestId('traj-rdf-compute').click();
+    const rdf = (await waitFor('g(r)', () => state<{ r: number[]; g: number[]; frames: number; label: string } | null>('t.rdf'), (r) => !!r))!;
+    expect(rdf.frames).toBe(10); // frames 11, 14, …, 38
+    expect(rdf.label).toBe('all, frames 11–40 every 3');
+    expect(maxDiff(rdf.r, ref.rdfR)).toBeLessThan(1e-12);
+    expect(Math.max(...ref.rdf)).toBeGreaterThan(1);
+    expect(maxDiff(rdf.g, ref.rdf)).toBeLessThan(1e-9);
+    await waitFor('the g(r) plot', () => page.getByTestId('traj-plot-rdf').getAttribute('data-points'), (n) => n === '120');
+  });
+
+  test.runIf(MORE)('continue MD from frame 30 starts the engine from that frame\'s positions, cell and momenta, and runs', async () => {
+    await page.getByTestId('traj-frame-input').fill('30');
+    await waitFor('frame 30', () => page.getByTestId('traj-status-frame').textContent(), (t) => t === '30');
+    await page.getByTestId('traj-continue').click();
+    await waitFor('frame 30 on the workbench', () => state<string>('s.systemName'), (n) => n === 'argon-npt frame 30');
+    await waitFor('the engine', () => state<string | null>('s.busy'), (b) => b === null);
+    // The viewer follows the engine now, and says how to go back to the file.
+    expect(await page.getByTestId('traj-detached').count()).toBe(1);
+    const start = (await waitFor('the engine\'s first sample', () => state<{ step: number; ekin: number; p: number[]; c: number[] } | null>(
+      's.thermo.step.length ? { step: s.thermo.step[0], ekin: s.thermo.ekin[0], p: Array.from(s.frame.positions), c: Array.from(s.frame.cell) } : null'), (v) => !!v))!;
+    expect(start.step).toBe(0);
+    // The engine holds float32 on the GPU: positions to 1e-4 Å, kinetic energy from the file's momenta to 1e-5.
+    expect(maxDiff(start.p, ref.positions[29])).toBeLessThan(1e-4);
+    expect(maxDiff(start.c, ref.cells[29])).toBeLessThan(1e-4);
+    expect(Math.abs(start.ekin - ref.ekin30) / ref.ekin30).toBeLessThan(1e-5);
+    await page.getByTestId('steps-per-frame').fill('2');
+    await page.getByTestId('run').click();
+    await waitFor('6 steps from frame 30', () => state<number>('s.frame.step'), (st) => st >= 6);
+    await page.getByTestId('pause').click();
+    await waitFor('the pause', () => state<boolean>('s.running'), (r) => !r);
+    const p = await state<number[]>('Array.from(s.frame.positions)');
+    expect(p.every(Number.isFinite)).toBe(true);
+    expect(maxDiff(p, ref.positions[29])).toBeGreaterThan(1e-4);
   });
 });
