@@ -4,12 +4,17 @@
 // workgroup memory. Needs gelu.wgsl prepended, and one of the operand files that say where the
 // forward input comes from and where the input gradient goes (load_x, store_dx):
 //   linear_dense.wgsl       x and dx are dense [M, in] buffers; optionally y = res + alpha·y (a residual
-//                           block's output in the same pass) and dx scaled by alpha
+//                           block's output in the same pass) and dx scaled by alpha; optionally NORM
 //   linear_edge_input.wgsl  x = [RBF(d), SH] of each graph slot, made on the fly (never stored);
 //                           dx reduced to ∂E/∂d per slot and added into ∂E/∂SH
 
 override GELU: bool = false;     // forward: apply GELU (and store pre-activation); backward: multiply dy by GELU'(pre)
 override HAS_BIAS: bool = true;
+// forward: y = act(RMSNorm(x)·Wᵀ + b) with the norm's weight folded into W (W[n,k]·w[k], at upload): the
+// tile loop already stages every x of its rows, so Σx² comes with it and the row's 1/rms scales the
+// product at the end; 1/rms is stored (store_inv_rms) for the backward. Saves the norm's dispatch and its
+// rows × in output. Dense operands only.
+override NORM: bool = false;
 
 const TILE: u32 = 64u;
 const TK: u32 = 16u;
@@ -26,6 +31,8 @@ struct Params {
   rbf_coeff: f32,
   // linear_dense.wgsl only: residual scale (forward) or input-gradient scale (backward)
   alpha: f32,
+  // NORM: RMSNorm's eps
+  eps: f32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -52,6 +59,7 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
   let M = params.rows; let N = params.cols; let K = params.depth;
   let li = lid.y * 16u + lid.x;
   var acc: array<array<f32, 4>, 4>;
+  var ss: array<f32, 4>;   // NORM: Σx² of this invocation's 4 rows
   for (var k0 = 0u; k0 < K; k0 += TK) {
     for (var e = li; e < TILE * TK; e += 256u) {
       let kk = e % TK; let mm = e / TK;
@@ -67,16 +75,22 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
       var av: array<f32, 4>; var bv: array<f32, 4>;
       for (var i = 0u; i < 4u; i++) { av[i] = a_tile[kk][lid.y * 4u + i]; bv[i] = b_tile[kk][lid.x * 4u + i]; }
       for (var i = 0u; i < 4u; i++) { for (var j = 0u; j < 4u; j++) { acc[i][j] = fma(av[i], bv[j], acc[i][j]); } }
+      if (NORM) { for (var i = 0u; i < 4u; i++) { ss[i] = fma(av[i], av[i], ss[i]); } }
     }
     workgroupBarrier();
   }
   for (var i = 0u; i < 4u; i++) {
     let gm = o.x + lid.y * 4u + i;
     if (gm >= M) { continue; }
+    var inv = 1.0;
+    if (NORM) {
+      inv = inverseSqrt(ss[i] / f32(K) + params.eps);
+      if (o.y == 0u && lid.x == 0u) { store_inv_rms(gm, inv); }
+    }
     for (var j = 0u; j < 4u; j++) {
       let gn = o.y + lid.x * 4u + j;
       if (gn >= N) { continue; }
-      var v = acc[i][j];
+      var v = acc[i][j] * inv;
       if (HAS_BIAS) { v += bias[gn]; }
       if (GELU) { pre[gm * N + gn] = v; v = gelu(v); }
       store_y(gm * N + gn, v);

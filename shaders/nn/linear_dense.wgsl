@@ -1,10 +1,13 @@
 // Dense operands of linear.wgsl: the forward input is x [M, K]; the input gradient goes to y [M, N].
 // RESIDUAL folds a residual block's skip connection into the output layer: y = res + alpha·(x·Wᵀ + b);
-// the input gradient is scaled by alpha (the branch's share of dY is alpha·dY).
+// the input gradient is scaled by alpha (the branch's share of dY is alpha·dY). NORM: see linear.wgsl.
 
 override RESIDUAL: bool = false;
 
 @group(0) @binding(6) var<storage, read> res: array<f32>;   // [M, N], RESIDUAL only
+@group(0) @binding(7) var<storage, read_write> inv_rms: array<f32>;   // [M], NORM only: 1/rms of each input row
+
+fn store_inv_rms(m: u32, v: f32) { inv_rms[m] = v; }
 
 fn store_y(i: u32, v: f32) {
   if (RESIDUAL) { y_out[i] = res[i] + params.alpha * v; } else { y_out[i] = v; }

@@ -17,6 +17,8 @@ fn rbf_center(i: u32) -> f32 { return params.cutoff * f32(i) / f32(params.rbf_si
 
 fn store_y(i: u32, v: f32) { y_out[i] = v; }
 
+fn store_inv_rms(m: u32, v: f32) {}   // NORM is for dense operands only
+
 fn load_x(m: u32, k: u32) -> f32 {
   if (k >= params.rbf_size) { return sh[m * params.sh_stride + k - params.rbf_size]; }
   if (slot_meta[m].x < 0) { return 0.0; }

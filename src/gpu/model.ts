@@ -91,7 +91,7 @@ export class GpuModel {
     const w = new WeightUploader(rt);
     this.input = {
       atomEmbedding: w.vector('atom_embedding', p.input.atomEmbedding), booLinear: w.linear('boo', p.input.booLinear),
-      nodeNorm: w.vector('node_norm', p.input.nodeNorm), nodeLinear: w.linear('node_linear', p.input.nodeLinear),
+      nodeLinear: w.normLinear('node_linear', p.input.nodeLinear, p.input.nodeNorm),
       edgeAttrLinear: w.linear('edge_attr', p.input.edgeAttrLinear), edgeFeatureLinear: w.linear('edge_feature', p.input.edgeFeatureLinear),
     };
     this.layers = p.layers.map((l, i) => ({

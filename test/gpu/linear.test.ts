@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gelu, linear, linearBackward, linearGelu, linearGeluBackward } from '../../src/cpu/ops';
+import { gelu, linear, linearBackward, linearGelu, linearGeluBackward, rmsNorm } from '../../src/cpu/ops';
 import {
-  edgeInputDistanceParts, edgeInputLinearBackward, edgeInputLinearForward, linearBackwardInput, linearForward, type LinearLayer,
+  edgeInputDistanceParts, edgeInputLinearBackward, edgeInputLinearForward, foldNormWeight, linearBackwardInput, linearForward, type LinearLayer,
 } from '../../src/gpu/ops/linear';
 import { f32, poisoned, randomArray, relErr, setupGpu, teardownGpu, upload, type TestGpu } from './helpers';
 
@@ -39,6 +39,22 @@ describe('linear kernels vs float64 reference', () => {
     linearForward(rt, rec, { x: upload(rt, 'x', x), rows, layer: layer(true), y, gelu: true, pre });
     rec.submit();
     const ref = linearGelu(x, rows, inDim, W, b, outDim);
+    expect(relErr(await rt.read(pre, rows * outDim), ref.pre)).toBeLessThan(1e-6);
+    expect(relErr(await rt.read(y, rows * outDim), ref.y)).toBeLessThan(1e-6);
+  });
+
+  it('RMSNorm fused into the forward (norm weight folded into W): 1/rms per row, pre-activation and GELU output', async () => {
+    const { rt } = g;
+    const eps = 1.1920928955078125e-7;
+    const w = f32(randomArray(inDim, 5, 0.5).map((v) => 1 + v));
+    const y = poisoned(rt, 'y', rows * outDim), pre = poisoned(rt, 'pre', rows * outDim), invRms = poisoned(rt, 'inv_rms', rows);
+    const folded: LinearLayer = { weight: upload(rt, 'Wfolded', f32(foldNormWeight(W, outDim, w))), bias: upload(rt, 'b', b), inDim, outDim };
+    const rec = rt.recorder();
+    linearForward(rt, rec, { x: upload(rt, 'x', x), rows, layer: folded, y, gelu: true, pre, norm: { invRms, eps } });
+    rec.submit();
+    const normed = rmsNorm(x, rows, inDim, w, eps);
+    const ref = linearGelu(normed.y, rows, inDim, W, b, outDim);
+    expect(relErr(await rt.read(invRms, rows), normed.cache.invRms)).toBeLessThan(1e-6);
     expect(relErr(await rt.read(pre, rows * outDim), ref.pre)).toBeLessThan(1e-6);
     expect(relErr(await rt.read(y, rows * outDim), ref.y)).toBeLessThan(1e-6);
   });

@@ -3,15 +3,14 @@
 import { linearBackwardInput, linearForward } from '../ops/linear';
 import { fill, sumRows } from '../ops/rows';
 import type { Tensor } from '../workspace';
-import { normBackward, normForward, type BlockContext, type GpuHead } from './context';
+import { normBackward, normLinearForward, type BlockContext, type GpuHead } from './context';
 
 export interface HeadSaved { x: Tensor; invRms: Tensor; pre: Tensor }
 
 /** `energyRaw` (1 value) receives E_raw. */
 export function forward(c: BlockContext, h: GpuHead, node: Tensor, energyRaw: Tensor): HeadSaved {
-  const { y: xn, invRms } = normForward(c, node, h.norm, 'head');
   const pre = c.ws.tensor('head.pre_gelu', c.n, h.lin1.outDim), hidden = c.ws.tensor('head.hidden', c.n, h.lin1.outDim);
-  linearForward(c.rt, c.rec, { x: xn, rows: c.n, layer: h.lin1, y: hidden, gelu: true, pre });
+  const invRms = normLinearForward(c, node, h.lin1, { y: hidden, gelu: true, pre }, 'head');
   const perAtom = c.ws.tensor('head.energy_per_atom', c.n, 1);
   linearForward(c.rt, c.rec, { x: hidden, rows: c.n, layer: h.lin2, y: perAtom });
   sumRows(c.rt, c.rec, c.n, perAtom, energyRaw);
@@ -26,5 +25,5 @@ export function backward(c: BlockContext, h: GpuHead, s: HeadSaved): Tensor {
   linearBackwardInput(c.rt, c.rec, { dy: ones, rows: c.n, layer: h.lin2, dx: dh });
   const dxn = c.ws.tensor('head.d_normed', c.n, c.H);
   linearBackwardInput(c.rt, c.rec, { dy: dh, rows: c.n, layer: h.lin1, dx: dxn, gelu: true, pre: s.pre });
-  return normBackward(c, s.x, h.norm, s.invRms, dxn, null, 'head');
+  return normBackward(c, s.x, s.invRms, dxn, null, 'head');
 }

@@ -11,10 +11,11 @@ import {
 import { addVector, broadcastRows, copyCols, embed, sumSlots } from '../ops/rows';
 import type { Operand } from '../runtime';
 import type { Tensor } from '../workspace';
-import { normBackward, normForward, type BlockContext } from './context';
+import { normBackward, normLinearForward, type BlockContext } from './context';
 
 export interface GpuInputBlock {
-  atomEmbedding: GPUBuffer; booLinear: LinearLayer; nodeNorm: GPUBuffer; nodeLinear: LinearLayer;
+  /** nodeLinear holds the node norm's weight folded into W (normLinearForward). */
+  atomEmbedding: GPUBuffer; booLinear: LinearLayer; nodeLinear: LinearLayer;
   edgeAttrLinear: LinearLayer; edgeFeatureLinear: LinearLayer;
 }
 
@@ -37,9 +38,8 @@ export function forward(c: BlockContext, p: GpuInputBlock, inp: InputBlockInputs
   const cat = ws.tensor('input.node_cat', n, 2 * H);
   embed(rt, rec, n, H, p.atomEmbedding, inp.numbers, cat, 2 * H, 0);
   copyCols(rt, rec, n, H, bdir, H, 0, cat, 2 * H, H);
-  const { y: catNorm, invRms: catInvRms } = normForward(c, cat, p.nodeNorm, 'input.node_cat');
   const nodePre = ws.tensor('input.node_pre_gelu', n, H), node0 = ws.tensor('input.node', n, H);
-  linearForward(rt, rec, { x: catNorm, rows: n, layer: p.nodeLinear, y: node0, gelu: true, pre: nodePre });
+  const catInvRms = normLinearForward(c, cat, p.nodeLinear, { y: node0, gelu: true, pre: nodePre }, 'input.node_cat');
   if (inp.chargeSpin) addVector(rt, rec, n, H, inp.chargeSpin, node0);
   const { featureIn } = edgeFeatureInput(c, p, inp, node0, 'input');
   const x = ws.tensor('input.x', E, H);
@@ -78,7 +78,7 @@ export function backward(
   });
   const dCatNorm = ws.tensor('input.d_node_cat_normed', n, 2 * H);
   linearBackwardInput(rt, rec, { dy: dNode0, rows: n, layer: p.nodeLinear, dx: dCatNorm, gelu: true, pre: s.nodePre });
-  const dCat = normBackward(c, s.cat, p.nodeNorm, s.catInvRms, dCatNorm, null, 'input.node_cat');
+  const dCat = normBackward(c, s.cat, s.catInvRms, dCatNorm, null, 'input.node_cat');
   const dBdir = ws.tensor('input.d_boo_direction', n, H);
   copyCols(rt, rec, n, H, dCat, 2 * H, H, dBdir, H, 0);
   const gradBoo = ws.tensor('input.d_boo', n, p.booLinear.inDim);

@@ -7,7 +7,7 @@ import { linearBackwardInput, linearForward } from '../ops/linear';
 import { neighborhoodAttentionBackward, neighborhoodAttentionForward } from '../ops/neighborhoodAttention';
 import type { Operand } from '../runtime';
 import type { Tensor } from '../workspace';
-import { normBackward, normForward, type BlockContext, type GpuAttention } from './context';
+import { normBackward, normLinearForward, type BlockContext, type GpuAttention } from './context';
 
 /** What both layouts of every layer share: slot metadata, key bias and LAE. */
 export interface NeighborhoodGraph {
@@ -26,11 +26,10 @@ function opArgs(c: BlockContext, g: NeighborhoodGraph, layout: 'src' | 'dst') {
   return { rows: c.n, slots: c.K, numHeads: g.numHeads, headDim: c.H / g.numHeads, slotMeta: g.slotMeta, slotBias: g.slotBias, lae: g.lae, layout };
 }
 
-/** q‖k‖v = Lin(RMSNorm(X)), E × 3H, and 1/rms per slot. */
+/** q‖k‖v = Lin(RMSNorm(X)), E × 3H, and 1/rms per slot (one pass). */
 function projectQkv(c: BlockContext, a: GpuAttention, x: Tensor, label: string): { qkv: Tensor; invRms: Tensor } {
-  const { y: xn, invRms } = normForward(c, x, a.norm, label);
   const qkv = c.ws.tensor(`${label}.qkv`, c.E, 3 * c.H);
-  linearForward(c.rt, c.rec, { x: xn, rows: c.E, layer: a.qkv, y: qkv });
+  const invRms = normLinearForward(c, x, a.qkv, { y: qkv }, label);
   return { qkv, invRms };
 }
 
@@ -58,5 +57,5 @@ export function backward(
   const dQkv = qkv;
   const dxn = c.ws.tensor(`${label}.d_normed`, c.E, c.H);
   linearBackwardInput(c.rt, c.rec, { dy: dQkv, rows: c.E, layer: a.qkv, dx: dxn });
-  return normBackward(c, s.x, a.norm, invRms, dxn, dy, label);
+  return normBackward(c, s.x, invRms, dxn, dy, label);
 }

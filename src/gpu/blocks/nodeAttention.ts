@@ -9,7 +9,7 @@ import {
 } from '../ops/nodeAttention';
 import type { Operand } from '../runtime';
 import type { Tensor } from '../workspace';
-import { normBackward, normForward, type BlockContext, type GpuAttention } from './context';
+import { normBackward, normLinearForward, type BlockContext, type GpuAttention } from './context';
 
 export interface NodeAttentionInputs {
   geometry: NodeAttentionGeometry;
@@ -32,9 +32,8 @@ function eropeOf(a: GpuAttention, g: NodeAttentionInputs): EropeWeights | null {
 }
 
 export function forward(c: BlockContext, a: GpuAttention, g: NodeAttentionInputs, x: Tensor, label: string): { y: Tensor; saved: NodeAttentionSaved } {
-  const { y: xn, invRms } = normForward(c, x, a.norm, label);
   const qkv = c.ws.tensor(`${label}.qkv`, c.n, 3 * c.H);
-  linearForward(c.rt, c.rec, { x: xn, rows: c.n, layer: a.qkv, y: qkv });
+  const invRms = normLinearForward(c, x, a.qkv, { y: qkv }, label);
   const shape = shapeOf(c, g);
   const o = c.ws.tensor(`${label}.attention`, c.n, c.H), stats = c.ws.tensor(`${label}.row_stats`, nodeAttentionGradSizes(shape).stats, 1);
   nodeAttentionForward(c.rt, c.rec, { shape, qkv, geometry: g.geometry, erope: eropeOf(a, g), o, stats: bind(stats) });
@@ -58,5 +57,5 @@ export function backward(
   });
   const dxn = c.ws.tensor(`${label}.d_normed`, c.n, c.H);
   linearBackwardInput(c.rt, c.rec, { dy: dQkv, rows: c.n, layer: a.qkv, dx: dxn });
-  return normBackward(c, s.x, a.norm, s.invRms, dxn, dy, label);
+  return normBackward(c, s.x, s.invRms, dxn, dy, label);
 }

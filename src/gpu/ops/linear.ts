@@ -25,23 +25,37 @@ function grid(rows: number, cols: number): { tilesN: number; workgroups: number 
 
 /**
  * y[rows,out] = act(x·Wᵀ + b); with `gelu`, `pre` receives the pre-activation for the backward pass; with
- * `residual`, y = residual.x + residual.scale·act(x·Wᵀ + b) (a residual block's output in the same pass).
+ * `residual`, y = residual.x + residual.scale·act(x·Wᵀ + b) (a residual block's output in the same pass);
+ * with `norm`, x is RMSNorm'ed first (1/rms per row into norm.invRms) and the layer's W must already hold
+ * the norm weight (foldNormWeight), so RMSNorm(x)·Wᵀ = (1/rms)·x·W'ᵀ.
  */
 export function linearForward(
   rt: GpuRuntime, rec: Recorder,
-  a: { x: Operand; rows: number; layer: LinearLayer; y: Operand; gelu?: boolean; pre?: Operand; residual?: { x: Operand; scale: number } },
+  a: {
+    x: Operand; rows: number; layer: LinearLayer; y: Operand; gelu?: boolean; pre?: Operand; residual?: { x: Operand; scale: number };
+    norm?: { invRms: Operand; eps: number };
+  },
 ): void {
   const gelu = !!a.gelu;
   if (gelu && !a.pre) throw new Error('linearForward: GELU needs a buffer for the pre-activation');
   const k = rt.kernel({
     label: 'linear', code, entryPoint: 'forward',
-    constants: { GELU: gelu ? 1 : 0, HAS_BIAS: a.layer.bias ? 1 : 0, RESIDUAL: a.residual ? 1 : 0 },
+    constants: { GELU: gelu ? 1 : 0, HAS_BIAS: a.layer.bias ? 1 : 0, RESIDUAL: a.residual ? 1 : 0, NORM: a.norm ? 1 : 0 },
   });
   const { tilesN, workgroups } = grid(a.rows, a.layer.outDim);
   rec.dispatch(k, {
     x_in: a.x, weight: a.layer.weight, bias: a.layer.bias ?? rt.dummy('read'), y_out: a.y, pre: a.pre ?? rt.dummy('write'),
-    res: a.residual?.x ?? rt.dummy('read'),
-  }, { rows: a.rows, cols: a.layer.outDim, depth: a.layer.inDim, tiles_n: tilesN, alpha: a.residual?.scale ?? 1 }, workgroups);
+    res: a.residual?.x ?? rt.dummy('read'), inv_rms: a.norm?.invRms ?? rt.buffer('unused-inv-rms', 16),
+  }, { rows: a.rows, cols: a.layer.outDim, depth: a.layer.inDim, tiles_n: tilesN, alpha: a.residual?.scale ?? 1, eps: a.norm?.eps ?? 0 }, workgroups);
+}
+
+/** W[n,k]·w[k]: a linear layer's [out,in] weights with the preceding RMSNorm's weight w folded in (for `norm`). */
+export function foldNormWeight(W: ArrayLike<number>, outDim: number, norm: ArrayLike<number>): Float64Array {
+  const inDim = norm.length;
+  if (W.length !== outDim * inDim) throw new RangeError(`foldNormWeight: W has ${W.length} values, want ${outDim}×${inDim}`);
+  const out = new Float64Array(W.length);
+  for (let n = 0; n < outDim; n++) for (let k = 0; k < inDim; k++) out[n * inDim + k] = W[n * inDim + k] * norm[k];
+  return out;
 }
 
 /** dx[rows,in] = scale·(dy ⊙ GELU'(pre))·W, or scale·dy·W without GELU (scale default 1). */
