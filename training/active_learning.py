@@ -78,7 +78,7 @@ def sample(job, model_dir, ps, every, after, seed):
     """Model MD from the last frame of a teacher trajectory; returns frames (positions) and the cell."""
     import torch
     from ase import units
-    from model_md import ModelMD
+    from model_md import ModelMD, load_run, save_run
     from evaluate import load_for_eval
     from datasets import load_frames
 
@@ -94,8 +94,7 @@ def sample(job, model_dir, ps, every, after, seed):
     # written beside the samples, and a rerun continues from it
     partial = os.path.join(SAMPLES_DIR, job_id + ".partial.npz")
     if os.path.exists(partial):
-        ck = np.load(partial)
-        md.restore({k: ck[k] for k in ("pos", "vel", "cell", "volume_step", "rng")})
+        ck = load_run(partial, md)
         done, frames, log = int(ck["step"]), list(ck["frames"]), json.loads(str(ck["log"]))
         broken_at = None if int(ck["broken_at"]) < 0 else int(ck["broken_at"])
         print(json.dumps({"job": job_id, "resumed_at_step": done, "frames": len(frames)}), flush=True)
@@ -113,10 +112,8 @@ def sample(job, model_dir, ps, every, after, seed):
             break
         if len(frames) % 10 == 0:
             os.makedirs(SAMPLES_DIR, exist_ok=True)
-            st = md.state()
-            np.savez(partial + ".tmp.npz", step=step, frames=np.array(frames), log=np.array(json.dumps(log)),
-                     broken_at=-1 if broken_at is None else broken_at, **st)
-            os.replace(partial + ".tmp.npz", partial)
+            save_run(partial, md, step=step, frames=np.array(frames), log=np.array(json.dumps(log)),
+                     broken_at=-1 if broken_at is None else broken_at)
     print(json.dumps({"job": job_id, "frames": len(frames), "broken_at_frame": broken_at,
                       "E_pot_first_last": [log[0]["E_pot_eV"], log[-1]["E_pot_eV"]], "wall_s": round(time.time() - t0)}),
           flush=True)

@@ -24,23 +24,18 @@ sys.path.insert(0, HERE)
 from datasets import load_dataset  # noqa: E402
 from drift_report import format_report, report  # noqa: E402
 from evaluate import load_for_eval  # noqa: E402
-from model_md import ModelMD  # noqa: E402
+from model_md import ModelMD, load_run, save_run  # noqa: E402
 
 
 def save_checkpoint(path, md, phase, step, log):
-    """Everything a rerun needs to continue bit for bit: MD state (with the RNG), phase, step and the log so far.
-    Written to a temporary file and renamed, so a kill during the write leaves the previous checkpoint."""
-    st = md.state()
-    tmp = path + ".tmp.npz"
-    np.savez(tmp, phase=phase, step=step, log=json.dumps(log) if phase == "nvt" else np.array(log, dtype=np.float64),
-             pos=st["pos"], vel=st["vel"], cell=st["cell"], volume_step=st["volume_step"], rng=st["rng"])
-    os.replace(tmp, path)
+    """Everything a rerun needs to continue bit for bit: MD state (with the RNG), phase, step and the log so far."""
+    save_run(path, md, phase=phase, step=step,
+             log=json.dumps(log) if phase == "nvt" else np.array(log, dtype=np.float64))
 
 
 def load_checkpoint(path, md):
     """(phase, step, log) of a checkpoint written by save_checkpoint; the MD state is restored into md."""
-    ck = np.load(path, allow_pickle=False)
-    md.restore({k: ck[k] for k in ("pos", "vel", "cell", "volume_step", "rng")})
+    ck = load_run(path, md)
     phase = str(ck["phase"])
     log = json.loads(str(ck["log"])) if phase == "nvt" else [tuple(r) for r in ck["log"]]
     return phase, int(ck["step"]), log

@@ -5,6 +5,7 @@ here are 5–10x faster than the float64 TypeScript runtime on this CPU, and com
 Molecules are [O, H, H] triples in atom order.
 """
 import json
+import os
 
 import numpy as np
 import torch
@@ -121,3 +122,21 @@ class ModelMD:
         self.volume_step = float(st["volume_step"])
         self.rng.bit_generator.state = json.loads(str(st["rng"]))
         self.f, self.e = self.forces(self.pos, self.cell)
+
+
+STATE_KEYS = ("pos", "vel", "cell", "volume_step", "rng")
+
+
+def save_run(path, md, **run):
+    """A run that continues after a kill: the MD state (with its RNG) and the caller's arrays (step, log, frames…)
+    in one .npz, written to a temporary file and renamed, so a kill during the write leaves the previous one."""
+    tmp = path + ".tmp.npz"
+    np.savez(tmp, **md.state(), **run)
+    os.replace(tmp, path)
+
+
+def load_run(path, md):
+    """Restore the MD state of a save_run file into md; returns the caller's arrays."""
+    ck = np.load(path, allow_pickle=False)
+    md.restore({k: ck[k] for k in STATE_KEYS})
+    return {k: ck[k] for k in ck.files if k not in STATE_KEYS}
