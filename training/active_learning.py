@@ -74,6 +74,11 @@ def rattle(job, seed, n_frames=150, moved=6):
     return d["numbers"], np.array(frames), d["cell"][0], None
 
 
+def partial_path(job_id):
+    """Where sample() keeps a job's unfinished model MD (removed once the samples are written)."""
+    return os.path.join(SAMPLES_DIR, job_id + ".partial.npz")
+
+
 def sample(job, model_dir, ps, every, after, seed):
     """Model MD from the last frame of a teacher trajectory; returns frames (positions) and the cell."""
     import torch
@@ -92,7 +97,8 @@ def sample(job, model_dir, ps, every, after, seed):
     frames, log, broken_at, done = [], [], None, 0
     # model MD of one job takes hours here: every 10 saved frames the run so far (with the MD state and its RNG) is
     # written beside the samples, and a rerun continues from it
-    partial = os.path.join(SAMPLES_DIR, job_id + ".partial.npz")
+    partial = partial_path(job_id)
+    os.makedirs(SAMPLES_DIR, exist_ok=True)
     if os.path.exists(partial):
         ck = load_run(partial, md)
         done, frames, log = int(ck["step"]), list(ck["frames"]), json.loads(str(ck["log"]))
@@ -111,7 +117,6 @@ def sample(job, model_dir, ps, every, after, seed):
         if broken_at is not None and len(frames) >= broken_at + after:
             break
         if len(frames) % 10 == 0:
-            os.makedirs(SAMPLES_DIR, exist_ok=True)
             save_run(partial, md, step=step, frames=np.array(frames), log=np.array(json.dumps(log)),
                      broken_at=-1 if broken_at is None else broken_at)
     print(json.dumps({"job": job_id, "frames": len(frames), "broken_at_frame": broken_at,
@@ -194,8 +199,8 @@ def run_job(args_job):
             numbers, frames, cell, log = sample(job, model_dir, ps, every, after, seed)
         os.makedirs(SAMPLES_DIR, exist_ok=True)
         np.savez_compressed(sample_path, numbers=numbers, positions=frames, cell=cell, log=np.array(json.dumps(log)))
-        if os.path.exists(os.path.join(SAMPLES_DIR, job_id + ".partial.npz")):
-            os.remove(os.path.join(SAMPLES_DIR, job_id + ".partial.npz"))
+        if os.path.exists(partial_path(job_id)):
+            os.remove(partial_path(job_id))
     with tempfile.TemporaryDirectory(prefix="al_lmp_") as work:
         pos, frc, energy, stress = label(numbers, frames, cell, work)
     keep = np.abs(frc).max(axis=(1, 2)) < max_force

@@ -33,7 +33,7 @@ from drift_report import BENCHMARK_PS, report  # noqa: E402
 from evaluate import load_for_eval  # noqa: E402
 from lammps_util import KCAL_PER_MOL_TO_EV, read_thermo, run_lammps  # noqa: E402
 from make_water import PERIODIC_SETUP, WATER_MOLAR_MASS, molecule_template, write_data  # noqa: E402
-from model_md import AMU_PER_A3_TO_G_CM3, ModelMD  # noqa: E402
+from model_md import AMU_PER_A3_TO_G_CM3, ModelMD, load_run, save_run  # noqa: E402
 
 ROOT = os.path.dirname(HERE)
 START = os.path.join(ROOT, "public", "systems", "water64_box.xyz")
@@ -176,7 +176,7 @@ def run_model_npt(args, model, out_dir):
     n_mol = len(atoms) // 3
     rho, rho_err = block_stats(prod[:, 3])
     u, u_err = block_stats(prod[:, 1] / n_mol / KCAL)
-    np.savez(os.path.join(out_dir, "model_npt_state.npz"), **md.state())
+    save_run(os.path.join(out_dir, "model_npt_state.npz"), md)
     np.save(os.path.join(out_dir, "model_npt_log.npy"), log)
     return {"engine": "PyTorch float32 reference of the shipped weights; Langevin BAOAB "
                       f"{args.friction_per_fs}/fs + MC barostat every {args.barostat_interval} steps",
@@ -188,7 +188,7 @@ def run_model_npt(args, model, out_dir):
 def run_model_nve(args, model, out_dir):
     atoms = read(START)
     md = ModelMD(model, atoms.numbers, atoms.get_positions(), atoms.cell.array, args.seed + 1, args.temperature)
-    md.restore(np.load(os.path.join(out_dir, "model_npt_state.npz")))
+    load_run(os.path.join(out_dir, "model_npt_state.npz"), md)
     dt = args.dt_fs * units.fs
     steps = int(round(args.nve_ps * 1000 / args.dt_fs))
     log, t0 = [], time.time()
