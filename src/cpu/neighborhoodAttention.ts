@@ -5,8 +5,6 @@
 // encoding (LAE): channel c of a head of degree l(c) contributes q_c k_c Σ_m Ŷ_lm(u_i) Ŷ_lm(u_j).
 
 import type { AttentionParams } from '../model/params';
-// Temporary alias: test/gpu/neighborhoodAttention.test.ts, which a change in progress holds, imports it from here.
-export { laeChannelDegrees } from '../model/architecture';
 import { attentionBlockBackward, attentionBlockForward, type AttentionBlockCache } from './attentionBlock';
 
 export interface EdgeLayout {

@@ -2,8 +2,9 @@
 // vs the float64 CPU core, on a random symmetric graph with empty slots, in both layouts, LAE off and on.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  laeChannelDegrees, neighborhoodAttentionCore, neighborhoodAttentionCoreBackward, type AngleEncoding, type EdgeLayout,
+  neighborhoodAttentionCore, neighborhoodAttentionCoreBackward, type AngleEncoding, type EdgeLayout,
 } from '../../src/cpu/neighborhoodAttention';
+import { laeChannelDegrees } from '../../src/model/architecture';
 import { neighborhoodAttentionBackward, neighborhoodAttentionForward } from '../../src/gpu/ops/neighborhoodAttention';
 import { f32, poisoned, randomArray, relErr, setupGpu, teardownGpu, upload, type TestGpu } from './helpers';
 
