@@ -49,6 +49,10 @@ JOBS = [
     ("rattle_rho1.1", "w64_T370_rho1.1_r0", 0.6, "train"),
     ("shift_rho1.0", "w64_T300_rho1.0_r0", 1.0, "train"),
     ("shift_rho1.1", "w64_T330_rho1.1_r0", 1.0, "train"),
+    # second round (issue 14): 300 K MD of the smooth model, which over-binds its own liquid configurations by
+    # 11-13 meV/atom (teacher relabelling) and so overestimates ΔH_vap; one start at the teacher's NPT density
+    ("al2_T300_rho1.0", "w64_T300_rho1.0_r1", 300.0, "train"),
+    ("al2_T300_npt", "w64_npt_T300_r0", 300.0, "train"),
 ]
 
 
