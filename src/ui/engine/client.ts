@@ -17,6 +17,8 @@ let worker: Worker | null = null;
 let keepEvery = 1;
 let framesSeen = 0;
 let initialUnwrapped: Float64Array | null = null;
+/** Id of the last system sent to the worker: what the worker says about an earlier one is dropped (protocol.ts). */
+let systemId = 0;
 
 function post(msg: ToWorker, transfer: Transferable[] = []): void {
   if (!worker) throw new Error('the MD worker is not running');
@@ -41,6 +43,7 @@ export function startEngine(): void {
 }
 
 function handle(msg: FromWorker): void {
+  if ('system' in msg && msg.system !== systemId) return;
   switch (msg.kind) {
     case 'backend':
       useWorkbench.setState((s) => ({
@@ -74,7 +77,7 @@ function handle(msg: FromWorker): void {
 
 function onFrame(f: FramePayload, stepsPerSecond: number): void {
   const s = useWorkbench.getState();
-  if (!s.system || f.positions.length !== s.system.positions.length) return; // a stale frame from a previous system
+  if (!s.system || f.positions.length !== s.system.positions.length) return;
   const cf = cellFrame(f.cell, s.system.pbc);
   const prev = s.frame;
   const unwrapped = prev ? unwrapStep(prev.unwrapped, f.positions, prev.positions, cf) : f.positions.slice();
@@ -189,7 +192,7 @@ export function setSystem(st: Structure, name: string): void {
     busy: 'preparing system',
   }));
   const { params, allowUntrainedElements } = useWorkbench.getState();
-  post({ kind: 'system', structure: plain(st), params, allowUntrainedElements });
+  post({ kind: 'system', id: ++systemId, structure: plain(st), params, allowUntrainedElements });
 }
 
 /** The engine drops its system (refused for the model now loaded); the page keeps showing it and its history. */

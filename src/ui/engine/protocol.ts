@@ -27,8 +27,11 @@ export interface PlainModel {
 export type ToWorker =
   | { kind: 'init'; preferGpu: boolean }
   | { kind: 'model'; model: PlainModel }
-  /** `allowUntrainedElements`: the user's override, checked again by the engine set-up. */
-  | { kind: 'system'; structure: PlainStructure; params: SimParams; allowUntrainedElements: boolean }
+  /**
+   * `allowUntrainedElements`: the user's override, checked again by the engine set-up. `id`: the page's number for
+   * this system, echoed on what the worker sends about it.
+   */
+  | { kind: 'system'; id: number; structure: PlainStructure; params: SimParams; allowUntrainedElements: boolean }
   | { kind: 'params'; params: SimParams }
   | { kind: 'run' }
   | { kind: 'pause' }
@@ -50,11 +53,14 @@ export interface FramePayload {
   thermo: ThermoRow[];
 }
 
+// `system` on the messages about a system is the id of the 'system' message it came from (0 before any): the
+// worker finishes what is queued for the previous system after the page has moved on, and a frame of it can have the
+// same atom count as the new one (continuing a trajectory from another frame), so the page drops it by this id.
 export type FromWorker =
   | { kind: 'backend'; backend: 'webgpu' | 'cpu'; detail: string; notice: string | null }
-  | { kind: 'ready'; what: 'engine' | 'system'; detail: string }
-  | { kind: 'frame'; frame: FramePayload; stepsPerSecond: number }
-  | { kind: 'state'; running: boolean; busy: string | null }
+  | { kind: 'ready'; system: number; what: 'engine' | 'system'; detail: string }
+  | { kind: 'frame'; system: number; frame: FramePayload; stepsPerSecond: number }
+  | { kind: 'state'; system: number; running: boolean; busy: string | null }
   /** The run restarted from `fromStep` (device loss); frames after it will be produced again. */
-  | { kind: 'recovered'; fromStep: number; message: string }
+  | { kind: 'recovered'; system: number; fromStep: number; message: string }
   | { kind: 'error'; message: string; fatal: boolean };

@@ -40,6 +40,8 @@ let loopSeq = 0;
 let pendingSteps = 0;
 let recovering: Promise<void> | null = null;
 let generation = 0; // bumps on every new system/model so stale loops stop
+/** The page's id of the system the engine holds (protocol.ts): sent with every frame, state and ready about it. */
+let systemId = 0;
 let lastSampleWall = 0;
 let lastSampleStep = 0;
 let stepsPerSecond = 0;
@@ -52,7 +54,7 @@ function send(msg: FromWorker, transfer: Transferable[] = []): void {
 }
 
 function state(busy: string | null = null): void {
-  send({ kind: 'state', running, busy });
+  send({ kind: 'state', system: systemId, running, busy });
 }
 
 function engineDetail(): string {
@@ -144,7 +146,7 @@ async function rebuild(resume: EngineCheckpoint | null, settings?: MdSettings): 
   if (pull) applyPull(pull);
   checkpoint = await engine.checkpoint();
   checkpointTime = performance.now();
-  send({ kind: 'ready', what: 'engine', detail: engineDetail() });
+  send({ kind: 'ready', system: systemId, what: 'engine', detail: engineDetail() });
 }
 
 /** Hand the pull to the engine; a refused one (SteeringError) is reported and dropped, the run goes on. */
@@ -159,7 +161,7 @@ function applyPull(p: Pull | null): void {
   }
 }
 
-async function setSystem(st: PlainStructure, p: SimParams): Promise<void> {
+async function setSystem(st: PlainStructure, p: SimParams, id: number): Promise<void> {
   generation++;
   pull = null;
   running = false;
@@ -168,11 +170,15 @@ async function setSystem(st: PlainStructure, p: SimParams): Promise<void> {
   params = p;
   totalMass = Array.from(st.numbers).reduce((s, z) => s + (ATOMIC_MASSES[z] ?? 1), 0);
   await waitIdle();
+  // The old system's loop has stopped and sent its last frame under the old id: what follows is this system's.
+  systemId = id;
+  rows = [];
+  unposted = null;
   engine?.destroy();
   engine = null;
   checkpoint = null;
   if (p.provider === 'allscaip' && !model) {
-    send({ kind: 'ready', what: 'system', detail: 'waiting for a model' });
+    send({ kind: 'ready', system: systemId, what: 'system', detail: 'waiting for a model' });
     state();
     return;
   }
@@ -183,7 +189,7 @@ async function setSystem(st: PlainStructure, p: SimParams): Promise<void> {
     lastSampleWall = performance.now();
     lastSampleStep = s.step;
     postSample(s);
-    send({ kind: 'ready', what: 'system', detail: engineDetail() });
+    send({ kind: 'ready', system: systemId, what: 'system', detail: engineDetail() });
     state();
   } catch (e) {
     engine = null;
@@ -205,7 +211,7 @@ async function unload(): Promise<void> {
   checkpoint = null;
   rows = [];
   unposted = null;
-  send({ kind: 'ready', what: 'system', detail: 'no engine: the system is not run with this model' });
+  send({ kind: 'ready', system: systemId, what: 'system', detail: 'no engine: the system is not run with this model' });
   state();
 }
 
@@ -216,7 +222,7 @@ async function setParams(p: SimParams): Promise<void> {
   const engineChanged = old.provider !== p.provider;
   if (!engine) {
     // Nothing built yet (no model until now, or the last setup failed): build with the new choice.
-    if (engineChanged) await setSystem(structure, p);
+    if (engineChanged) await setSystem(structure, p, systemId);
     return;
   }
   const wasRunning = running;
@@ -282,7 +288,7 @@ function postSample(s: Sample, force = true): void {
   const cell = s.cell ? s.cell.slice() : null;
   const thermo = rows;
   rows = [];
-  send({ kind: 'frame', frame: { step: s.step, time_fs: s.time, positions, cell, thermo }, stepsPerSecond }, [positions.buffer]);
+  send({ kind: 'frame', system: systemId, frame: { step: s.step, time_fs: s.time, positions, cell, thermo }, stepsPerSecond }, [positions.buffer]);
 }
 
 function flushSamples(): void {
@@ -377,7 +383,7 @@ async function onRunFailure(e: unknown): Promise<void> {
       const s = await engine!.sample();
       rows = [];
       unposted = null;
-      send({ kind: 'recovered', fromStep: checkpoint.step, message: `The run stopped: ${why}. Restored the last good state (step ${checkpoint.step}).` });
+      send({ kind: 'recovered', system: systemId, fromStep: checkpoint.step, message: `The run stopped: ${why}. Restored the last good state (step ${checkpoint.step}).` });
       postSample(s);
       return;
     }
@@ -403,7 +409,7 @@ async function recover(reason: string): Promise<void> {
       // batched from the lost run are dropped here too.
       rows = [];
       unposted = null;
-      send({ kind: 'recovered', fromStep: s.step, message: `${reason}. Recovered on a new device from the checkpoint at step ${s.step}.` });
+      send({ kind: 'recovered', system: systemId, fromStep: s.step, message: `${reason}. Recovered on a new device from the checkpoint at step ${s.step}.` });
       postSample(s);
     }
   } catch (e) {
@@ -459,7 +465,7 @@ async function handle(msg: ToWorker): Promise<void> {
         break;
       case 'system':
         allowUntrainedElements = msg.allowUntrainedElements;
-        await setSystem(msg.structure, msg.params);
+        await setSystem(msg.structure, msg.params, msg.id);
         break;
       case 'params':
         await setParams(msg.params);

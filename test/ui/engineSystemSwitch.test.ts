@@ -1,0 +1,75 @@
+// The page and the real MD worker (CPU engine, Lennard-Jones) joined by an in-process message channel: a system
+// sent while the previous one is still being set up (continuing a trajectory from frame 30 right after frame 1 was
+// put on the workbench) must start the page's plots from the new system's first sample, with the file's momenta.
+// The worker finishes what is queued for the old system first; its frame has the same atom count, and its
+// "ready" and "not busy" arrive before the new system's. Before the page dropped them by system id, the first
+// thermo row was frame 1's (19 % off frame 30's kinetic energy in the browser test).
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import type { Structure } from '../../src/io/structure';
+import { fccLattice } from '../../src/md/setup';
+import { useWorkbench } from '../../src/ui/store';
+
+type Listener = ((ev: { data: unknown }) => void) | null;
+const later = (fn: () => void) => setTimeout(fn, 0);
+
+/** The worker's global scope: what it posts goes to the page's Worker object. */
+const scope = { onmessage: null as Listener, postMessage: (msg: unknown) => later(() => page?.onmessage?.({ data: msg })) };
+let page: FakeWorker | null = null;
+class FakeWorker {
+  onmessage: Listener = null;
+  onerror: unknown = null;
+  constructor() { page = this; }
+  postMessage(msg: unknown) { later(() => scope.onmessage?.({ data: msg })); }
+  terminate() {}
+}
+
+const g = globalThis as Record<string, unknown>;
+const saved = { self: g.self, Worker: g.Worker };
+
+/** A 32-atom argon frame (ASE's units: momenta in amu·Å per ASE time unit), as a trajectory frame carries it. */
+function frame(seed: number, shift: number): Structure {
+  const s = fccLattice(18, 2, 5.26);
+  let x = seed;
+  const rand = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) - 0.5;
+  const momenta = Float64Array.from({ length: s.positions.length }, () => rand());
+  const positions = Float64Array.from(s.positions, (p) => p + shift * rand());
+  return { ...s, positions, arrays: { momenta } };
+}
+
+/** ½ Σ p²/m in eV: an amu·Å²/(ASE time)² is an eV by the definition of ASE's time unit. */
+const AR_MASS = 39.948;
+const ekinOf = (p: Float64Array) => p.reduce((sum, pk) => sum + pk * pk, 0) / (2 * AR_MASS);
+
+let setSystem: (st: Structure, name: string) => void;
+
+beforeAll(async () => {
+  g.self = scope;
+  g.Worker = FakeWorker;
+  await import('../../src/ui/engine/worker');
+  const client = await import('../../src/ui/engine/client');
+  setSystem = client.setSystem;
+  useWorkbench.setState((s) => ({ params: { ...s.params, provider: 'lj' } }));
+  client.startEngine();
+});
+
+afterAll(() => { g.self = saved.self; g.Worker = saved.Worker; });
+
+test('a system sent while the previous one is set up starts the plots from its own first sample and momenta', async () => {
+  const first = frame(1, 0.1), thirtieth = frame(2, 0.3);
+  setSystem(first, 'argon frame 1');
+  setSystem(thirtieth, 'argon frame 30');
+  const t0 = Date.now();
+  while (useWorkbench.getState().busy !== null || useWorkbench.getState().thermo.step.length === 0) {
+    if (Date.now() - t0 > 60_000) throw new Error(`the engine did not get ready: busy = ${useWorkbench.getState().busy}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const s = useWorkbench.getState();
+  expect(s.systemName).toBe('argon frame 30');
+  expect(s.engineDetail).toBe('CPU engine, Lennard-Jones forces');
+  expect(s.thermo.step).toEqual([0]);
+  // The two frames differ enough that the test would see the old one.
+  expect(Math.abs(ekinOf(first.arrays!.momenta as Float64Array) / ekinOf(thirtieth.arrays!.momenta as Float64Array) - 1)).toBeGreaterThan(0.05);
+  expect(Math.abs(s.thermo.ekin[0] / ekinOf(thirtieth.arrays!.momenta as Float64Array) - 1)).toBeLessThan(1e-12);
+  const p = s.frame!.positions;
+  for (let k = 0; k < p.length; k++) expect(Math.abs(p[k] - thirtieth.positions[k])).toBeLessThan(1e-12);
+}, 120_000);
