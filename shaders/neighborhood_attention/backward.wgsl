@@ -10,7 +10,7 @@
 // behind every read of them; later heads read other columns.
 
 @group(0) @binding(1) var<storage, read_write> qkv: array<f32>;        // E×3H q‖k‖v in, dq‖dk‖dv out
-@group(0) @binding(5) var<storage, read> d_o: array<f32>;              // E×H
+@group(0) @binding(5) var<storage, read> d_o: array<f32>;              // E × o_stride
 @group(0) @binding(7) var<storage, read_write> grad_bias: array<f32>;  // E (accumulated)
 @group(0) @binding(8) var<storage, read_write> grad_sh: array<f32>;    // E×sh_size (accumulated)
 
@@ -20,7 +20,7 @@ var<workgroup> row_d: array<f32, MAXK>;
 /** Degree l of SH component m (m in l²..(l+1)²−1). */
 fn sh_degree(m: u32) -> u32 { return u32(floor(sqrt(f32(m) + 0.5))); }
 
-fn do_at(e: u32, h: u32, c: u32) -> f32 { return d_o[e * params.hidden + h * D + c]; }
+fn do_at(e: u32, h: u32, c: u32) -> f32 { return d_o[e * params.o_stride + params.o_off + h * D + c]; }
 
 @compute @workgroup_size(MAXK)
 fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) r: u32) {

@@ -9,7 +9,9 @@
 // Files: common.wgsl (this), forward.wgsl, backward.wgsl; one module per entry point (SwiftShader
 // crashes at run time when entry points share a module).
 //
-// qkv: E×3H, per element [q (H) | k (H) | v (H)], head h at columns h·D..h·D+D of each part.
+// qkv: E×3H, per element [q (H) | k (H) | v (H)], head h at columns h·D..h·D+D of each part. A dispatch may
+// serve one group of heads (H = num_heads·D of the group): then qkv holds only that group's q‖k‖v, and o / dO
+// (E × o_stride, all heads) are addressed at the group's columns from o_off.
 
 override D: u32 = 16u;       // head dimension
 override LAE: bool = false;
@@ -26,6 +28,8 @@ struct Params {
   sh_size: u32,
   dst_layout: u32,           // 1: slots of a row are rev(row·K + r)
   scale: f32,
+  o_stride: u32,             // floats per element of o / dO (all heads)
+  o_off: u32,                // column of this dispatch's first head in o / dO
   channel_degree: array<vec4u, 16>,   // l(c) of each head channel c < D (LAE)
 }
 

@@ -3,6 +3,8 @@
 // the input gradient is scaled by alpha (the branch's share of dY is alpha·dY). NORM: see linear.wgsl.
 
 override RESIDUAL: bool = false;
+// backward: dx += alpha·dy·W (a sum over products, e.g. over the head groups of a q‖k‖v projection)
+override ACCUMULATE: bool = false;
 
 @group(0) @binding(6) var<storage, read> res: array<f32>;   // [M, N], RESIDUAL only
 @group(0) @binding(7) var<storage, read_write> inv_rms: array<f32>;   // [M], NORM only: 1/rms of each input row
@@ -21,7 +23,10 @@ fn store_dx(o: vec2u, lid: vec2u, acc: array<array<f32, 4>, 4>) {
     if (gm >= params.rows) { continue; }
     for (var j = 0u; j < 4u; j++) {
       let gn = o.y + lid.x * 4u + j;
-      if (gn < params.cols) { y_out[gm * params.cols + gn] = params.alpha * acc[i][j]; }
+      if (gn < params.cols) {
+        let i_out = gm * params.cols + gn;
+        y_out[i_out] = select(0.0, y_out[i_out], ACCUMULATE) + params.alpha * acc[i][j];
+      }
     }
   }
 }

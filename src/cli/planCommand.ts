@@ -11,6 +11,7 @@ import type { Structure } from '../io/structure';
 import { loadModelFromPath } from '../model/loadNode';
 import { assertSystemSupported } from '../model/systemCheck';
 import { planMdStep, type MdStepPlan } from '../gpu/mdStepPlan';
+import { DeviceLimitError } from '../gpu/errors';
 import { supercell } from '../ui/system/supercell';
 import { UsageError } from './calcCommand';
 
@@ -20,8 +21,14 @@ export const PLAN_USAGE = `usage: npm run plan -- --model <dir or model.json> [o
   --system <file>    periodic structure to tile (default public/systems/water64_box.xyz)
   --atoms <list>     comma-separated atom counts (default 1000,5000,20000); each is the nearest
                      near-cubic supercell of the system
-  --json <file>      also write {"sizes": [{atoms, bytes, bytes_per_atom, largest_binding: {name, bytes},
-                     dispatches_per_md_step, slots}]} to this file
+  --binding-limit <MiB>
+                     maxStorageBufferBindingSize of the adapter to plan for (default 128, what some
+                     drivers and lavapipe offer; 0: no limit): the program is recorded as on such an
+                     adapter (atom chunks, head groups where an array is more than one binding), and a
+                     size the runtime must refuse is reported with its error
+  --json <file>      also write {"binding_limit", "sizes": [{atoms, bytes, bytes_per_atom,
+                     largest_binding: {name, bytes}, largest_buffer, over_binding_limit,
+                     dispatches_per_md_step, slots, refused}]} to this file
   -h, --help         show this help
 
 No GPU is used: the WebGPU MD engine and the model record their NVE step program on a stand-in device
@@ -29,15 +36,17 @@ that keeps the buffers and dispatches asked of it, at the slot budget an MD run 
 row of the neighbour graph, from the float64 CPU graph, plus the run's margin). Bytes count every GPU buffer
 the running engine holds: weights, activations and engine state.`;
 
-export interface PlanArgs { model: string; system: string; atoms: number[]; json: string | null }
+export interface PlanArgs { model: string; system: string; atoms: number[]; json: string | null; bindingLimit: number | null }
 
 export const DEFAULT_PLAN_SYSTEM = 'public/systems/water64_box.xyz';
 const DEFAULT_ATOMS = [1000, 5000, 20000];
+/** maxStorageBufferBindingSize of some drivers and of lavapipe (and WebGPU's default). */
+export const DEFAULT_BINDING_LIMIT = 128 * 2 ** 20;
 /** Largest size asked for: the CPU graph and the stand-in recording are linear in N, but not free. */
 const MAX_PLAN_ATOMS = 2_000_000;
 
 export function parsePlanArgs(argv: string[]): PlanArgs | null {
-  const a: PlanArgs = { model: '', system: DEFAULT_PLAN_SYSTEM, atoms: DEFAULT_ATOMS, json: null };
+  const a: PlanArgs = { model: '', system: DEFAULT_PLAN_SYSTEM, atoms: DEFAULT_ATOMS, json: null, bindingLimit: DEFAULT_BINDING_LIMIT };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--') continue;
@@ -45,12 +54,17 @@ export function parsePlanArgs(argv: string[]): PlanArgs | null {
     if (!arg.startsWith('--')) throw new UsageError(`unexpected argument "${arg}" (options start with --)`);
     const eq = arg.indexOf('=');
     const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-    if (!['model', 'system', 'atoms', 'json'].includes(name)) throw new UsageError(`unknown option "--${name}"`);
+    if (!['model', 'system', 'atoms', 'json', 'binding-limit'].includes(name)) throw new UsageError(`unknown option "--${name}"`);
     const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
     if (value === undefined || value === '') throw new UsageError(`--${name} needs a value`);
     if (name === 'model') a.model = value;
     else if (name === 'system') a.system = value;
     else if (name === 'json') a.json = value;
+    else if (name === 'binding-limit') {
+      const mib = Number(value);
+      if (!(mib >= 0 && Number.isFinite(mib))) throw new UsageError(`--binding-limit needs MiB (a number ≥ 0), got "${value}"`);
+      a.bindingLimit = mib === 0 ? null : Math.floor(mib * 2 ** 20);
+    }
     else {
       a.atoms = value.split(',').map((t) => {
         if (!/^\d+$/.test(t.trim())) throw new UsageError(`--atoms needs whole numbers separated by commas, got "${t}"`);
@@ -78,6 +92,11 @@ export function tileRepeats(n: number, target: number): [number, number, number]
   }
   return best;
 }
+
+/** One size of the plan: the measured step, or the runtime's refusal (then only atoms and the message). */
+export type PlannedSize =
+  | (MdStepPlan & { over_binding_limit: boolean; refused: null })
+  | { atoms: number; over_binding_limit: true; refused: string };
 
 interface Io { log: (line: string) => void; error: (line: string) => void }
 const defaultIo: Io = { log: (l) => console.log(l), error: (l) => console.error(l) };
@@ -108,21 +127,33 @@ export async function runPlan(argv: string[], io: Io = defaultIo): Promise<numbe
     const c = model.config;
     io.log(`model    ${c.name} ${c.version} (${args.model}): H ${c.architecture.hidden_size}, ${c.architecture.num_layers} layers, k ${c.architecture.knn_k}`);
     io.log(`system   ${args.system} (${base.numbers.length} atoms) tiled; NVE MD step on the WebGPU engine, recorded without a GPU`);
+    const limit = args.bindingLimit;
+    io.log(`binding  ${limit === null ? 'no limit' : `maxStorageBufferBindingSize ${(limit / MIB).toFixed(1)} MiB`}`);
     io.log('');
     io.log(`${'atoms'.padStart(8)} ${'tiling'.padStart(8)} ${'K'.padStart(3)} ${'total MiB'.padStart(10)} ${'kB/atom'.padStart(8)} ${'dispatches'.padStart(10)}  largest binding`);
-    const sizes: (MdStepPlan & { tiling: number[] })[] = [];
+    const sizes: (PlannedSize & { tiling: number[] })[] = [];
     for (const target of args.atoms) {
       const rep = tileRepeats(base.numbers.length, target);
       const s: Structure = supercell(base, ...rep);
       assertSystemSupported(s, model.config, { allowUntrainedElements: true });
-      const p = await planMdStep(model, s);
+      let p: PlannedSize;
+      try {
+        const m = await planMdStep(model, s, { bindingLimit: limit ?? undefined });
+        p = { ...m, over_binding_limit: limit !== null && m.largest_binding.bytes > limit, refused: null };
+      } catch (e) {
+        // the runtime could not plan around the limit: what a user with such an adapter would be told
+        if (!(e instanceof DeviceLimitError)) throw e;
+        io.log(`${String(s.numbers.length).padStart(8)} ${rep.join('x').padStart(8)}  refused: ${e.message}`);
+        sizes.push({ atoms: s.numbers.length, refused: e.message, over_binding_limit: true, tiling: rep });
+        continue;
+      }
       sizes.push({ ...p, tiling: rep });
       io.log(`${String(p.atoms).padStart(8)} ${rep.join('x').padStart(8)} ${String(p.slots).padStart(3)} ${(p.bytes / MIB).toFixed(1).padStart(10)} ` +
         `${(p.bytes_per_atom / 1000).toFixed(1).padStart(8)} ${String(p.dispatches_per_md_step).padStart(10)}  ` +
-        `${p.largest_binding.name} (${(p.largest_binding.bytes / MIB).toFixed(1)} MiB)`);
+        `${p.largest_binding.name} (${(p.largest_binding.bytes / MIB).toFixed(1)} MiB)${p.over_binding_limit ? '  OVER THE LIMIT' : ''}`);
     }
     if (args.json) {
-      await writeFile(args.json, JSON.stringify({ model: c.name, system: args.system, sizes }, null, 2) + '\n');
+      await writeFile(args.json, JSON.stringify({ model: c.name, system: args.system, binding_limit: limit, sizes }, null, 2) + '\n');
       io.log('');
       io.log(`wrote ${args.json}`);
     }

@@ -19,7 +19,10 @@ export interface MdStepPlan {
   /** Bytes of every GPU buffer the running engine holds (model weights, activations, engine state). */
   bytes: number;
   bytes_per_atom: number;
+  /** The largest storage binding any kernel of the step sees (a whole buffer or the range of one). */
   largest_binding: { name: string; bytes: number };
+  /** The largest GPU buffer (may be more than a binding where kernels bind ranges of it). */
+  largest_buffer: { name: string; bytes: number };
   /** Compute dispatches encoded for one NVE step (integrator and the model's energy-and-forces program). */
   dispatches_per_md_step: number;
 }
@@ -34,13 +37,21 @@ export function graphMaxEdges(model: LoadedModel, s: Structure, positions: Float
   return most;
 }
 
-/** Record the engine and the model's step program for `structure` on a stand-in device and measure it. */
-export async function planMdStep(model: LoadedModel, structure: Structure): Promise<MdStepPlan> {
+/**
+ * Record the engine and the model's step program for `structure` on a stand-in device and measure it. With
+ * `bindingLimit` the device reports that maxStorageBufferBindingSize, so the program is the one an adapter with
+ * that limit runs (chunked where needed), or the runtime's DeviceLimitError where it cannot plan around it.
+ */
+export async function planMdStep(
+  model: LoadedModel, structure: Structure, options: { bindingLimit?: number; maxEdges?: number } = {},
+): Promise<MdStepPlan> {
   const system = systemFromStructure(structure, { temperature: DEFAULT_SETTINGS.temperature, seed: DEFAULT_SETTINGS.seed });
   const log = new PlanDeviceLog();
-  const plannedMaxEdges = graphMaxEdges(model, structure, system.positions);
+  // (a caller that knows the fullest row, e.g. a test of a large system, skips the float64 graph)
+  const plannedMaxEdges = options.maxEdges ?? graphMaxEdges(model, structure, system.positions);
   const provider = new AllScaipWebGpu(model, structure.charge, structure.spin, { plannedMaxEdges });
-  const engine = await GpuMdEngine.create(createPlanDevice(log), system, provider, { ...DEFAULT_SETTINGS, ensemble: 'nve' });
+  const device = createPlanDevice(log, options.bindingLimit ? { maxStorageBufferBindingSize: options.bindingLimit } : {});
+  const engine = await GpuMdEngine.create(device, system, provider, { ...DEFAULT_SETTINGS, ensemble: 'nve' });
   try {
     const before = log.dispatches;
     await engine.run(1, { sampleEvery: 1, onSample: () => undefined });
@@ -48,7 +59,7 @@ export async function planMdStep(model: LoadedModel, structure: Structure): Prom
     const bytes = log.deviceBytes;
     return {
       atoms, slots: provider.slots, bytes, bytes_per_atom: Math.round(bytes / atoms),
-      largest_binding: log.largestBinding, dispatches_per_md_step: log.dispatches - before,
+      largest_binding: log.largestBinding, largest_buffer: log.largestBuffer, dispatches_per_md_step: log.dispatches - before,
     };
   } finally {
     engine.destroy(); // and its provider

@@ -27,18 +27,30 @@ export class PlanDeviceLog {
     return s;
   }
 
-  /** The largest live storage buffer (the largest single binding a kernel sees). */
-  get largestBinding(): { name: string; bytes: number } {
+  /** The largest live storage buffer. */
+  get largestBuffer(): { name: string; bytes: number } {
     let best = { name: '', bytes: 0 };
     for (const b of this.buffers) if (b.usage & GPUBufferUsage.STORAGE && b.size > best.bytes) best = { name: b.label, bytes: b.size };
     return best;
   }
+
+  /** The largest storage binding of any bind group made so far (a buffer, or the range of one a kernel sees). */
+  largestBinding = { name: '', bytes: 0 };
+
+  /** Storage bindings of the bind groups made so far, by bytes (the adapter limit applies to each). */
+  noteBinding(name: string, bytes: number): void {
+    if (bytes > this.largestBinding.bytes) this.largestBinding = { name, bytes };
+  }
 }
 
-/** Limits as generous as the largest adapters report, so the plan shows sizes rather than failing on them. */
+/**
+ * Limits as generous as the largest adapters report, so the plan shows sizes rather than failing on them;
+ * createPlanDevice may set maxStorageBufferBindingSize lower, as an adapter would, to plan for it.
+ */
 const PLAN_LIMITS = {
   maxStorageBufferBindingSize: Number.MAX_SAFE_INTEGER, maxBufferSize: Number.MAX_SAFE_INTEGER,
   maxStorageBuffersPerShaderStage: 16, maxComputeWorkgroupsPerDimension: 65535, minUniformBufferOffsetAlignment: 256,
+  minStorageBufferOffsetAlignment: 256,
   maxComputeWorkgroupStorageSize: 32768, maxComputeInvocationsPerWorkgroup: 1024, maxComputeWorkgroupSizeX: 1024,
   maxComputeWorkgroupSizeY: 1024, maxUniformBufferBindingSize: 65536,
 };
@@ -50,7 +62,7 @@ type Backed = GPUBuffer & { data: Uint8Array | null };
  * kept only for buffers written from the host or copied into (uploads, the engine's positions and box) so
  * that host read-backs of them see real data; copies run when encoded, as they are submitted in that order.
  */
-export function createPlanDevice(log: PlanDeviceLog): GPUDevice {
+export function createPlanDevice(log: PlanDeviceLog, options: { maxStorageBufferBindingSize?: number } = {}): GPUDevice {
   ensureGpuConstants();
   const layout = { label: 'plan-layout' } as GPUBindGroupLayout;
   const backing = (b: Backed): Uint8Array => (b.data ??= new Uint8Array(b.size));
@@ -59,7 +71,7 @@ export function createPlanDevice(log: PlanDeviceLog): GPUDevice {
   };
   const device = {
     label: 'plan device',
-    limits: PLAN_LIMITS,
+    limits: { ...PLAN_LIMITS, ...options },
     features: new Set<string>(),
     lost: new Promise<GPUDeviceLostInfo>(() => {}),
     addEventListener() {},
@@ -79,7 +91,15 @@ export function createPlanDevice(log: PlanDeviceLog): GPUDevice {
     createBindGroupLayout: () => layout,
     createPipelineLayout: () => ({}),
     createComputePipeline: (d: GPUComputePipelineDescriptor) => ({ label: d.label ?? '', getBindGroupLayout: () => layout }),
-    createBindGroup: () => ({}),
+    createBindGroup: (d: GPUBindGroupDescriptor) => {
+      for (const e of d.entries) {
+        const r = e.resource as GPUBufferBinding;
+        const buf = r.buffer as unknown as PlannedBuffer | undefined;
+        if (!buf || !(buf.usage & GPUBufferUsage.STORAGE)) continue;
+        log.noteBinding(`${buf.label}${r.offset ? ` @${r.offset}` : ''} (${d.label ?? 'kernel'})`, r.size ?? buf.size - (r.offset ?? 0));
+      }
+      return {};
+    },
     createQuerySet: () => ({ destroy() {} }),
     createCommandEncoder: () => ({
       beginComputePass: () => pass, clearBuffer() {}, resolveQuerySet() {}, finish: () => ({}),

@@ -8,7 +8,7 @@ import {
   type VariableDefinition,
 } from 'webgpu-utils';
 import { DeviceLimitError, DeviceLostError, GpuValidationError } from './errors';
-import { Tensor, Workspace, type TensorUse } from './workspace';
+import { Tensor, TensorSlice, Workspace, type TensorUse } from './workspace';
 
 export interface KernelSource {
   /** Shown in validation errors and GPU debuggers. */
@@ -33,10 +33,10 @@ export class Kernel {
   ) {}
 }
 
-/** A buffer, a range of one, or a workspace tensor (its buffer is chosen when the recording ends). */
-export type Binding = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number } | Tensor;
-/** A whole buffer a kernel reads or writes: a pooled buffer (weights, graph) or a workspace tensor. */
-export type Operand = GPUBuffer | Tensor;
+/** A buffer, a range of one, or a workspace tensor or rows of one (its buffer is chosen when the recording ends). */
+export type Binding = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number } | Tensor | TensorSlice;
+/** What a kernel reads or writes: a pooled buffer (weights, graph), a workspace tensor or rows of one. */
+export type Operand = GPUBuffer | Tensor | TensorSlice;
 export type ParamValues = Record<string, number | number[]>;
 
 interface Pending {
@@ -64,6 +64,26 @@ export class GpuRuntime {
   private uniformArena: GPUBuffer | null = null;
   /** Bytes currently held by pooled buffers (the allocation plan's footprint). */
   allocatedBytes = 0;
+  /**
+   * Most bytes one storage binding may cover: the device's maxStorageBufferBindingSize unless set lower
+   * (tests set it to a few kB to make the model chunk small systems). Recording plans around it (atom chunks,
+   * head groups) and refuses a binding over it with DeviceLimitError.
+   */
+  private bindingLimitOverride: number | null = null;
+
+  get maxBinding(): number {
+    const device = this.device.limits.maxStorageBufferBindingSize;
+    return this.bindingLimitOverride === null ? device : Math.min(device, this.bindingLimitOverride);
+  }
+
+  set maxBinding(bytes: number | null) {
+    this.bindingLimitOverride = bytes;
+  }
+
+  /** Byte offsets of storage bindings are multiples of this (minStorageBufferOffsetAlignment; 256 where unknown). */
+  get bindingAlignment(): number {
+    return this.device.limits.minStorageBufferOffsetAlignment ?? 256;
+  }
   /**
    * Time each stage of a submission with GPU timestamps (one compute pass per stage run; see
    * Recorder.stage and Recorder.readStageTimes). Only where the device has 'timestamp-query'.
@@ -149,7 +169,7 @@ export class GpuRuntime {
    */
   buffer(name: string, bytes: number, extraUsage = 0): GPUBuffer {
     const need = Math.max(16, Math.ceil(bytes / 16) * 16);
-    const limit = this.device.limits.maxStorageBufferBindingSize;
+    const limit = this.maxBinding;
     if (need > limit) {
       throw new DeviceLimitError('maxStorageBufferBindingSize', need, limit, `buffer "${name}"`);
     }
@@ -299,8 +319,8 @@ export class Recorder {
   protected assignTensors(): void {
     const uses: TensorUse[] = this.pending.map((p) => ({
       kernel: p.kernel.label,
-      tensors: Object.entries(p.bindings).filter((e): e is [string, Tensor] => e[1] instanceof Tensor)
-        .map(([name, tensor]) => ({ tensor, writes: p.kernel.writable ? p.kernel.writable.has(name) : null })),
+      tensors: Object.entries(p.bindings).filter((e): e is [string, Tensor | TensorSlice] => e[1] instanceof Tensor || e[1] instanceof TensorSlice)
+        .map(([name, t]) => ({ tensor: t instanceof TensorSlice ? t.tensor : t, writes: p.kernel.writable ? p.kernel.writable.has(name) : null })),
     }));
     this.workspace.assign(uses);
   }
@@ -311,8 +331,16 @@ export class Recorder {
    * index as wid.x + wid.y·num_workgroups.x and skip indices past their own work.
    */
   dispatch(kernel: Kernel, bindings: Record<string, Binding>, params: ParamValues | undefined, workgroups: number): void {
+    const limit = this.rt.maxBinding, align = this.rt.bindingAlignment;
     for (const name of kernel.bindings.keys()) {
       if (name !== 'params' && !(name in bindings)) throw new Error(`${kernel.label}: no buffer given for binding "${name}"`);
+    }
+    // Refused here, while recording (before anything runs), with the tensor's name: a binding over the limit
+    // would be a validation error at submit, or a lost device.
+    for (const [name, b] of Object.entries(bindings)) {
+      const { bytes, offset, what } = bindingExtent(b);
+      if (bytes > limit) throw new DeviceLimitError('maxStorageBufferBindingSize', bytes, limit, `binding "${name}" of kernel ${kernel.label} (${what})`);
+      if (offset % align !== 0) throw new Error(`${kernel.label}: binding "${name}" (${what}) starts at byte ${offset}, not a multiple of ${align}`);
     }
     let uniformOffset = 0;
     let uniformSize = 0;
@@ -451,6 +479,9 @@ export class Recorder {
           if (b instanceof Tensor) {
             if (!b.buffer) throw new Error(`${p.kernel.label}: tensor "${b.label}" has no buffer`);
             entries.push({ binding, resource: { buffer: b.buffer, size: b.bytes } });
+          } else if (b instanceof TensorSlice) {
+            if (!b.tensor.buffer) throw new Error(`${p.kernel.label}: tensor "${b.tensor.label}" has no buffer`);
+            entries.push({ binding, resource: { buffer: b.tensor.buffer, offset: b.offset, size: b.bytes } });
           } else entries.push({ binding, resource: 'buffer' in b ? b : { buffer: b } });
         }
       }
@@ -468,6 +499,18 @@ export interface RecordedProgram {
   readonly dispatches: number;
   encode(pass: GPUComputePassEncoder): void;
   destroy(): void;
+}
+
+/** Bytes a binding covers, its byte offset, and what it is (for errors). */
+function bindingExtent(b: Binding): { bytes: number; offset: number; what: string } {
+  if (b instanceof Tensor) return { bytes: b.bytes, offset: 0, what: `tensor "${b.label}", ${b.rows} × ${b.cols}` };
+  if (b instanceof TensorSlice) return { bytes: b.bytes, offset: b.offset, what: `rows of tensor "${b.label}", ${b.rows} × ${b.tensor.cols}` };
+  if ('buffer' in b) {
+    const offset = b.offset ?? 0;
+    return { bytes: b.size ?? b.buffer.size - offset, offset, what: `range of buffer "${b.buffer.label}"` };
+  }
+  const buf = b as GPUBuffer;
+  return { bytes: buf.size, offset: 0, what: `buffer "${buf.label}"` };
 }
 
 export function foldGrid(workgroups: number, maxPerDim: number): [number, number] {

@@ -30,6 +30,32 @@ export class Tensor {
   get bytes(): number {
     return 4 * this.words;
   }
+
+  /**
+   * Rows [start, start + count) as a binding of their own (a buffer range at a byte offset): lets a kernel
+   * run over a chunk of the rows when the whole array is more than one binding may cover.
+   */
+  slice(start: number, count: number): TensorSlice {
+    if (!(start >= 0 && count > 0 && start + count <= this.rows)) throw new RangeError(`${this.label}: rows ${start}..${start + count} of ${this.rows}`);
+    return start === 0 && count === this.rows ? new TensorSlice(this, 0, this.rows) : new TensorSlice(this, start, count);
+  }
+}
+
+/** Rows of a workspace tensor bound as a range of its buffer (Tensor.slice). */
+export class TensorSlice {
+  constructor(readonly tensor: Tensor, readonly start: number, readonly rows: number) {}
+
+  get label(): string {
+    return `${this.tensor.label}[${this.start}..${this.start + this.rows})`;
+  }
+
+  get offset(): number {
+    return 4 * this.start * this.tensor.cols;
+  }
+
+  get bytes(): number {
+    return 4 * this.rows * this.tensor.cols;
+  }
 }
 
 export function isTensor(x: unknown): x is Tensor {

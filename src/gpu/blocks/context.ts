@@ -5,7 +5,8 @@
 // the norm runs inside the linear's pass (normLinearForward); the backward is the unit-weight RMSNorm's.
 import type { AttentionParams, FfnParams, HeadParams, LinearParams } from '../../model/params';
 import type { GpuRuntime, Operand, Recorder } from '../runtime';
-import type { Tensor, Workspace } from '../workspace';
+import type { Tensor, TensorSlice, Workspace } from '../workspace';
+import { DeviceLimitError } from '../errors';
 import { foldNormWeight, linearForward, type LinearLayer } from '../ops/linear';
 import { rmsNormBackward } from '../ops/elementwise';
 
@@ -22,7 +23,15 @@ export interface BlockContext {
 }
 
 /** `qkv` and `lin1` hold the preceding RMSNorm's weight folded into W (normLinearForward). */
-export interface GpuAttention { qkv: LinearLayer; out: LinearLayer; resScale: number; radialWeight: Float64Array | null }
+export interface GpuAttention {
+  qkv: LinearLayer; out: LinearLayer; resScale: number; radialWeight: Float64Array | null;
+  /**
+   * q‖k‖v of each of `groups` head groups as a layer of its own ([3H/groups, H], rows q_g, k_g, v_g, norm weight
+   * folded in), uploaded on first use: where E × 3H is more than one binding may hold, neighbourhood attention
+   * runs per head group.
+   */
+  headGroups(groups: number): LinearLayer[];
+}
 export interface GpuFfn { lin1: LinearLayer; lin2: LinearLayer; resScale: number }
 export interface GpuHead { lin1: LinearLayer; lin2: LinearLayer }
 
@@ -52,8 +61,27 @@ export class WeightUploader {
     return { weight: this.vector(`${name}.qkv.W`, foldNormWeight(W, 3 * H, a.norm)), bias: this.vector(`${name}.qkv.b`, b), inDim: H, outDim: 3 * H };
   }
 
+  /** q_g‖k_g‖v_g of head group g of `groups` (columns g·H/groups … of each of q, k, v), norm weight folded in. */
+  groupQkv(name: string, a: AttentionParams, groups: number, g: number): LinearLayer {
+    const H = a.q.inDim, w = H / groups;
+    const W = new Float64Array(3 * w * H), b = new Float64Array(3 * w);
+    [a.q, a.k, a.v].forEach((l, i) => {
+      W.set(l.W.subarray(g * w * H, (g + 1) * w * H), i * w * H);
+      if (l.b) b.set(l.b.subarray(g * w, (g + 1) * w), i * w);
+    });
+    return { weight: this.vector(`${name}.qkv${g}of${groups}.W`, foldNormWeight(W, 3 * w, a.norm)), bias: this.vector(`${name}.qkv${g}of${groups}.b`, b), inDim: H, outDim: 3 * w };
+  }
+
   attention(name: string, a: AttentionParams): GpuAttention {
-    return { qkv: this.fusedQkv(name, a), out: this.linear(`${name}.out`, a.out), resScale: a.resScale, radialWeight: a.radialWeight };
+    const byCount = new Map<number, LinearLayer[]>();
+    const qkv = this.fusedQkv(name, a);
+    const headGroups = (groups: number): LinearLayer[] => {
+      if (groups === 1) return [qkv];
+      let layers = byCount.get(groups);
+      if (!layers) byCount.set(groups, (layers = Array.from({ length: groups }, (_, g) => this.groupQkv(name, a, groups, g))));
+      return layers;
+    };
+    return { qkv, out: this.linear(`${name}.out`, a.out), resScale: a.resScale, radialWeight: a.radialWeight, headGroups };
   }
 
   ffn(name: string, f: FfnParams): GpuFfn {
@@ -83,7 +111,46 @@ export function normLinearForward(
  */
 export function normBackward(c: BlockContext, x: Tensor, invRms: Operand, dy: Tensor, residual: Tensor | null, label: string): Tensor {
   const dx = c.ws.tensor(`${label}.d_input`, x.rows, x.cols);
-  const weight = c.rt.upload(`ones.${x.cols}`, new Float32Array(x.cols).fill(1));
-  rmsNormBackward(c.rt, c.rec, { x, weight, rows: x.rows, dim: x.cols, invRms, dy, dx, ...(residual ? { residual } : {}) });
+  normBackwardRows(c, x, invRms, dy, residual, dx);
   return dx;
+}
+
+/** normBackward over rows (slices) of x, writing into `dx`'s rows: a chunk of a stage run in atom chunks. */
+export function normBackwardRows(
+  c: BlockContext, x: Tensor | TensorSlice, invRms: Operand, dy: Operand, residual: Operand | null, dx: Operand,
+): void {
+  const cols = 'cols' in x ? x.cols : x.tensor.cols;
+  const weight = c.rt.upload(`ones.${cols}`, new Float32Array(cols).fill(1));
+  rmsNormBackward(c.rt, c.rec, { x, weight, rows: x.rows, dim: cols, invRms, dy, dx, ...(residual ? { residual } : {}) });
+}
+
+/**
+ * Atom ranges [first atom, atoms] to run a stage over so that no binding is more than the runtime's binding
+ * limit (rt.maxBinding): `bytesPerAtom` is the most bytes per atom of any array the stage binds per chunk, and
+ * `sliceBytesPerAtom` the bytes per atom of the arrays bound as row ranges (Tensor.slice), whose byte offsets
+ * must be multiples of the device's offset alignment, so chunk starts are multiples of the atoms that takes.
+ * One range (all atoms) when everything fits. Throws DeviceLimitError naming `what` when even the smallest
+ * aligned chunk does not fit.
+ */
+export function atomChunks(c: BlockContext, bytesPerAtom: number, sliceBytesPerAtom: number[], what: string): [number, number][] {
+  const limit = c.rt.maxBinding, align = c.rt.bindingAlignment;
+  if (c.n * bytesPerAtom <= limit) return [[0, c.n]];
+  let unit = 1;
+  for (const b of sliceBytesPerAtom) unit = lcm(unit, align / gcd(b, align));
+  const most = Math.floor(limit / bytesPerAtom / unit) * unit;
+  if (most < 1) throw new DeviceLimitError('maxStorageBufferBindingSize', unit * bytesPerAtom, limit, `${what} for ${unit} atom(s) (the smallest aligned chunk)`);
+  // as few chunks as fit, of near-equal size (the largest binding well under the limit, not at it)
+  const per = Math.min(most, Math.ceil(c.n / Math.ceil(c.n / most) / unit) * unit);
+  const chunks: [number, number][] = [];
+  for (let a = 0; a < c.n; a += per) chunks.push([a, Math.min(per, c.n - a)]);
+  return chunks;
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+function lcm(a: number, b: number): number {
+  return (a / gcd(a, b)) * b;
 }

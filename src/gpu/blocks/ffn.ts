@@ -1,14 +1,25 @@
 // Feed-forward block on the GPU (src/cpu/ffn.ts): X + s·W₂·GELU(W₁·RMSNorm(X)), on edge slots or on nodes.
 // The backward pass keeps X, 1/rms and W₁'s pre-activation; with `recompute` (edge slots, where the
 // pre-activation is 2H floats per slot) only X, and makes the pre-activation again from it (two dispatches).
+// Where the hidden layer (rows × 2H) is more than one binding may hold, both passes run in atom chunks: each
+// chunk's hidden layer is a tensor of its own and X, Y, dY, dX are bound as row ranges (recompute form).
 import { linearBackwardInput, linearForward } from '../ops/linear';
 import type { Tensor } from '../workspace';
-import { normBackward, normLinearForward, type BlockContext, type GpuFfn } from './context';
+import { atomChunks, normBackward, normBackwardRows, normLinearForward, type BlockContext, type GpuFfn } from './context';
 
 export interface FfnSaved { x: Tensor; invRms: Tensor | null; pre: Tensor | null }
 
+/** Row ranges [first row, rows] of x (rows = atoms × rows per atom) that keep the hidden layer within one binding. */
+function rowChunks(c: BlockContext, f: GpuFfn, x: Tensor, label: string): [number, number][] {
+  const per = x.rows / c.n;
+  return atomChunks(c, 4 * per * f.lin1.outDim, [4 * per * c.H], `${label}: the hidden layer (${f.lin1.outDim} per row)`)
+    .map(([a, n]) => [a * per, n * per]);
+}
+
 export function forward(c: BlockContext, f: GpuFfn, x: Tensor, label: string, recompute = false): { y: Tensor; saved: FfnSaved } {
   const rows = x.rows;
+  const chunks = rowChunks(c, f, x, label);
+  if (chunks.length > 1) return { y: forwardChunked(c, f, x, label, chunks), saved: { x, invRms: null, pre: null } };
   const pre = c.ws.tensor(`${label}.pre_gelu`, rows, f.lin1.outDim), h = c.ws.tensor(`${label}.hidden`, rows, f.lin1.outDim);
   const invRms = normLinearForward(c, x, f.lin1, { y: h, gelu: true, pre }, label);
   const y = c.ws.tensor(`${label}.y`, rows, c.H);
@@ -16,8 +27,23 @@ export function forward(c: BlockContext, f: GpuFfn, x: Tensor, label: string, re
   return { y, saved: recompute ? { x, invRms: null, pre: null } : { x, invRms, pre } };
 }
 
+function forwardChunked(c: BlockContext, f: GpuFfn, x: Tensor, label: string, chunks: [number, number][]): Tensor {
+  const y = c.ws.tensor(`${label}.y`, x.rows, c.H);
+  for (const [r0, nr] of chunks) {
+    const tag = `${label}.rows${r0}`;
+    const pre = c.ws.tensor(`${tag}.pre_gelu`, nr, f.lin1.outDim), h = c.ws.tensor(`${tag}.hidden`, nr, f.lin1.outDim);
+    const invRms = c.ws.tensor(`${tag}.inv_rms`, nr, 1);
+    const xs = x.slice(r0, nr);
+    linearForward(c.rt, c.rec, { x: xs, rows: nr, layer: f.lin1, y: h, gelu: true, pre, norm: { invRms, eps: c.eps } });
+    linearForward(c.rt, c.rec, { x: h, rows: nr, layer: f.lin2, y: y.slice(r0, nr), residual: { x: xs, scale: f.resScale } });
+  }
+  return y;
+}
+
 export function backward(c: BlockContext, f: GpuFfn, s: FfnSaved, dy: Tensor, label: string): Tensor {
   const rows = s.x.rows;
+  const chunks = rowChunks(c, f, s.x, label);
+  if (chunks.length > 1) return backwardChunked(c, f, s.x, dy, label, chunks);
   const dh = c.ws.tensor(`${label}.d_hidden`, rows, f.lin1.outDim);
   linearBackwardInput(c.rt, c.rec, { dy, rows, layer: f.lin2, dx: dh, scale: f.resScale });
   const dxn = c.ws.tensor(`${label}.d_normed`, rows, c.H);
@@ -28,4 +54,20 @@ export function backward(c: BlockContext, f: GpuFfn, s: FfnSaved, dy: Tensor, la
   }
   linearBackwardInput(c.rt, c.rec, { dy: dh, rows, layer: f.lin1, dx: dxn, gelu: true, pre });
   return normBackward(c, s.x, invRms, dxn, dy, label);
+}
+
+function backwardChunked(c: BlockContext, f: GpuFfn, x: Tensor, dy: Tensor, label: string, chunks: [number, number][]): Tensor {
+  const dx = c.ws.tensor(`${label}.d_input`, x.rows, c.H);
+  for (const [r0, nr] of chunks) {
+    const tag = `${label}.rows${r0}`;
+    const dys = dy.slice(r0, nr), xs = x.slice(r0, nr);
+    const dh = c.ws.tensor(`${tag}.d_hidden`, nr, f.lin1.outDim);
+    linearBackwardInput(c.rt, c.rec, { dy: dys, rows: nr, layer: f.lin2, dx: dh, scale: f.resScale });
+    const pre = c.ws.tensor(`${tag}.recomputed.pre_gelu`, nr, f.lin1.outDim), invRms = c.ws.tensor(`${tag}.recomputed.inv_rms`, nr, 1);
+    linearForward(c.rt, c.rec, { x: xs, rows: nr, layer: f.lin1, y: pre, norm: { invRms, eps: c.eps } });
+    const dxn = c.ws.tensor(`${tag}.d_normed`, nr, c.H);
+    linearBackwardInput(c.rt, c.rec, { dy: dh, rows: nr, layer: f.lin1, dx: dxn, gelu: true, pre });
+    normBackwardRows(c, xs, invRms, dxn, dys, dx.slice(r0, nr));
+  }
+  return dx;
 }

@@ -3,7 +3,8 @@
 // and the edge state X₀ = GELU(Lin([node of the centre ‖ edge attributes]))  per slot. The backward pass
 // returns ∂E/∂d (as partial sums per slot) and ∂E/∂BOO, and adds the SH share into ∂E/∂SH. It keeps only
 // per-atom values: the two per-slot pre-activations are made again at the start of the backward pass (four
-// dispatches) instead of being held through every layer.
+// dispatches) instead of being held through every layer. The per-slot [node ‖ edge attributes] input (E × 2H)
+// and its gradient are made per atom chunk where E × 2H is more than one binding may hold (atomChunks).
 import {
   edgeInputDistanceParts, edgeInputLinearBackward, edgeInputLinearForward, linearBackwardInput, linearForward,
   type EdgeInput, type LinearLayer,
@@ -11,7 +12,7 @@ import {
 import { addVector, broadcastRows, copyCols, embed, sumSlots } from '../ops/rows';
 import type { Operand } from '../runtime';
 import type { Tensor } from '../workspace';
-import { normBackward, normLinearForward, type BlockContext } from './context';
+import { atomChunks, normBackward, normLinearForward, type BlockContext } from './context';
 
 export interface GpuInputBlock {
   /** nodeLinear holds the node norm's weight folded into W (normLinearForward). */
@@ -41,21 +42,45 @@ export function forward(c: BlockContext, p: GpuInputBlock, inp: InputBlockInputs
   const nodePre = ws.tensor('input.node_pre_gelu', n, H), node0 = ws.tensor('input.node', n, H);
   const catInvRms = normLinearForward(c, cat, p.nodeLinear, { y: node0, gelu: true, pre: nodePre }, 'input.node_cat');
   if (inp.chargeSpin) addVector(rt, rec, n, H, inp.chargeSpin, node0);
-  const { featureIn } = edgeFeatureInput(c, p, inp, node0, 'input');
+  const { edgeAttr } = edgeAttributes(c, p, inp, 'input');
   const x = ws.tensor('input.x', E, H);
-  linearForward(rt, rec, { x: featureIn, rows: E, layer: p.edgeFeatureLinear, y: x, gelu: true, pre: ws.tensor('input.edge_feature_pre_gelu', E, H) });
+  for (const [a0, na] of featureChunks(c)) {
+    const tag = chunkLabel(c, 'input', a0), rows = na * K;
+    const featureIn = edgeFeatureInput(c, node0, edgeAttr, a0, na, tag);
+    linearForward(rt, rec, { x: featureIn, rows, layer: p.edgeFeatureLinear, y: sliceRows(c, x, a0, na), gelu: true, pre: ws.tensor(`${tag}.edge_feature_pre_gelu`, rows, H) });
+  }
   return { x, saved: { booPre, cat, catInvRms, nodePre, node: node0 } };
 }
 
-/** [node of the centre ‖ GELU(Lin([RBF(d) ‖ SH]))] per slot, E × 2H, and the edge-attribute pre-activation. */
-function edgeFeatureInput(c: BlockContext, p: GpuInputBlock, inp: InputBlockInputs, node: Tensor, label: string) {
-  const { rt, rec, ws, E, H, K } = c;
+/** GELU(Lin([RBF(d) ‖ SH])) per slot (E × H) and its pre-activation. */
+function edgeAttributes(c: BlockContext, p: GpuInputBlock, inp: InputBlockInputs, label: string) {
+  const { rt, rec, ws, E, H } = c;
   const edgeAttrPre = ws.tensor(`${label}.edge_attr_pre_gelu`, E, H), edgeAttr = ws.tensor(`${label}.edge_attr`, E, H);
   edgeInputLinearForward(rt, rec, { input: inp.edge, layer: p.edgeAttrLinear, y: edgeAttr, gelu: true, pre: edgeAttrPre });
-  const featureIn = ws.tensor(`${label}.edge_feature_in`, E, 2 * H);
-  broadcastRows(rt, rec, E, H, K, node, featureIn, 2 * H, 0);
-  copyCols(rt, rec, E, H, edgeAttr, H, 0, featureIn, 2 * H, H);
-  return { featureIn, edgeAttrPre };
+  return { edgeAttr, edgeAttrPre };
+}
+
+/** Atom chunks over which the E × 2H feature input (and its gradient) fit one binding; all atoms where they do. */
+function featureChunks(c: BlockContext): [number, number][] {
+  return atomChunks(c, 4 * c.K * 2 * c.H, [4 * c.K * c.H, 4 * c.H], 'the input block\'s [node ‖ edge attributes] per slot');
+}
+
+const chunkLabel = (c: BlockContext, label: string, a0: number) => (a0 === 0 && featureChunks(c).length === 1 ? label : `${label}.atoms${a0}`);
+
+/** Rows of the atoms [a0, a0 + na) of a per-slot (K rows per atom) or per-atom tensor; the tensor itself when that is all. */
+function sliceRows(c: BlockContext, t: Tensor, a0: number, na: number) {
+  const per = t.rows / c.n;
+  return na === c.n ? t : t.slice(a0 * per, na * per);
+}
+
+/** [node of the centre ‖ edge attributes] per slot of the atoms [a0, a0 + na), na·K × 2H. */
+function edgeFeatureInput(c: BlockContext, node: Tensor, edgeAttr: Tensor, a0: number, na: number, label: string): Tensor {
+  const { rt, rec, ws, H, K } = c;
+  const rows = na * K;
+  const featureIn = ws.tensor(`${label}.edge_feature_in`, rows, 2 * H);
+  broadcastRows(rt, rec, rows, H, K, sliceRows(c, node, a0, na), featureIn, 2 * H, 0);
+  copyCols(rt, rec, rows, H, sliceRows(c, edgeAttr, a0, na), H, 0, featureIn, 2 * H, H);
+  return featureIn;
 }
 
 /** From ∂E/∂X₀: ∂E/∂d as partial sums per slot (edgeInputDistanceParts columns) and ∂E/∂BOO; ADDS ∂E/∂SH into gradSh. */
@@ -63,14 +88,19 @@ export function backward(
   c: BlockContext, p: GpuInputBlock, inp: InputBlockInputs, s: InputBlockSaved, dx: Tensor, gradSh: Operand,
 ): { gradDistance: Tensor; distanceParts: number; gradBoo: Tensor } {
   const { rt, rec, ws, n, E, H, K } = c;
-  const again = edgeFeatureInput(c, p, inp, s.node, 'input.recomputed');
-  const featurePre = ws.tensor('input.recomputed.edge_feature_pre_gelu', E, H);
-  linearForward(rt, rec, { x: again.featureIn, rows: E, layer: p.edgeFeatureLinear, y: featurePre });
-  const dFeatIn = ws.tensor('input.d_edge_feature_in', E, 2 * H);
-  linearBackwardInput(rt, rec, { dy: dx, rows: E, layer: p.edgeFeatureLinear, dx: dFeatIn, gelu: true, pre: featurePre });
+  const again = edgeAttributes(c, p, inp, 'input.recomputed');
   const dNode0 = ws.tensor('input.d_node', n, H), dEdgeAttr = ws.tensor('input.d_edge_attr', E, H);
-  sumSlots(rt, rec, n, H, K, dFeatIn, 2 * H, 0, dNode0);
-  copyCols(rt, rec, E, H, dFeatIn, 2 * H, H, dEdgeAttr, H, 0);
+  for (const [a0, na] of featureChunks(c)) {
+    const rows = na * K;
+    const featureIn = edgeFeatureInput(c, s.node, again.edgeAttr, a0, na, chunkLabel(c, 'input.recomputed', a0));
+    const tag = chunkLabel(c, 'input', a0);
+    const featurePre = ws.tensor(`${chunkLabel(c, 'input.recomputed', a0)}.edge_feature_pre_gelu`, rows, H);
+    linearForward(rt, rec, { x: featureIn, rows, layer: p.edgeFeatureLinear, y: featurePre });
+    const dFeatIn = ws.tensor(`${tag}.d_edge_feature_in`, rows, 2 * H);
+    linearBackwardInput(rt, rec, { dy: sliceRows(c, dx, a0, na), rows, layer: p.edgeFeatureLinear, dx: dFeatIn, gelu: true, pre: featurePre });
+    sumSlots(rt, rec, na, H, K, dFeatIn, 2 * H, 0, sliceRows(c, dNode0, a0, na));
+    copyCols(rt, rec, rows, H, dFeatIn, 2 * H, H, sliceRows(c, dEdgeAttr, a0, na), H, 0);
+  }
   const distanceParts = edgeInputDistanceParts(p.edgeAttrLinear);
   const gradDistance = ws.tensor('input.d_distance_parts', E, distanceParts);
   edgeInputLinearBackward(rt, rec, {

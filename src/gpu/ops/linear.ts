@@ -58,14 +58,18 @@ export function foldNormWeight(W: ArrayLike<number>, outDim: number, norm: Array
   return out;
 }
 
-/** dx[rows,in] = scale·(dy ⊙ GELU'(pre))·W, or scale·dy·W without GELU (scale default 1). */
+/**
+ * dx[rows,in] = scale·(dy ⊙ GELU'(pre))·W, or scale·dy·W without GELU (scale default 1); with `accumulate`,
+ * added to what dx holds.
+ */
 export function linearBackwardInput(
   rt: GpuRuntime, rec: Recorder,
-  a: { dy: Operand; rows: number; layer: LinearLayer; dx: Operand; gelu?: boolean; pre?: Operand; scale?: number },
+  a: { dy: Operand; rows: number; layer: LinearLayer; dx: Operand; gelu?: boolean; pre?: Operand; scale?: number; accumulate?: boolean },
 ): void {
   const gelu = !!a.gelu;
   if (gelu && !a.pre) throw new Error('linearBackwardInput: GELU needs the saved pre-activation');
-  const k = rt.kernel({ label: 'linear', code, entryPoint: 'backward_input', constants: { GELU: gelu ? 1 : 0 } });
+  const constants: Record<string, number> = a.accumulate ? { GELU: gelu ? 1 : 0, ACCUMULATE: 1 } : { GELU: gelu ? 1 : 0 };
+  const k = rt.kernel({ label: 'linear', code, entryPoint: 'backward_input', constants });
   const { tilesN, workgroups } = grid(a.rows, a.layer.inDim);
   rec.dispatch(k, { x_in: a.dy, weight: a.layer.weight, y_out: a.dx, pre: a.pre ?? rt.dummy('write') },
     { rows: a.rows, cols: a.layer.inDim, depth: a.layer.outDim, tiles_n: tilesN, alpha: a.scale ?? 1 }, workgroups);

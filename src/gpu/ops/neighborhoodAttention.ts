@@ -24,6 +24,11 @@ export interface NeighborhoodAttentionArgs {
   slotBias: Operand;
   /** LAE: per-slot SH table (E×shSize, degrees ≥ 4) and the degree of each head channel. */
   lae: { sh: Operand; shSize: number; channelDegree: ArrayLike<number> } | null;
+  /**
+   * One group of heads of a wider attention: qkv holds only these numHeads heads, and o / dO are E × stride
+   * (all heads) with this group's first column at offset. Default: all heads (stride numHeads·headDim, offset 0).
+   */
+  headGroup?: { stride: number; offset: number };
 }
 
 function check(a: NeighborhoodAttentionArgs): void {
@@ -39,6 +44,7 @@ function params(a: NeighborhoodAttentionArgs) {
   return {
     rows: a.rows, slots: a.slots, num_heads: a.numHeads, hidden: a.numHeads * a.headDim,
     sh_size: a.lae ? a.lae.shSize : 0, dst_layout: a.layout === 'dst' ? 1 : 0, scale: 1 / Math.sqrt(a.headDim),
+    o_stride: a.headGroup?.stride ?? a.numHeads * a.headDim, o_off: a.headGroup?.offset ?? 0,
     channel_degree: degrees,
   };
 }
