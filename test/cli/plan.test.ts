@@ -6,7 +6,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parsePlanArgs, runPlan, tileRepeats } from '../../src/cli/planCommand';
+import { DEFAULT_BINDING_LIMIT, parsePlanArgs, runPlan, tileRepeats } from '../../src/cli/planCommand';
+import { planMdStep } from '../../src/gpu/mdStepPlan';
+import { readStructureFile } from '../../src/io/readNode';
 import { AllScaipWebGpu } from '../../src/gpu/forceProvider';
 import type { GpuContext } from '../../src/gpu/device';
 import { writeExtXyz } from '../../src/io/xyz';
@@ -90,5 +92,17 @@ describe('npm run plan', () => {
       engine.destroy(); // frees its provider too: nothing may stay on the device
       expect(liveBytes()).toBe(0);
     }
+  }, 600_000);
+
+  it('no binding over 128 MiB for the default model at 20,736 atoms (6×6×3 water boxes, the MD slot budget)', async () => {
+    const model = await loadModelFromPath('public/models/water-spcfw-smooth');
+    const s = supercell(readStructureFile('public/systems/water64_box.xyz')[0], 6, 6, 3);
+    // 17: the fullest row of this system's float64 graph (graphMaxEdges; given here to skip a minute of CPU graph)
+    const p = await planMdStep(model, s, { bindingLimit: DEFAULT_BINDING_LIMIT, maxEdges: 17 });
+    expect(p.atoms).toBe(20736);
+    expect(p.slots).toBe(21);
+    // without the limit the fused q‖k‖v alone would be E × 3H = 318.9 MiB
+    expect(p.largest_binding.bytes).toBeLessThanOrEqual(128 * 2 ** 20);
+    expect(p.bytes_per_atom).toBeLessThan(80_000);
   }, 600_000);
 });
