@@ -58,6 +58,10 @@ export class AllScaipWebGpu implements GpuForceProvider {
   /** The cell the program was recorded for (null: not periodic). */
   private cell: Float64Array | null = null;
   private boxStaging: GPUBuffer | null = null;
+  /** N×3 positions the step program's graph reads (copied from the engine's N×4 each step). */
+  private positions: GPUBuffer | null = null;
+  /** The graph health words of the run (recordMdOutput), kept across re-recordings. */
+  private health: GPUBuffer | null = null;
 
   constructor(readonly model: LoadedModel, readonly charge = 0, readonly spin = 1, private readonly options: AllScaipWebGpuOptions = {}) {
     this.name = `AllScAIP ${model.config.name} (WebGPU float32)`;
@@ -72,9 +76,11 @@ export class AllScaipWebGpu implements GpuForceProvider {
     const { positions: hostPositions, cell, periodic } = await readHostState(target, this.staging);
     this.cell = periodic ? cell : null;
     const arch = this.model.config.architecture;
+    const positions = this.rt.buffer('md.positions', 12 * target.numAtoms);
+    this.positions = positions;
+    this.health = this.rt.buffer('md.health', 16);
     if (this.options.slots !== undefined) this.slots = this.options.slots;
     else {
-      const positions = this.rt.buffer('md.positions', 12 * target.numAtoms);
       this.rt.device.queue.writeBuffer(positions, 0, Float32Array.from(hostPositions));
       const measured = await this.gpuModel.slotBudget(this.system(), positions);
       this.slots = mdSlotBudget(arch, this.options.plannedMaxEdges ?? measured, this.options.slotMargin);
@@ -89,9 +95,8 @@ export class AllScaipWebGpu implements GpuForceProvider {
 
   /** Record the step program for the current cell (at attach, and after the barostat changed the box). */
   private recordProgram(): void {
-    const rt = this.rt!, gm = this.gpuModel!, t = this.target!;
+    const rt = this.rt!, gm = this.gpuModel!, t = this.target!, positions = this.positions!;
     const periodic = this.cell !== null;
-    const positions = rt.buffer('md.positions', 12 * t.numAtoms);
     this.program?.destroy();
     const rec = rt.recorder('allscaip.md-step');
     copyCols(rt, rec, t.numAtoms, 3, t.positions, 4, 0, positions, 3, 0);
@@ -101,7 +106,7 @@ export class AllScaipWebGpu implements GpuForceProvider {
       numAtoms: t.numAtoms, slots: this.slots, energyScale: normalization.energy_scale,
       energyOffset: gm.energyOffset(t.numbers), virial: (this.options.virial ?? true) && periodic,
       energyRaw: r.energyRaw, gradPositions: r.gradPositions, strain: r.strain, graphStatus: r.graph.status,
-      forces: t.forces, output: t.output,
+      forces: t.forces, output: t.output, health: this.health!,
     });
     this.program = rec.freeze();
   }

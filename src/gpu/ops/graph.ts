@@ -110,6 +110,11 @@ export interface GpuGraph {
   cellWork: GPUBuffer;
   /** Cell list: max_cells + 1 starts, then the atoms of each cell. */
   cellIndex: GPUBuffer;
+  /** Backward (recordGraphBackward): ∂E/∂disp per candidate, the results and the strain's per-atom parts. */
+  candGdisp: GPUBuffer;
+  gradPositions: GPUBuffer;
+  strainPart: GPUBuffer;
+  strain: GPUBuffer;
 }
 
 export type NeighborSearch = 'cells' | 'all-pairs';
@@ -218,6 +223,7 @@ export function planGraph(
     slotMeta: b('slotMeta'), slotGeom: b('slotGeom'), slotEnv: b('slotEnv'), slotBias: b('slotBias'),
     status: b('status'), inverse: b('inverse'), inverseWork: b('inverseWork'),
     grid: b('grid'), atomCell: b('atomCell'), cellWork: b('cellWork'), cellIndex: b('cellIndex'),
+    candGdisp: b('candGdisp'), gradPositions: b('gradPositions'), strainPart: b('strainPart'), strain: b('strain'),
   };
 }
 
@@ -311,10 +317,7 @@ export function recordGraphBackward(
 ): GraphGradients {
   const n = g.numAtoms, C = n * g.kc;
   const p = g.params;
-  const candGdisp = rt.buffer('graph.candGdisp', g.bytes.candGdisp);
-  const gradPositions = rt.buffer('graph.gradPositions', g.bytes.gradPositions);
-  const strainPart = rt.buffer('graph.strainPart', g.bytes.strainPart);
-  const strain = rt.buffer('graph.strain', g.bytes.strain);
+  const { candGdisp, gradPositions, strainPart, strain } = g;
   const kernel = (entryPoint: string, constants?: Record<string, number>) =>
     rt.kernel({ label: 'graph.backward', code: code.backward, entryPoint, constants });
   rec.dispatch(kernel('candidate_grad'), {

@@ -18,6 +18,11 @@ export interface MdOutputArgs {
   /** The engine's N×vec4 forces and 16-float output (src/md/forceProvider.ts). */
   forces: GPUBuffer;
   output: GPUBuffer;
+  /**
+   * The graph's health words, sticky across steps and across re-recordings of the program (one 16-byte
+   * buffer per run, made once by the caller: a fresh buffer starts at zero, WebGPU zero-initialises).
+   */
+  health: GPUBuffer;
 }
 
 export function recordMdOutput(rt: GpuRuntime, rec: Recorder, a: MdOutputArgs): void {
@@ -26,9 +31,7 @@ export function recordMdOutput(rt: GpuRuntime, rec: Recorder, a: MdOutputArgs): 
     n_atoms: a.numAtoms, has_virial: a.virial ? 1 : 0, k_slots: a.slots, energy_scale: a.energyScale, energy_offset: a.energyOffset,
   };
   rec.dispatch(kernel('md_forces'), { grad_pos: a.gradPositions, forces: a.forces }, params, Math.ceil(a.numAtoms / 64));
-  // Sticky across steps: a fresh buffer starts at zero (WebGPU zero-initialises).
-  const health = rt.buffer('md.health', 16);
   rec.dispatch(kernel('md_energy'), {
-    e_raw: a.energyRaw, strain: a.strain, status: a.graphStatus, health, out: a.output,
+    e_raw: a.energyRaw, strain: a.strain, status: a.graphStatus, health: a.health, out: a.output,
   }, params, 1);
 }
