@@ -5,6 +5,7 @@ import { describeProblem, type FileProblem } from './files/parseStructure';
 import { parseStructureOffThread } from './files/parseClient';
 import { notify, useWorkbench } from './store';
 import { loadModelFiles } from './model/modelActions';
+import { fitModelTo } from './model/autoModel';
 import { loadSystem } from './system/admit';
 import { supercell } from './system/supercell';
 import type { BuiltinSystem } from './system/builtins';
@@ -68,6 +69,8 @@ export async function loadBuiltin(b: BuiltinSystem): Promise<boolean> {
   } catch (e) {
     return refuseFile({ fileName: b.file, line: null, problem: (e as Error).message });
   }
+  // A molecule the loaded model cannot run switches to the listed model that can (and water back to the default).
+  await fitModelTo(st, b.name);
   const ok = loadSystem(st, b.name);
   if (ok) noteSystemOrigin({ kind: 'builtin', file: b.file, repeat: b.repeat ?? [1, 1, 1] });
   return ok;

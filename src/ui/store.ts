@@ -113,6 +113,8 @@ export interface WorkbenchState {
   modelConfig: ModelConfig | null;
   /** Run structures with elements the model was not trained on (an expert's override; those forces are meaningless). */
   allowUntrainedElements: boolean;
+  /** Why the workbench picked the loaded model for the structure opened (null: the user's, a link's or the start-up choice). */
+  modelAuto: string | null;
   /** Models listed in public/models/index.json. */
   shippedModels: { dir: string; name: string; description?: string }[];
 
@@ -177,6 +179,7 @@ export const useWorkbench = create<WorkbenchState>(() => ({
   model: null,
   modelConfig: null,
   allowUntrainedElements: false,
+  modelAuto: null,
   shippedModels: [],
   system: null,
   systemName: '',

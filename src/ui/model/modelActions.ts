@@ -53,15 +53,43 @@ export function modelDirUrl(dir: string): string {
   return new URL(`${dir.replace(/\/+$/, '')}/`, new URL(MODEL_INDEX_URL, location.href)).href;
 }
 
-function accept(model: LoadedModel, source: string, extras: { card: string | null; metrics: Record<string, unknown> | null } = { card: null, metrics: null }): void {
+/**
+ * How a model load came about: `auto` is the workbench's reason when it picked the model for a structure being
+ * opened (src/ui/model/autoModel.ts; null: the user's or a link's choice); `rerun: false` when that structure
+ * follows at once, so the one on screen is not rebuilt with the new model first.
+ */
+export interface ModelLoadOptions {
+  auto?: string | null;
+  rerun?: boolean;
+}
+
+/** The model load in progress (start-up default, link, picker, automatic switch): what an opened structure waits for. */
+let latestLoad: Promise<unknown> = Promise.resolve();
+
+export function trackModelLoad<T>(p: Promise<T>): Promise<T> {
+  latestLoad = p;
+  return p;
+}
+
+/** Resolves once no model load is in progress (a load started while waiting is waited for too). */
+export async function modelLoadSettled(): Promise<void> {
+  for (;;) {
+    const p = latestLoad;
+    await p.catch(() => undefined);
+    if (p === latestLoad) return;
+  }
+}
+
+function accept(model: LoadedModel, source: string, extras: { card: string | null; metrics: Record<string, unknown> | null } = { card: null, metrics: null },
+  opts: ModelLoadOptions = {}): void {
   const summary = summarizeModel(model, source, extras);
   sendModel(model);
-  useWorkbench.setState({ model: summary, modelConfig: model.config, modelPhase: 'ready', modelProgress: 1, modelMessage: '' });
+  useWorkbench.setState({ model: summary, modelConfig: model.config, modelPhase: 'ready', modelProgress: 1, modelMessage: '', modelAuto: opts.auto ?? null });
   setParams({ provider: 'allscaip' });
   // A new model means a new run of the current system (one engine build, with the new model and settings),
-  // if the model can run it at all.
-  recheckCurrentSystem(true);
-  notify('info', `Model ${summary.name} ${summary.version} loaded from ${source}.`);
+  // if the model can run it at all; not when the structure it was picked for is about to replace it.
+  if (opts.rerun ?? true) recheckCurrentSystem(true);
+  notify('info', `Model ${summary.name} ${summary.version} loaded from ${source}${opts.auto ? ` (chosen automatically: ${opts.auto})` : ''}.`);
   for (const w of summary.warnings) notify('warning', w);
 }
 
@@ -105,7 +133,11 @@ async function fetchExtras(dirUrl: string): Promise<{ card: string | null; metri
   return { card, metrics: parsed };
 }
 
-export async function loadDefaultModel(): Promise<boolean> {
+export function loadDefaultModel(): Promise<boolean> {
+  return trackModelLoad(loadDefault());
+}
+
+async function loadDefault(): Promise<boolean> {
   useWorkbench.setState({ modelPhase: 'loading', modelProgress: 0, modelMessage: 'looking for the default model' });
   const url = await defaultModelUrl();
   if (!url) {
@@ -120,7 +152,11 @@ export async function loadDefaultModel(): Promise<boolean> {
   return loadModelUrl(url);
 }
 
-export async function loadModelUrl(url: string): Promise<boolean> {
+export function loadModelUrl(url: string, opts: ModelLoadOptions = {}): Promise<boolean> {
+  return trackModelLoad(loadUrl(url, opts));
+}
+
+async function loadUrl(url: string, opts: ModelLoadOptions): Promise<boolean> {
   useWorkbench.setState({ modelPhase: 'loading', modelProgress: 0, modelMessage: `downloading ${url}` });
   try {
     const model = await loadModelFromUrl(url, {
@@ -128,7 +164,7 @@ export async function loadModelUrl(url: string): Promise<boolean> {
         useWorkbench.setState({ modelProgress: total ? loaded / total : 0, modelMessage: `downloading weights: ${(loaded / 1e6).toFixed(1)} MB` }),
     });
     const dirUrl = url.endsWith('/') ? url : new URL('.', url).href;
-    accept(model, url, await fetchExtras(dirUrl));
+    accept(model, url, await fetchExtras(dirUrl), opts);
     const shipped = useWorkbench.getState().shippedModels.find((m) => modelDirUrl(m.dir) === dirUrl);
     noteModelOrigin(shipped ? { kind: 'shipped', dir: shipped.dir } : null);
     return true;
@@ -138,7 +174,11 @@ export async function loadModelUrl(url: string): Promise<boolean> {
   }
 }
 
-export async function loadModelFiles(files: File[]): Promise<boolean> {
+export function loadModelFiles(files: File[]): Promise<boolean> {
+  return trackModelLoad(loadFiles(files));
+}
+
+async function loadFiles(files: File[]): Promise<boolean> {
   const source = files.map((f) => f.name).join(' + ');
   const before = useWorkbench.getState().modelPhase;
   useWorkbench.setState({ modelPhase: 'loading', modelProgress: 0.5, modelMessage: `reading ${source}` });

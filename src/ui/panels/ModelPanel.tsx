@@ -15,6 +15,7 @@ export function ModelPanel() {
   const input = useRef<HTMLInputElement>(null);
   const shipped = useWorkbench((s) => s.shippedModels);
   const allowUntrained = useWorkbench((s) => s.allowUntrainedElements);
+  const auto = useWorkbench((s) => s.modelAuto);
 
   return (
     <section className="panel" data-testid="model-panel">
@@ -29,6 +30,7 @@ export function ModelPanel() {
           <p className="model-name">
             <strong data-testid="model-name">{model.name}</strong> <span className="muted">v{model.version}</span>
           </p>
+          {auto && <p className="small" data-testid="model-auto">Switched automatically: {auto}. Opening a structure the default model runs switches back; pick a model below to keep one.</p>}
           <p className="muted">{model.description}</p>
           {model.accuracy && <p data-testid="model-accuracy">{model.accuracy}</p>}
           <table className="kv">

@@ -5,6 +5,7 @@ import { CHEMICAL_SYMBOLS } from '../../io/elements';
 import { loadBuiltin, loadStructureFile } from '../actions';
 import type { BuiltinSystem } from '../system/builtins';
 import { loadSystem } from '../system/admit';
+import { fitModelTo } from '../model/autoModel';
 import { supercell } from '../system/supercell';
 import { noteSupercell } from '../session/origin';
 import { notify, useWorkbench } from '../store';
@@ -42,7 +43,9 @@ export function SystemPanel({ builtins }: { builtins: BuiltinSystem[] }) {
   const applyChargeSpin = () => {
     if (!system) return;
     if (!Number.isInteger(charge) || !Number.isInteger(spin) || spin < 1) return notify('error', 'charge must be a whole number and spin multiplicity a whole number ≥ 1');
-    loadSystem({ ...system, charge, spin }, name);
+    // A charge or spin the loaded model has no embedding for switches to a listed model with one.
+    const st = { ...system, charge, spin };
+    void fitModelTo(st, name).then(() => loadSystem(st, name));
   };
 
   return (

@@ -3,7 +3,7 @@
 
 import { DEFAULT_PULL_STIFFNESS } from '../../md/steering';
 import { loadBuiltin } from '../actions';
-import { fetchModelIndex, loadDefaultModel, loadModelUrl, modelDirUrl } from '../model/modelActions';
+import { fetchModelIndex, loadDefaultModel, loadModelUrl, modelDirUrl, trackModelLoad } from '../model/modelActions';
 import { notify, setParams, useWorkbench } from '../store';
 import { sendParams } from '../engine/client';
 import { recheckCurrentSystem } from '../system/admit';
@@ -48,8 +48,15 @@ export function readLinkedSession(): Session | null {
   return session;
 }
 
-/** The link's model: a shipped one by directory, else the default (a link naming files waits for them). */
-export async function loadLinkedModel(session: Session | null): Promise<void> {
+/**
+ * The link's model: a shipped one by directory, else the default (a link naming files waits for them). Tracked as a
+ * model load from the start, so a linked structure opened meanwhile is judged against this model, not none.
+ */
+export function loadLinkedModel(session: Session | null): Promise<void> {
+  return trackModelLoad(linkedModel(session));
+}
+
+async function linkedModel(session: Session | null): Promise<void> {
   const m = session?.model;
   if (m?.kind === 'shipped') {
     const index = await fetchModelIndex();

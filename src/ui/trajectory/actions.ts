@@ -7,6 +7,7 @@ import { setSystem, unloadSystem } from '../engine/client';
 import { describeProblem, type FileProblem } from '../files/parseStructure';
 import { openTrajectoryOffThread, rdfOffThread, frameOffThread, type RdfQuery } from '../files/parseClient';
 import { checkForRun, loadSystem } from '../system/admit';
+import { fitModelTo } from '../model/autoModel';
 import { notify, useWorkbench } from '../store';
 import { pause, resetShown, showFrame, shownFrame } from './playback';
 import { useTrajectory } from './state';
@@ -69,6 +70,9 @@ export async function openStructureFile(
     useTrajectory.setState({ opening: { fileName, fraction, frames } }),
   );
   useTrajectory.setState({ opening: null });
+  // The listed model that can run what was opened (frame 1), if the loaded one cannot.
+  const first = outcome.ok ? outcome.summary.first : outcome.first;
+  if (first) await fitModelTo(first, name);
   if (!outcome.ok) {
     if (!outcome.first) return refuse(outcome.error);
     // Readable, but its frames are not one system (a data set of molecules): frame 1 opens alone, as it did before.
