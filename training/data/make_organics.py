@@ -179,7 +179,7 @@ def _generic_rotation():
     a, b, c, d = q / np.linalg.norm(q)
     return np.array([[a * a + b * b - c * c - d * d, 2 * (b * c - a * d), 2 * (b * d + a * c)],
                      [2 * (b * c + a * d), a * a - b * b + c * c - d * d, 2 * (c * d - a * b)],
-                     [2 * (b * d - a * c), 2 * (c * d + a * b), a * a - b * b + c * c - d * d]])
+                     [2 * (b * d - a * c), 2 * (c * d + a * b), a * a - b * b - c * c + d * d]])
 
 
 # xtb 6.5.1's analytic gradient is wrong when a bond lies exactly along a coordinate axis (measured: formate with
@@ -197,6 +197,49 @@ def label(workdir, atoms, charge, uhf, acc=None):
     run_xtb(workdir, rotated, args, charge, uhf)
     energy, forces = read_engrad(os.path.join(workdir, "mol.engrad"), len(atoms))
     return energy, forces @ XTB_ROTATION
+
+
+def relabel(spec, path, workroot):
+    """Label the stored positions of one molecule again (same frames, same split); frames the teacher now fails
+    on or finds above MAX_FORCE are dropped. Returns (frames kept, frames dropped)."""
+    d = np.load(path)
+    meta = json.loads(str(d["meta"]))
+    workdir = tempfile.mkdtemp(prefix=spec["id"] + "_", dir=workroot)
+    atoms = Atoms(numbers=d["numbers"].astype(int))
+    keep, forces, energy = [], [], []
+    for i, p in enumerate(d["positions"]):
+        atoms.set_positions(p.astype(np.float64))
+        try:
+            e, f = label(workdir, atoms, spec["charge"], spec["uhf"])
+        except RuntimeError:
+            continue
+        if np.abs(f).max() > MAX_FORCE:
+            continue
+        keep.append(i)
+        forces.append(f)
+        energy.append(e)
+    dropped = len(d["positions"]) - len(keep)
+    meta.update(n_frames=len(keep), dropped=meta.get("dropped", 0) + dropped,
+                frame_source=[meta["frame_source"][i] for i in keep],
+                frame_split=[meta["frame_split"][i] for i in keep], relabelled=True)
+    tmp = path + ".tmp.npz"
+    np.savez_compressed(tmp, numbers=d["numbers"], positions=d["positions"][keep],
+                        forces=np.asarray(forces, np.float32), energy=np.asarray(energy, np.float64),
+                        cell=d["cell"][keep], pbc=d["pbc"], meta=np.array(json.dumps(meta)))
+    os.replace(tmp, path)
+    shutil.rmtree(workdir, ignore_errors=True)
+    return len(keep), dropped
+
+
+def label_is_current(spec, path, workroot, tol_ev=1e-4):
+    """Whether the first stored frame's energy is what label() gives today (labels written with an older,
+    wrong XTB_ROTATION are not: it was not a rotation, so xtb saw a stretched molecule)."""
+    d = np.load(path)
+    workdir = tempfile.mkdtemp(prefix=spec["id"] + "_check_", dir=workroot)
+    atoms = Atoms(numbers=d["numbers"].astype(int), positions=d["positions"][0].astype(np.float64))
+    e, _ = label(workdir, atoms, spec["charge"], spec["uhf"])
+    shutil.rmtree(workdir, ignore_errors=True)
+    return abs(e - float(d["energy"][0])) < tol_ev
 
 
 def optimize(workdir, atoms, charge, uhf):
@@ -332,6 +375,9 @@ def main():
     ap.add_argument("--unpack", action="store_true",
                     help="restore out/organics from the committed pack, write index.json and exit (no xtb)")
     ap.add_argument("--time-limit-min", type=float, default=0.0, help="stop starting new molecules after this")
+    ap.add_argument("--relabel", action="store_true",
+                    help="check every stored molecule's first frame against the teacher and label the stored "
+                         "positions again where it differs (resumable), then exit")
     args = ap.parse_args()
     specs = molecule_specs()
     if args.list:
@@ -347,6 +393,19 @@ def main():
     if restored:
         print(f"restored {len(restored)} molecules from {PACK}", flush=True)
     if args.unpack:
+        entries = write_index(specs)
+        print(f"index: {len(entries)} molecules, {sum(e['n_frames'] for e in entries)} frames", flush=True)
+        return
+    if args.relabel:
+        workroot = tempfile.mkdtemp(prefix="organics_relabel_")
+        for s in specs:
+            out = os.path.join(ORG_DIR, f"{s['id']}.npz")
+            if not os.path.exists(out) or label_is_current(s, out, workroot):
+                continue
+            t0 = time.time()
+            kept, dropped = relabel(s, out, workroot)
+            print(f"{s['id']}: relabelled {kept} frames (dropped {dropped}) in {time.time() - t0:.0f} s", flush=True)
+        shutil.rmtree(workroot, ignore_errors=True)
         entries = write_index(specs)
         print(f"index: {len(entries)} molecules, {sum(e['n_frames'] for e in entries)} frames", flush=True)
         return

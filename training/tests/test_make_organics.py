@@ -122,3 +122,26 @@ def test_dataset_loader_splits_frames_and_carries_charge_spin(tmp_path):
     assert list(data["test"][0].energy) == [6.0, 7.0]  # the frames themselves, not the first ones again
     b = make_batch([data["train"][0].structure(0), data["test_mol"][0].structure(1)])
     assert b["charge"].tolist() == [-1, 0] and b["spin"].tolist() == [1, 2]
+
+
+def test_labels_are_the_teachers_on_the_geometry_given():
+    """label() hands xtb a rotated copy (the axis-aligned-bond workaround): that copy must be the same molecule.
+    An earlier XTB_ROTATION had one wrong entry (det 1.08, a stretch), so xtb labelled a distorted molecule and
+    the central-difference test above, going through the same map, could not see it. Here the rotation is checked
+    to be one, and label()'s energy and forces against plain xtb on an off-axis geometry of ethanol."""
+    r = make_organics.XTB_ROTATION
+    assert np.allclose(r @ r.T, np.eye(3), atol=1e-12) and np.linalg.det(r) == pytest.approx(1.0, abs=1e-12)
+    rng = np.random.default_rng(3)
+    pos = np.array([[-0.9, 0.1, 0.05], [0.55, -0.05, -0.1], [1.05, 1.2, 0.2], [-1.3, -0.9, -0.2],
+                    [-1.25, 0.4, 1.0], [-1.3, 0.85, -0.65], [0.9, -0.8, 0.75], [0.95, -0.45, -1.05],
+                    [2.0, 1.15, 0.25]]) + rng.normal(scale=0.01, size=(9, 3))
+    atoms = Atoms("CCOHHHHHH", positions=pos)
+    work = tempfile.mkdtemp()
+    try:
+        e, f = make_organics.label(work, atoms, 0, 0)
+        make_organics.run_xtb(work, atoms, ["--grad"], 0, 0)
+        e_plain, f_plain = make_organics.read_engrad(os.path.join(work, "mol.engrad"), len(atoms))
+        assert e == pytest.approx(e_plain, abs=1e-4)  # SCF convergence; the stretched labels were ~1 eV off
+        assert np.abs(f - f_plain).max() < 1e-3
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
