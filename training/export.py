@@ -125,6 +125,7 @@ def main():
     config["provenance"] = {
         "source": "trained in this repository (training/train.py)",
         "teacher": "SPC/Fw water + PPPM (LAMMPS)" if ckpt["preset"].startswith("water") else
+        "GFN2-xTB (xtb 6.5.1)" if ckpt["preset"].startswith("organics") else
         "random ionic gas, LJ + Ewald (LAMMPS)",
         "preset": ckpt["preset"], "seed": ckpt["seed"], "steps": ckpt["step"],
         "training_minutes": round(ckpt["elapsed"] / 60, 1), "weights": "EMA of the training weights",
@@ -157,6 +158,8 @@ def main():
         "training_minutes": round(ckpt["elapsed"] / 60, 1),
         "evaluated_with": "EMA weights, float32, PyTorch reference model",
     }
+    if "heldout_molecules" in ev:
+        metrics["heldout_molecules"] = ev["heldout_molecules"]
     if "separation_curve" in ev:
         metrics["separation_curve"] = ev["separation_curve"]
     with open(os.path.join(args.out, "metrics.json"), "w") as f:
@@ -164,7 +167,7 @@ def main():
         f.write("\n")
 
     # held-out fixture: the first frame of the first test trajectory of the main group
-    test = [t for t in data["test"] if t.group == main_group]
+    test = [t for t in data["test"] if t.group == main_group] or data["test"]
     os.makedirs(args.fixtures, exist_ok=True)
     case = heldout_case(args.out, test[0], 0)
     case["model_dir"] = f"public/models/{dir_name}"
@@ -192,7 +195,17 @@ def main():
             f"{v['energy_rmse_meV_per_atom']:.2f} | {v['force_rmse_meV_per_A']:.1f} |" for k, v in ev["groups"].items()),
         exported=config["provenance"]["exported"], commit=config["provenance"]["commit"],
         stride=ev["test_stride"], accuracy_note="", train_args="", fine_tune="", reproduce_extra="", stability_note="",
+        train_note="", checks_note="", heldout_note="", heldout_table="",
     )
+    if "heldout_molecules" in ev:
+        ho = ev["heldout_molecules"]
+        rows = [("all", ho["all"])] + [(f"group {k}", v) for k, v in ho["groups"].items()] + \
+               [(k, v) for k, v in ho["molecules"].items()]
+        fields["heldout_table"] = "\n".join(
+            f"| {k} | {v['n_frames']} | {v['energy_mae_meV_per_atom']:.2f} | {v['force_mae_meV_per_A']:.1f} | "
+            f"{v['energy_rmse_meV_per_atom']:.2f} | {v['force_rmse_meV_per_A']:.1f} |" for k, v in rows)
+        fields["heldout_note"] = (f"energy MAE {ho['all']['energy_mae_meV_per_atom']:.2f} meV/atom, force MAE "
+                                  f"{ho['all']['force_mae_meV_per_A']:.1f} meV/Å ({ho['all']['n_frames']} frames).")
     for split in ("train", "val", "test"):
         fields[f"n_{split}_frames"] = sum(len(t) for t in data[split])
         fields[f"n_{split}_traj"] = len(data[split])

@@ -92,7 +92,9 @@ PRESETS = {
     # organic molecules (H, C, N, O) from GFN2-xTB (training/data/make_organics.py), with the charge/spin embedding
     # on: neutral, charged (-1/+1) and radical (doublet/triplet) species share one model. Molecules have up to 25
     # atoms, so a batch of 4 costs about one water frame. Energy weight low first (forces first, as the ionic gas).
-    "organics-small": dict(dataset="organics", arch={"use_charge_spin": True, "rbf_size": 128},
+    # The smooth-surface flags too (issue 14: without them an edge entering the graph steps the BOO mean, which a
+    # 5 ps NVE drift check would show).
+    "organics-small": dict(dataset="organics", arch={"use_charge_spin": True, "rbf_size": 128}, arch_flags=SMOOTH_FLAGS,
                            groups={"neutral": 0.55, "charged": 0.2, "radical": 0.15, "dimer": 0.1},
                            batch=4, steps=4000, lr=2e-3, energy_weight=(20.0, 300.0), eval_every=10,
                            name="organics-gfn2-small",
