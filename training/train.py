@@ -212,8 +212,8 @@ def loss_terms(model, b, scale, stress=False):
 
 
 def errors(model, trajs, frames, dtype=torch.float32, stress=False):
-    """Mean absolute energy error per atom (eV/atom), force component error (eV/Å) and, with `stress`, stress
-    component error (eV/Å³, NaN when no frame has a teacher stress) over frames."""
+    """Mean absolute energy error per atom (eV/atom), force component error (eV/Å) and stress component error
+    (eV/Å³; NaN without `stress` or when no frame has a teacher stress) over frames."""
     e_err, f_err, f_count, s_err = [], 0.0, 0, []
     for ti, fi in frames:
         t = trajs[ti]
@@ -224,9 +224,7 @@ def errors(model, trajs, frames, dtype=torch.float32, stress=False):
         f_count += b["forces"].numel()
         if "stress" in out:
             s_err.append(float((out["stress"][0].detach().double() - b["stress"][0]).abs().mean()))
-    if stress:
-        return float(np.mean(e_err)), f_err / f_count, float(np.mean(s_err)) if s_err else float("nan")
-    return float(np.mean(e_err)), f_err / f_count
+    return float(np.mean(e_err)), f_err / f_count, float(np.mean(s_err)) if s_err else float("nan")
 
 
 def group_members(train, preset):
