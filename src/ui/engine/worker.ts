@@ -16,6 +16,7 @@ import { checkSample, defaultLimits, MdSafetyError } from '../../md/safety';
 import { defaultTimeStep } from '../../md/setup';
 import type { Pull } from '../../md/steering';
 import type { SimParams } from '../store';
+import { BuildScope, EngineBuildSupersededError } from './buildScope';
 import { buildEngine, type EngineRequest } from './factory';
 import type { FromWorker, PlainStructure, ToWorker } from './protocol';
 
@@ -48,6 +49,15 @@ let stepsPerSecond = 0;
 let totalMass = 0;
 /** The pull the user holds now (null: none); set again on every engine the worker builds. */
 let pull: Pull | null = null;
+/**
+ * Requests that make an engine build in progress obsolete (another system, other forces, unload) counted as they
+ * arrive, before they wait their turn in the queue: a build started for an older one is abandoned (buildScope.ts).
+ */
+let latestRequest = 0;
+/** The forces of the last system or parameters that arrived: a 'params' message that changes them is a new request. */
+let requestedProvider: SimParams['provider'] | null = null;
+/** Builds in progress (normally at most one). */
+const builds = new Set<BuildScope>();
 
 function send(msg: FromWorker, transfer: Transferable[] = []): void {
   self.postMessage(msg, transfer);
@@ -125,12 +135,12 @@ function settingsFrom(p: SimParams, numbers: Int32Array): MdSettings {
   };
 }
 
-function request(resume: EngineCheckpoint | null, settings?: MdSettings): EngineRequest {
+function request(device: GPUDevice | null, resume: EngineCheckpoint | null, settings?: MdSettings): EngineRequest {
   const st = structure!;
   return {
     provider: params!.provider,
     model,
-    device: gpu?.device ?? null,
+    device,
     // Only velocities or momenta are kept from the page's arrays: the engine starts from them when a frame is continued.
     structure: { ...st, info: {}, arrays: { ...st.arrays } as Record<string, Float64Array> },
     settings: settings ?? settingsFrom(params!, st.numbers),
@@ -139,29 +149,58 @@ function request(resume: EngineCheckpoint | null, settings?: MdSettings): Engine
   };
 }
 
-async function rebuild(resume: EngineCheckpoint | null, settings?: MdSettings): Promise<void> {
+/**
+ * A new engine (fresh, or from `resume` with `settings`), its checkpoint and, with `first`, its first sample. `seq`:
+ * the request it serves; when a newer one arrives before it is done (or came already), the build is abandoned and
+ * this throws EngineBuildSupersededError at once: no engine, nothing sent, its GPU buffers destroyed.
+ */
+async function rebuild(resume: EngineCheckpoint | null, settings?: MdSettings, seq = latestRequest, first = false): Promise<Sample | null> {
   engine?.destroy();
   engine = null;
-  engine = await buildEngine(request(resume, settings));
-  if (pull) applyPull(pull);
-  checkpoint = await engine.checkpoint();
-  checkpointTime = performance.now();
-  send({ kind: 'ready', system: systemId, what: 'engine', detail: engineDetail() });
+  const scope = new BuildScope(gpu?.device ?? null, `the engine for system ${systemId}`);
+  builds.add(scope);
+  try {
+    if (seq !== latestRequest) scope.abandon();
+    // A CPU build runs to its end once started: requests already queued are seen first.
+    await scope.yieldToEvents();
+    const built = await scope.step(buildEngine(request(scope.device, resume, settings)), (late) => late.destroy());
+    scope.onAbandon(() => built.destroy());
+    const pulled = pull;
+    if (pulled) applyPull(pulled, built);
+    const cp = await scope.step(built.checkpoint());
+    const s = first ? await scope.step(built.sample()) : null;
+    scope.adopt();
+    engine = built;
+    // A pull set or ended while the checkpoint was read.
+    if (pull !== pulled) applyPull(pull);
+    checkpoint = cp;
+    checkpointTime = performance.now();
+    send({ kind: 'ready', system: systemId, what: 'engine', detail: engineDetail() });
+    return s;
+  } catch (e) {
+    // A failed build frees what it made, as an abandoned one does.
+    scope.abandon();
+    throw e;
+  } finally {
+    builds.delete(scope);
+  }
 }
 
 /** Hand the pull to the engine; a refused one (SteeringError) is reported and dropped, the run goes on. */
-function applyPull(p: Pull | null): void {
+function applyPull(p: Pull | null, to: MdEngine | null = engine): void {
   pull = p;
-  if (!engine) return;
+  if (!to) return;
   try {
-    engine.setPull(p);
+    to.setPull(p);
   } catch (e) {
     pull = null;
     send({ kind: 'error', message: errorText(e), fatal: false });
   }
 }
 
-async function setSystem(st: PlainStructure, p: SimParams, id: number): Promise<void> {
+const superseded = (e: unknown) => e instanceof EngineBuildSupersededError;
+
+async function setSystem(st: PlainStructure, p: SimParams, id: number, seq = latestRequest): Promise<void> {
   generation++;
   pull = null;
   running = false;
@@ -184,8 +223,7 @@ async function setSystem(st: PlainStructure, p: SimParams, id: number): Promise<
   }
   state('preparing system');
   try {
-    await rebuild(null);
-    const s = await engine!.sample();
+    const s = (await rebuild(null, undefined, seq, true))!;
     lastSampleWall = performance.now();
     lastSampleStep = s.step;
     postSample(s);
@@ -193,6 +231,8 @@ async function setSystem(st: PlainStructure, p: SimParams, id: number): Promise<
     state();
   } catch (e) {
     engine = null;
+    // A newer request took over: what the page hears next is about that one.
+    if (superseded(e)) return;
     send({ kind: 'error', message: `Could not set up the simulation: ${errorText(e)}`, fatal: true });
     state();
   }
@@ -215,14 +255,14 @@ async function unload(): Promise<void> {
   state();
 }
 
-async function setParams(p: SimParams): Promise<void> {
+async function setParams(p: SimParams, seq = latestRequest): Promise<void> {
   const old = params;
   params = p;
   if (!structure || !old) return;
   const engineChanged = old.provider !== p.provider;
   if (!engine) {
-    // Nothing built yet (no model until now, or the last setup failed): build with the new choice.
-    if (engineChanged) await setSystem(structure, p, systemId);
+    // Nothing built yet (no model until now, the last setup failed, or this request abandoned it): build with the new choice.
+    if (engineChanged) await setSystem(structure, p, systemId, seq);
     return;
   }
   const wasRunning = running;
@@ -231,15 +271,15 @@ async function setParams(p: SimParams): Promise<void> {
   try {
     if (engineChanged) {
       state('switching forces');
-      await rebuild(null);
-      postSample(await engine!.sample());
+      postSample((await rebuild(null, undefined, seq, true))!);
     }
     else {
       // Settings are fixed per engine: continue the same trajectory under the new settings.
       const cp = await engine.checkpoint();
-      await rebuild({ ...cp, settings: settingsFrom(p, structure.numbers) });
+      await rebuild({ ...cp, settings: settingsFrom(p, structure.numbers) }, undefined, seq);
     }
   } catch (e) {
+    if (superseded(e)) return;
     send({ kind: 'error', message: `Could not apply the new settings: ${errorText(e)}`, fatal: true });
     state();
     return;
@@ -379,8 +419,7 @@ async function onRunFailure(e: unknown): Promise<void> {
   const why = errorText(e);
   try {
     if (checkpoint) {
-      await rebuild(checkpoint);
-      const s = await engine!.sample();
+      const s = (await rebuild(checkpoint, undefined, latestRequest, true))!;
       rows = [];
       unposted = null;
       send({ kind: 'recovered', system: systemId, fromStep: checkpoint.step, message: `The run stopped: ${why}. Restored the last good state (step ${checkpoint.step}).` });
@@ -388,6 +427,7 @@ async function onRunFailure(e: unknown): Promise<void> {
       return;
     }
   } catch (e2) {
+    if (superseded(e2)) return;
     send({ kind: 'error', message: `The run stopped: ${why}; restoring the last good state failed too: ${errorText(e2)}`, fatal: true });
     return;
   }
@@ -403,8 +443,7 @@ async function recover(reason: string): Promise<void> {
     watchDevice(gpu);
     send({ kind: 'backend', backend: 'webgpu', detail: gpu.adapterDescription, notice: null });
     if (structure && params && checkpoint) {
-      await rebuild(checkpoint);
-      const s = await engine!.sample();
+      const s = (await rebuild(checkpoint, undefined, latestRequest, true))!;
       // 'recovered' first: the page drops what it has from this step on, then takes this frame; rows still
       // batched from the lost run are dropped here too.
       rows = [];
@@ -414,7 +453,7 @@ async function recover(reason: string): Promise<void> {
     }
   } catch (e) {
     running = false;
-    send({ kind: 'error', message: `${reason}. Recovery failed: ${errorText(e)}`, fatal: true });
+    if (!superseded(e)) send({ kind: 'error', message: `${reason}. Recovery failed: ${errorText(e)}`, fatal: true });
   } finally {
     recovering = null;
   }
@@ -450,10 +489,17 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
     applyPull(msg.pull);
     return;
   }
-  queue = queue.then(() => handle(msg));
+  // A new system, other forces or unloading make a build in progress obsolete now, not when their turn comes.
+  let seq = latestRequest;
+  if (msg.kind === 'system' || msg.kind === 'unload' || (msg.kind === 'params' && msg.params.provider !== requestedProvider)) {
+    seq = ++latestRequest;
+    for (const b of builds) b.abandon();
+  }
+  if (msg.kind === 'system' || msg.kind === 'params') requestedProvider = msg.params.provider;
+  queue = queue.then(() => handle(msg, seq));
 };
 
-async function handle(msg: ToWorker): Promise<void> {
+async function handle(msg: ToWorker, seq: number): Promise<void> {
   try {
     switch (msg.kind) {
       case 'init':
@@ -465,10 +511,10 @@ async function handle(msg: ToWorker): Promise<void> {
         break;
       case 'system':
         allowUntrainedElements = msg.allowUntrainedElements;
-        await setSystem(msg.structure, msg.params, msg.id);
+        await setSystem(msg.structure, msg.params, msg.id, seq);
         break;
       case 'params':
-        await setParams(msg.params);
+        await setParams(msg.params, seq);
         break;
       case 'run':
         start();
@@ -480,7 +526,7 @@ async function handle(msg: ToWorker): Promise<void> {
         }
         break;
       case 'minimize':
-        await minimize(msg.maxSteps);
+        await minimize(msg.maxSteps, seq);
         break;
       case 'unload':
         await unload();
@@ -497,7 +543,7 @@ async function handle(msg: ToWorker): Promise<void> {
 }
 
 /** FIRE minimization as its own engine run, then back to the dynamics settings from the minimized state. */
-async function minimize(maxSteps: number): Promise<void> {
+async function minimize(maxSteps: number, seq: number): Promise<void> {
   if (!engine || !params || !structure) return;
   running = false;
   await waitIdle();
@@ -505,12 +551,13 @@ async function minimize(maxSteps: number): Promise<void> {
   try {
     const cp = await engine.checkpoint();
     const dyn = settingsFrom(params, structure.numbers);
-    await rebuild({ ...cp, settings: { ...dyn, ensemble: 'minimize' } });
+    await rebuild({ ...cp, settings: { ...dyn, ensemble: 'minimize' } }, undefined, seq);
     await engine!.run(maxSteps, { sampleEvery: Math.max(1, Math.floor(maxSteps / 20)), onSample: (s) => postSample(s, false) });
     flushSamples();
     const done = await engine!.checkpoint();
-    await rebuild({ ...done, settings: dyn });
+    await rebuild({ ...done, settings: dyn }, undefined, seq);
   } catch (e) {
+    if (superseded(e)) return;
     send({ kind: 'error', message: `Minimization failed: ${errorText(e)}`, fatal: false });
   }
   state();
