@@ -165,7 +165,7 @@ def evaluate(model, dataset, every, rot_frames=4, data=None):
         result["heldout_molecules"] = heldout_molecule_errors(model, data["test_mol"], every)
     result["main_group"] = main_group
     if rot_frames > 0:
-        main_frames = [(ti, fi) for ti, fi in all_frames if test[ti].group == main_group]
+        main_frames = [(ti, fi) for ti, fi in all_frames if test[ti].group == main_group or dataset == "organics"]
         pick = np.linspace(0, len(main_frames) - 1, rot_frames).round().astype(int)
         result["rotational_variance"] = rotational_variance(model, test, [main_frames[i] for i in pick])
         print("rotation", json.dumps(result["rotational_variance"]), flush=True)
