@@ -235,13 +235,14 @@ export async function runMd(argv: string[], io: MdIo = defaultIo): Promise<numbe
     if (backend === 'webgpu') {
       const provider: GpuForceProvider = ljParams ? new LennardJonesGpu(numbers, ljParams)
         : new AllScaipWebGpu(model!, structure?.charge ?? 0, structure?.spin ?? 1);
-      if (resume) engine = await GpuMdEngine.fromCheckpoint(gpu!.device, resume, provider);
+      if (resume) engine = await GpuMdEngine.fromCheckpoint(gpu!.device, { ...resume, settings }, provider);
       else {
         const system = systemFromStructure(structure!, { temperature: args.temperature, seed: args.seed });
         engine = await GpuMdEngine.create(gpu!.device, system, provider, settings);
       }
     } else {
-      engine = resume ? CpuMdEngine.fromCheckpoint(resume, cpuProvider)
+      // The engine runs the settings resumeSettings() made (the checkpoint's, overridden by the command line).
+      engine = resume ? CpuMdEngine.fromCheckpoint({ ...resume, settings }, cpuProvider)
         : new CpuMdEngine(systemFromStructure(structure!, { temperature: args.temperature, seed: args.seed }), cpuProvider, settings);
     }
     const eng = engine;
