@@ -104,7 +104,7 @@ function modelId(dir: string): { name: string; hash: string; commit: string | nu
   }
   let commit: string | null = null;
   try {
-    commit = execFileSync('git', ['log', '-1', '--format=%h', '--', join(dir, 'model.json')], { cwd: ROOT, encoding: 'utf8' }).trim() || null;
+    commit = execFileSync('git', ['log', '-1', '--format=%h', '--', join(dir, 'model.json')], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
   } catch { commit = null; }
   return { name: basename(resolve(dir)), hash: h.digest('hex').slice(0, 12), commit };
 }
