@@ -320,6 +320,30 @@ function writeReport(o: Options, model: string, id: ReturnType<typeof modelId>, 
   return report;
 }
 
+/** The report as the Markdown tables of docs/validation.md. */
+function markdownTable(r: ReturnType<typeof writeReport>): string {
+  const rows = ['| molecule | atoms | charge | NVT run / asked (ps) | status | ⟨T⟩ (K) | bonds | max \\|r/r0 − 1\\| (pair) | broken / new | s/step |',
+    '|---|---|---|---|---|---|---|---|---|---|'];
+  for (const [m, x] of Object.entries(r.molecules) as [string, Record<string, any>][]) {
+    if (!x.bonds) { rows.push(`| ${m} | ${x.atoms} | ${x.charge} | – / ${x.nvt_ps_requested} | ${x.status} | | | | | |`); continue; }
+    const b = x.bonds;
+    rows.push(`| ${m} | ${x.atoms} | ${x.charge} | ${x.nvt_ps_run} / ${x.nvt_ps_requested} | ${x.status} | ${x.mean_temperature_K} | ${b.bonds} | ` +
+      `${b.max_relative_deviation} (${b.worst?.pair}) | ${b.broken_count} / ${b.formed_count} | ${x.s_per_step} |`);
+  }
+  const n = r.nve as Record<string, any>;
+  if (n.drift) {
+    rows.push('', `NVE ${n.molecule}: ${n.nve_ps_run} ps (asked ${n.nve_ps_requested}) from the NVT state at ${n.from_nvt_ps} ps, ⟨T⟩ ${n.mean_temperature_K} K: ` +
+      `drift ${n.drift.drift_meV_atom_ps} meV/atom/ps, σ(E_kin) ${n.drift.sigma_ekin_meV_atom} meV/atom, |slope|·duration/σ ${n.drift.mlipaudit_ratio}, ` +
+      `|slope|·50 ps/σ ${n.drift.mlipaudit_ratio_50ps_extrapolated}, RMS about fit ${n.drift.rms_etot_about_fit_meV_atom} meV/atom; bonds ${n.bonds.intact ? 'intact' : 'NOT intact'}`);
+  }
+  if (n.vdos) {
+    rows.push('', `| VDOS peak (cm⁻¹) | height | nearest xtb mode (cm⁻¹) | deviation | within 5 % |`, '|---|---|---|---|---|');
+    for (const p of n.vdos.peaks) rows.push(`| ${p.wavenumber} | ${p.relative_intensity} | ${p.mode_wavenumber} (mode ${p.nearest_mode}) | ${(100 * p.relative_deviation).toFixed(1)} % | ${p.within ? 'yes' : 'no'} |`);
+    rows.push('', `VDOS resolution ${n.vdos.resolution_cm1} cm⁻¹ (${n.vdos.frames} frames every ${n.vdos.sample_fs} fs)`);
+  }
+  return rows.join('\n');
+}
+
 async function main(argv: string[]): Promise<number> {
   const t0 = performance.now();
   let o: Options | null;
@@ -353,6 +377,7 @@ async function main(argv: string[]): Promise<number> {
     }
     const nv = r.nve as Record<string, any>;
     if (nv.drift) console.log(`NVE ${nv.molecule}: ${nv.nve_ps_run} ps, drift ${nv.drift.drift_meV_atom_ps} meV/atom/ps, ratio(50 ps) ${nv.drift.mlipaudit_ratio_50ps_extrapolated}`);
+    console.log(markdownTable(r));
     console.log(`wrote ${o.out}`);
     return 0;
   } catch (e) {
