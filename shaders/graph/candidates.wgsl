@@ -4,7 +4,7 @@
 // One invocation per row: `candidates` scans every atom and image (all-pairs reference),
 // `candidates_cells` only the atoms of neighbouring cells of the cell list.
 
-@group(0) @binding(1) var<storage, read> positions_in: array<f32>;     // N×3
+@group(0) @binding(1) var<storage, read> positions_in: array<f32>;     // N × positions_stride
 @group(0) @binding(2) var<storage, read_write> positions: array<f32>;  // N×3, wrapped
 @group(0) @binding(3) var<storage, read> images: array<vec4f>;         // M translations T_m
 @group(0) @binding(4) var<storage, read_write> cand_meta: array<vec2i>;   // (neighbor, image)
@@ -16,6 +16,9 @@
 @group(0) @binding(10) var<storage, read> grid: Grid;                     // cell_list.wgsl
 @group(0) @binding(11) var<storage, read> atom_cell: array<u32>;
 @group(0) @binding(12) var<storage, read> cell_index: array<u32>;        // starts, then atoms from max_cells + 1
+// inverse_index.wgsl's N counts and N cursors: zeroed by wrap_positions (one thread per atom anyway), which
+// saves the index its own zeroing pass
+@group(0) @binding(13) var<storage, read_write> inv_work: array<u32>;
 
 struct Grid {
   n: vec4u,       // cells per axis
@@ -28,7 +31,10 @@ struct Grid {
 fn wrap_positions(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let a = flat_id(gid, nwg);
   if (a >= params.n_atoms) { return; }
-  let p = vec3f(positions_in[3u * a], positions_in[3u * a + 1u], positions_in[3u * a + 2u]);
+  let i = params.positions_stride * a;
+  let p = vec3f(positions_in[i], positions_in[i + 1u], positions_in[i + 2u]);
+  inv_work[a] = 0u;
+  inv_work[params.n_atoms + a] = 0u;
   var q = p;
   if (params.pbc != 0u) {
     var f = vec3f(dot(p, params.rec0), dot(p, params.rec1), dot(p, params.rec2));

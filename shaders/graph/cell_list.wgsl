@@ -31,6 +31,8 @@ var<workgroup> hi: array<vec3f, 256>;
 @compute @workgroup_size(256)
 fn cell_bounds(@builtin(local_invocation_id) lid: vec3u) {
   let t = lid.x;
+  // the counts and cursors cell_count and cell_fill add into (saves a zeroing pass)
+  for (var i = t; i < 2u * params.max_cells; i += 256u) { atomicStore(&cell_work[i], 0u); }
   var l = vec3f(3.0e38);
   var h = vec3f(-3.0e38);
   for (var a = t; a < params.n_atoms; a += 256u) {
@@ -68,13 +70,6 @@ fn cell_bounds(@builtin(local_invocation_id) lid: vec3u) {
     }
     grid = Grid(vec4u(n, 0u), vec4u(reach, 0u), vec4f(origin, 0.0), vec4f(scale, 0.0));
   }
-}
-
-@compute @workgroup_size(WG)
-fn cell_zero(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat_id(gid, nwg);
-  if (i >= 2u * params.max_cells) { return; }
-  atomicStore(&cell_work[i], 0u);
 }
 
 @compute @workgroup_size(WG)

@@ -28,6 +28,7 @@ struct Params {
   reach_cells: vec3u, // periodic axis: neighbouring cells to scan either side
   max_cells: u32,
   permute_width: u32, // slot_permute.wgsl: floats per slot
+  positions_stride: u32, // wrap_positions: floats per atom of positions_in (3, or 4 for the MD engine's vec4)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;

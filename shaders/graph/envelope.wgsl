@@ -4,7 +4,9 @@
 //   x = 0 for the self-loop. Both directions evaluate the same expression with the two ranks
 //   swapped (exactly commutative in float), so the kept set is symmetric bit for bit.
 // slot_layout: rank-sorts each row's edges by (x, candidate index); slot 0 is the self-loop.
-// reverse_slot: rev(a, r) = global slot of the reverse edge in row b; fills empty slots.
+// reverse_slot: rev(a, r) = global slot of the reverse edge in row b; fills empty slots; writes each slot's
+//   key for neighbourhood attention (the slot read in the destination layout and the key bias, in one
+//   binding: the attention's backward has no binding to spare for a second array).
 
 @group(0) @binding(1) var<storage, read> cand_meta: array<vec2i>;
 @group(0) @binding(2) var<storage, read> cand_geom: array<vec4f>;
@@ -19,7 +21,9 @@
 @group(0) @binding(11) var<storage, read> cand_env_in: array<vec4f>;
 @group(0) @binding(12) var<storage, read> cand_rev_in: array<i32>;
 @group(0) @binding(13) var<storage, read> cand_slot_in: array<i32>;
-@group(0) @binding(14) var<storage, read_write> slot_bias: array<f32>;   // −x²/(1−x²), −inf when empty
+// dst_slot: rev slot, or the slot itself when empty; bias: −x²/(1−x²), −inf when empty
+struct SlotKey { dst_slot: i32, bias: f32 }
+@group(0) @binding(14) var<storage, read_write> slot_key: array<SlotKey>;
 @group(0) @binding(15) var<storage, read_write> status: array<u32>;
 
 @compute @workgroup_size(WG)
@@ -91,7 +95,7 @@ fn reverse_slot(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
     slot_meta[s] = vec4i(-1, -1, 0, -1);
     slot_geom[s] = vec4f(0.0);
     slot_env[s] = vec4f(0.0);
-    slot_bias[s] = neg_inf();
+    slot_key[s] = SlotKey(i32(s), neg_inf());
     return;
   }
   let sm = slot_meta[s];
@@ -105,7 +109,7 @@ fn reverse_slot(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
     if (rs >= 0) { rev = sm.y * i32(params.k_slots) + rs; }
   }
   slot_meta[s] = vec4i(sm.x, sm.y, sm.z, rev);
-  slot_bias[s] = -x * x / (1.0 - x * x);
+  slot_key[s] = SlotKey(select(i32(s), rev, sm.x >= 0), -x * x / (1.0 - x * x));
 }
 
 var<workgroup> red: array<vec4u, 256>;

@@ -10,14 +10,6 @@
 @group(0) @binding(4) var<storage, read_write> inv: array<u32>;
 
 @compute @workgroup_size(WG)
-fn inv_zero(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let a = flat_id(gid, nwg);
-  if (a >= params.n_atoms) { return; }
-  atomicStore(&work[a], 0u);
-  atomicStore(&work[params.n_atoms + a], 0u);
-}
-
-@compute @workgroup_size(WG)
 fn inv_count(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let c = flat_id(gid, nwg);
   let a = c / params.kc;

@@ -1,10 +1,10 @@
 // The model's results into the MD engine's buffers (src/md/forceProvider.ts layouts), so a GPU-resident
-// provider never reads back. Entry points:
-//   md_forces  forces[i] = (−energy_scale·∂E_raw/∂pos_i, 0)                       one invocation per atom
-//   md_energy  out[0] = energy_scale·E_raw + energy_offset; out[1..9] virial W = −energy_scale·sym(strain),
+// provider never reads back. One entry point, md_output, one invocation per atom:
+//   forces[i] = (−energy_scale·∂E_raw/∂pos_i, 0), and in invocation 0 (one pass instead of two):
+//              out[0] = energy_scale·E_raw + energy_offset; out[1..9] virial W = −energy_scale·sym(strain),
 //              out[10] = 1 when computed; graph health since the run started (sticky, so a sample taken
 //              every n steps still sees a step in between): out[11] most edges of any atom, out[12] steps
-//              whose graph overflowed the slot budget, out[13] the budget K                one invocation
+//              whose graph overflowed the slot budget, out[13] the budget K
 
 struct Params {
   n_atoms: u32,
@@ -24,14 +24,15 @@ struct Params {
 @group(0) @binding(7) var<storage, read_write> out: array<f32>;
 
 @compute @workgroup_size(64)
-fn md_forces(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+fn md_output(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * 64u;
-  if (i >= params.n_atoms) { return; }
-  let s = -params.energy_scale;
-  forces[i] = vec4f(s * grad_pos[3u * i], s * grad_pos[3u * i + 1u], s * grad_pos[3u * i + 2u], 0.0);
+  if (i < params.n_atoms) {
+    let s = -params.energy_scale;
+    forces[i] = vec4f(s * grad_pos[3u * i], s * grad_pos[3u * i + 1u], s * grad_pos[3u * i + 2u], 0.0);
+  }
+  if (i == 0u) { md_energy(); }
 }
 
-@compute @workgroup_size(1)
 fn md_energy() {
   out[0] = params.energy_scale * e_raw[0] + params.energy_offset;
   for (var i = 0u; i < 3u; i++) {

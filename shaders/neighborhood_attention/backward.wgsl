@@ -4,13 +4,15 @@
 // SH gradients are summed over heads and ADDED to grad_bias / grad_sh (each element has one owner
 // per dispatch, so no atomics are needed). Needs common.wgsl.
 //
-// In place: dq‖dk‖dv overwrite q‖k‖v, so the backward holds one E×3H array instead of two (the largest
-// item of the step's memory). Safe because a workgroup reads and writes only the elements of its own row
+// In place: dq, dk, dv overwrite q, k, v, so the backward holds three E×H arrays instead of six (the
+// largest item of the step's memory). Safe because a workgroup reads and writes only the elements of its own row
 // (row·K + r, or their reverses, a permutation), and it writes head h's columns only after a barrier
 // behind every read of them; later heads read other columns.
 
-@group(0) @binding(1) var<storage, read_write> qkv: array<f32>;        // E×3H q‖k‖v in, dq‖dk‖dv out
-@group(0) @binding(5) var<storage, read> d_o: array<f32>;              // E × o_stride
+@group(0) @binding(1) var<storage, read_write> q: array<f32>;          // E×H in, dq out
+@group(0) @binding(2) var<storage, read_write> k: array<f32>;          // E×H in, dk out
+@group(0) @binding(3) var<storage, read_write> v: array<f32>;          // E×H in, dv out
+@group(0) @binding(6) var<storage, read> d_o: array<f32>;              // E×H
 @group(0) @binding(7) var<storage, read_write> grad_bias: array<f32>;  // E (accumulated)
 @group(0) @binding(8) var<storage, read_write> grad_sh: array<f32>;    // E×sh_size (accumulated)
 
@@ -20,7 +22,7 @@ var<workgroup> row_d: array<f32, MAXK>;
 /** Degree l of SH component m (m in l²..(l+1)²−1). */
 fn sh_degree(m: u32) -> u32 { return u32(floor(sqrt(f32(m) + 0.5))); }
 
-fn do_at(e: u32, h: u32, c: u32) -> f32 { return d_o[e * params.o_stride + params.o_off + h * D + c]; }
+fn do_at(e: u32, h: u32, c: u32) -> f32 { return d_o[e * params.hidden + h * D + c]; }
 
 @compute @workgroup_size(MAXK)
 fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) r: u32) {
@@ -105,7 +107,7 @@ fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
           s += q_at(ei, h, c) * kj[c] * w;
           dp += do_at(ei, h, c) * vj[c];
         }
-        let p = exp(s * params.scale + slot_bias[e] - row_lse[i]);
+        let p = exp(s * params.scale + key_bias(e) - row_lse[i]);
         let ds = p * (dp - row_d[i]);
         dbias += ds;
         let t = ds * params.scale;
@@ -126,9 +128,9 @@ fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
     storageBarrier();
     if (inside) {
       for (var c = 0u; c < D; c++) {
-        qkv[e * 3u * H + h * D + c] = select(0.0, dqi[c], live);
-        qkv[e * 3u * H + H + h * D + c] = dkj[c];
-        qkv[e * 3u * H + 2u * H + h * D + c] = dvj[c];
+        q[e * H + h * D + c] = select(0.0, dqi[c], live);
+        k[e * H + h * D + c] = dkj[c];
+        v[e * H + h * D + c] = dvj[c];
       }
     }
   }

@@ -9,9 +9,8 @@
 // Files: common.wgsl (this), forward.wgsl, backward.wgsl; one module per entry point (SwiftShader
 // crashes at run time when entry points share a module).
 //
-// qkv: E×3H, per element [q (H) | k (H) | v (H)], head h at columns h·D..h·D+D of each part. A dispatch may
-// serve one group of heads (H = num_heads·D of the group): then qkv holds only that group's q‖k‖v, and o / dO
-// (E × o_stride, all heads) are addressed at the group's columns from o_off.
+// q, k, v: E×H each, head h at columns h·D..h·D+D, in bindings of their own: one binding may hold at most
+// maxStorageBufferBindingSize (128 MiB on some adapters), one E × H array at 20,000 atoms, not E × 3H.
 
 override D: u32 = 16u;       // head dimension
 override LAE: bool = false;
@@ -28,32 +27,32 @@ struct Params {
   sh_size: u32,
   dst_layout: u32,           // 1: slots of a row are rev(row·K + r)
   scale: f32,
-  o_stride: u32,             // floats per element of o / dO (all heads)
-  o_off: u32,                // column of this dispatch's first head in o / dO
   channel_degree: array<vec4u, 16>,   // l(c) of each head channel c < D (LAE)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-// binding 1, qkv: declared by forward.wgsl (read) and backward.wgsl (read_write: dq‖dk‖dv replace it)
-@group(0) @binding(2) var<storage, read> slot_meta: array<vec4i>;   // (candidate, neighbor, image, rev slot)
-@group(0) @binding(3) var<storage, read> slot_bias: array<f32>;
-@group(0) @binding(4) var<storage, read> sh: array<f32>;            // E × sh_size (LAE)
+// bindings 1-3, q, k, v: declared by forward.wgsl (read) and backward.wgsl (read_write: dq, dk, dv replace them)
+// the graph's slot key (src/gpu/ops/graph.ts): slot read in the destination layout, key bias (−inf: empty)
+struct SlotKey { dst_slot: i32, bias: f32 }
+@group(0) @binding(4) var<storage, read> slot_key: array<SlotKey>;
+@group(0) @binding(5) var<storage, read> sh: array<f32>;            // E × sh_size (LAE)
 
 /** Source-layout element of slot r of this row. */
 fn element(row: u32, r: u32) -> u32 {
   let e = row * params.slots + r;
   if (params.dst_layout == 0u) { return e; }
-  let m = slot_meta[e];
-  return select(e, u32(m.w), m.x >= 0);
+  return u32(slot_key[e].dst_slot);
 }
 
-fn is_empty(e: u32) -> bool { return slot_bias[e] < -1e30; }
+fn key_bias(e: u32) -> f32 { return slot_key[e].bias; }
+
+fn is_empty(e: u32) -> bool { return key_bias(e) < -1e30; }
 
 fn degree(c: u32) -> u32 { return params.channel_degree[c / 4u][c % 4u]; }
 
-fn q_at(e: u32, h: u32, c: u32) -> f32 { return qkv[e * 3u * params.hidden + h * D + c]; }
-fn k_at(e: u32, h: u32, c: u32) -> f32 { return qkv[e * 3u * params.hidden + params.hidden + h * D + c]; }
-fn v_at(e: u32, h: u32, c: u32) -> f32 { return qkv[e * 3u * params.hidden + 2u * params.hidden + h * D + c]; }
+fn q_at(e: u32, h: u32, c: u32) -> f32 { return q[e * params.hidden + h * D + c]; }
+fn k_at(e: u32, h: u32, c: u32) -> f32 { return k[e * params.hidden + h * D + c]; }
+fn v_at(e: u32, h: u32, c: u32) -> f32 { return v[e * params.hidden + h * D + c]; }
 
 /** Y_lm(u_e) for degrees 0..4 (zero padding past sh_size). */
 fn lae_sh(e: u32) -> array<f32, NLAE> {
@@ -82,5 +81,5 @@ fn logit(qi: ptr<function, array<f32, MAXD>>, yi: ptr<function, array<f32, NLAE>
   } else {
     for (var c = 0u; c < D; c++) { s += (*qi)[c] * k_at(e_j, h, c); }
   }
-  return s * params.scale + slot_bias[e_j];
+  return s * params.scale + key_bias(e_j);
 }

@@ -1,7 +1,9 @@
 // Neighborhood attention forward: o_i = Σ_j softmax_j(logit_ij) v_j per head. Needs common.wgsl.
 
-@group(0) @binding(1) var<storage, read> qkv: array<f32>;        // E×3H
-@group(0) @binding(5) var<storage, read_write> o: array<f32>;   // E × o_stride
+@group(0) @binding(1) var<storage, read> q: array<f32>;        // E×H each
+@group(0) @binding(2) var<storage, read> k: array<f32>;
+@group(0) @binding(3) var<storage, read> v: array<f32>;
+@group(0) @binding(6) var<storage, read_write> o: array<f32>;  // E×H
 
 @compute @workgroup_size(MAXK)
 fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) r: u32) {
@@ -27,6 +29,6 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
       for (var c = 0u; c < D; c++) { acc[c] = acc[c] * corr + p * v_at(ej, h, c); }
       m = m_new;
     }
-    for (var c = 0u; c < D; c++) { o[e * params.o_stride + params.o_off + h * D + c] = select(0.0, acc[c] / l, live); }
+    for (var c = 0u; c < D; c++) { o[e * params.hidden + h * D + c] = select(0.0, acc[c] / l, live); }
   }
 }

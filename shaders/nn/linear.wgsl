@@ -7,6 +7,8 @@
 //                           block's output in the same pass) and dx scaled by alpha; optionally NORM
 //   linear_edge_input.wgsl  x = [RBF(d), SH] of each graph slot, made on the fly (never stored);
 //                           dx reduced to ∂E/∂d per slot and added into ∂E/∂SH
+//   linear_parts.wgsl       y (forward) and dy (backward) as column parts in bindings of their own
+//                           (q, k and v of an attention), so no binding holds more than one part
 
 override GELU: bool = false;     // forward: apply GELU (and store pre-activation); backward: multiply dy by GELU'(pre)
 override HAS_BIAS: bool = true;
@@ -14,6 +16,10 @@ override HAS_BIAS: bool = true;
 // tile loop already stages every x of its rows, so Σx² comes with it and the row's 1/rms scales the
 // product at the end; 1/rms is stored (store_inv_rms) for the backward. Saves the norm's dispatch and its
 // rows × in output. Dense operands only.
+// backward: with NORM the input gradient goes on through that unit-weight RMSNorm (its weight is in W):
+// dx = inv·(g − x·inv·mean(g·x·inv)) (+ res with RESIDUAL), g = dy·W, x the norm's input (norm_x). Needs
+// the whole row in one tile (in features ≤ TILE); Σ g·x over the row is reduced through workgroup memory.
+// Saves the norm's dispatch and its rows × in array. No ACCUMULATE, alpha 1.
 override NORM: bool = false;
 
 const TILE: u32 = 64u;
@@ -33,6 +39,14 @@ struct Params {
   alpha: f32,
   // NORM: RMSNorm's eps
   eps: f32,
+  // linear_parts.wgsl only: columns per part
+  part_cols: u32,
+  // linear_dense.wgsl ROW_TERM / SUM_SLOTS: rows per group (the K slots of an atom)
+  slots: u32,
+  // linear_dense.wgsl: y (forward) and dy (backward) are columns [y_off, y_off + out) of rows y_stride wide
+  // (0: dense), e.g. one half of a concatenation, written or read in place
+  y_stride: u32,
+  y_off: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -40,7 +54,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read> weight: array<f32>;   // [out,in]
 @group(0) @binding(3) var<storage, read> bias: array<f32>;     // [out]
 @group(0) @binding(4) var<storage, read_write> y_out: array<f32>;  // forward y [M,N]; backward dx [M,N]
-@group(0) @binding(5) var<storage, read_write> pre: array<f32>;// forward: written pre-activation; backward: read
+@group(0) @binding(5) var<storage, read_write> pre: array<f32>;// forward: written pre-activation; backward: read (load_dy)
 
 var<workgroup> a_tile: array<array<f32, TILE>, TK>;   // [k][m]
 var<workgroup> b_tile: array<array<f32, TILE>, TK>;   // [k][n]
@@ -92,6 +106,7 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
       if (gn >= N) { continue; }
       var v = acc[i][j] * inv;
       if (HAS_BIAS) { v += bias[gn]; }
+      v += row_term(gm, gn);
       if (GELU) { pre[gm * N + gn] = v; v = gelu(v); }
       store_y(gm * N + gn, v);
     }
@@ -111,10 +126,7 @@ fn backward_input(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
       let kk = e % TK; let mm = e / TK;
       let gm = o.x + mm; let gk = k0 + kk;
       var g = 0.0;
-      if (gm < M && gk < K) {
-        g = x_in[gm * K + gk];
-        if (GELU) { g *= gelu_grad(pre[gm * K + gk]); }
-      }
+      if (gm < M && gk < K) { g = load_dy(gm, gk); }
       a_tile[kk][mm] = g;
       let kb = e / TILE; let nb = e % TILE;   // coalesced along n: b[k][n] = W[k,n]
       let gn = o.y + nb; let gkb = k0 + kb;
@@ -127,6 +139,32 @@ fn backward_input(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
       for (var i = 0u; i < 4u; i++) { for (var j = 0u; j < 4u; j++) { acc[i][j] = fma(av[i], bv[j], acc[i][j]); } }
     }
     workgroupBarrier();
+  }
+  if (NORM) {
+    // Σ_c g·x of each of this invocation's 4 rows over its 4 columns; the 16 invocations of a row add up
+    // through a_tile (free after the loop's last barrier)
+    for (var i = 0u; i < 4u; i++) {
+      let gm = o.x + lid.y * 4u + i;
+      var part = 0.0;
+      for (var j = 0u; j < 4u; j++) {
+        let gn = o.y + lid.x * 4u + j;
+        if (gm < M && gn < N) { part += acc[i][j] * norm_x(gm, gn); }
+      }
+      a_tile[lid.x][lid.y * 4u + i] = part;
+    }
+    workgroupBarrier();
+    for (var i = 0u; i < 4u; i++) {
+      let gm = o.x + lid.y * 4u + i;
+      if (gm >= M) { continue; }
+      var dot = 0.0;
+      for (var t = 0u; t < 16u; t++) { dot += a_tile[t][lid.y * 4u + i]; }
+      let inv = load_inv_rms(gm);
+      let mean_dot = dot * inv / f32(N);
+      for (var j = 0u; j < 4u; j++) {
+        let gn = o.y + lid.x * 4u + j;
+        if (gn < N) { acc[i][j] = inv * (acc[i][j] - norm_x(gm, gn) * inv * mean_dot) + norm_res(gm, gn); }
+      }
+    }
   }
   store_dx(o.xy, lid.xy, acc);
 }

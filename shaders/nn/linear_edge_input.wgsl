@@ -17,13 +17,24 @@ fn rbf_center(i: u32) -> f32 { return params.cutoff * f32(i) / f32(params.rbf_si
 
 fn store_y(i: u32, v: f32) { y_out[i] = v; }
 
+fn row_term(m: u32, n: u32) -> f32 { return 0.0; }   // ROW_TERM: dense operands only
 fn store_inv_rms(m: u32, v: f32) {}   // NORM is for dense operands only
+fn load_inv_rms(m: u32) -> f32 { return 1.0; }
+fn norm_x(m: u32, n: u32) -> f32 { return 0.0; }
+fn norm_res(m: u32, n: u32) -> f32 { return 0.0; }
 
 fn load_x(m: u32, k: u32) -> f32 {
   if (k >= params.rbf_size) { return sh[m * params.sh_stride + k - params.rbf_size]; }
   if (slot_meta[m].x < 0) { return 0.0; }
   let t = slot_geom[m].w - rbf_center(k);
   return exp(params.rbf_coeff * t * t);
+}
+
+/** dy[m, k] of the backward pass, times GELU'(pre) with GELU. */
+fn load_dy(m: u32, k: u32) -> f32 {
+  let i = m * params.depth + k;
+  if (GELU) { return x_in[i] * gelu_grad(pre[i]); }
+  return x_in[i];
 }
 
 fn store_dx(o: vec2u, lid: vec2u, acc: array<array<f32, 4>, 4>) {

@@ -1,7 +1,7 @@
 // The WebGPU AllScAIP runtime as an MD force provider (src/md/forceProvider.ts) on the engine's own device.
 //
 // GPU-resident: at attach the provider reads the positions once, sizes the slot budget K from the graph's
-// largest edge count plus a margin, and freezes the whole energy-and-forces pass (positions copy → graph →
+// largest edge count plus a margin, and freezes the whole energy-and-forces pass (graph from the engine's positions →
 // forward → backward → forces, energy and virial into the engine's buffers) into one program that is replayed
 // inside the engine's compute pass every step: no read-back per step. The graph's health (most edges of any
 // atom, steps whose graph overflowed K) rides along in the output buffer, which the engine reads with every
@@ -18,7 +18,6 @@ import {
 } from '../md/forceProvider';
 import { GpuRuntime, type RecordedProgram } from './runtime';
 import { GpuModel } from './model';
-import { copyCols } from './ops/rows';
 import { recordMdOutput } from './ops/mdOutput';
 import { safeSlotBudget } from './ops/graph';
 
@@ -58,7 +57,7 @@ export class AllScaipWebGpu implements GpuForceProvider {
   /** The cell the program was recorded for (null: not periodic). */
   private cell: Float64Array | null = null;
   private boxStaging: GPUBuffer | null = null;
-  /** N×3 positions the step program's graph reads (copied from the engine's N×4 each step). */
+  /** N×3 positions of the attach-time graph that sizes K (the step program's graph reads the engine's N×4). */
   private positions: GPUBuffer | null = null;
   /** The graph health words of the run (recordMdOutput), kept across re-recordings. */
   private health: GPUBuffer | null = null;
@@ -95,12 +94,12 @@ export class AllScaipWebGpu implements GpuForceProvider {
 
   /** Record the step program for the current cell (at attach, and after the barostat changed the box). */
   private recordProgram(): void {
-    const rt = this.rt!, gm = this.gpuModel!, t = this.target!, positions = this.positions!;
+    const rt = this.rt!, gm = this.gpuModel!, t = this.target!;
     const periodic = this.cell !== null;
     this.program?.destroy();
     const rec = rt.recorder('allscaip.md-step');
-    copyCols(rt, rec, t.numAtoms, 3, t.positions, 4, 0, positions, 3, 0);
-    const r = gm.record(rec, this.system(), positions, this.slots);
+    // the graph reads the engine's N×vec4 positions itself (no copy pass)
+    const r = gm.record(rec, this.system(), t.positions, this.slots, 4);
     const { normalization } = this.model.config;
     recordMdOutput(rt, rec, {
       numAtoms: t.numAtoms, slots: this.slots, energyScale: normalization.energy_scale,

@@ -25,6 +25,8 @@ export interface MdStepPlan {
   largest_buffer: { name: string; bytes: number };
   /** Compute dispatches encoded for one NVE step (integrator and the model's energy-and-forces program). */
   dispatches_per_md_step: number;
+  /** The same by kernel (label:entry point), most first. */
+  dispatches_by_kernel: Record<string, number>;
 }
 
 /** Most edges of any row of the graph (centre rows and neighbour rows): what the GPU graph reports as maxEdges. */
@@ -54,12 +56,16 @@ export async function planMdStep(
   const engine = await GpuMdEngine.create(device, system, provider, { ...DEFAULT_SETTINGS, ensemble: 'nve' });
   try {
     const before = log.dispatches;
+    const beforeByKernel = new Map(log.dispatchesByKernel);
     await engine.run(1, { sampleEvery: 1, onSample: () => undefined });
+    const byKernel = [...log.dispatchesByKernel].map(([k, n]) => [k, n - (beforeByKernel.get(k) ?? 0)] as const)
+      .filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
     const atoms = structure.numbers.length;
     const bytes = log.deviceBytes;
     return {
       atoms, slots: provider.slots, bytes, bytes_per_atom: Math.round(bytes / atoms),
       largest_binding: log.largestBinding, largest_buffer: log.largestBuffer, dispatches_per_md_step: log.dispatches - before,
+      dispatches_by_kernel: Object.fromEntries(byKernel),
     };
   } finally {
     engine.destroy(); // and its provider

@@ -19,7 +19,7 @@ import { checkGraphStatus, planGraph, readGraphStatus, recordGraphBackward, reco
 import { recordEdgeFeatures, recordFeaturesBackward, type GpuFeaturesWithoutRbf } from './ops/features';
 import { packImages, type NodeAttentionGeometry } from './ops/nodeAttention';
 import { cellVolume } from '../geometry/cell';
-import { addSelf, fill, gatherSelf, maskSelf, mergeSelf, packAtomsGpu } from './ops/rows';
+import { addSelf, gatherSelf, mergeSelf, packAtomsGpu, placeSelf, splitSelf, zero3 } from './ops/rows';
 import { WeightUploader, type BlockContext, type GpuAttention, type GpuFfn, type GpuHead } from './blocks/context';
 import * as inputBlock from './blocks/inputBlock';
 import * as neighborhoodAttention from './blocks/neighborhoodAttention';
@@ -89,10 +89,12 @@ export class GpuModel {
     const p = extractParams(model);
     this.cpuParams = p;
     const w = new WeightUploader(rt);
+    // [node ‖ edge attributes] input: the node part runs per atom (inputBlock.ts)
+    const [edgeFeatureNode, edgeFeatureEdge] = w.columnSplit('edge_feature', p.input.edgeFeatureLinear, arch.hidden_size);
     this.input = {
       atomEmbedding: w.vector('atom_embedding', p.input.atomEmbedding), booLinear: w.linear('boo', p.input.booLinear),
       nodeLinear: w.normLinear('node_linear', p.input.nodeLinear, p.input.nodeNorm),
-      edgeAttrLinear: w.linear('edge_attr', p.input.edgeAttrLinear), edgeFeatureLinear: w.linear('edge_feature', p.input.edgeFeatureLinear),
+      edgeAttrLinear: w.linear('edge_attr', p.input.edgeAttrLinear), edgeFeatureNode, edgeFeatureEdge,
     };
     this.layers = p.layers.map((l, i) => ({
       src: w.attention(`l${i}.src`, l.src), dst: w.attention(`l${i}.dst`, l.dst), edgeFfn: w.ffn(`l${i}.effn`, l.edgeFfn),
@@ -175,8 +177,8 @@ export class GpuModel {
    * the graph, the forward pass and the whole backward. Nothing is read back; the returned buffers
    * hold E_raw, ∂E_raw/∂positions and the strain sum once `rec` has run.
    */
-  record(rec: Recorder, system: GpuSystem, positions: GPUBuffer, K: number): RecordedForces {
-    const r = this.prepare(rec, system, positions, K);
+  record(rec: Recorder, system: GpuSystem, positions: GPUBuffer, K: number, positionsStride: 3 | 4 = 3): RecordedForces {
+    const r = this.prepare(rec, system, positions, K, positionsStride);
     const { c } = r;
     rec.stage('input block');
     const input = inputBlock.forward(c, this.input, r.inputs);
@@ -210,14 +212,14 @@ export class GpuModel {
   }
 
   /** The graph and the features, and what the blocks read of them. */
-  private prepare(rec: Recorder, system: GpuSystem, positions: GPUBuffer, K: number): Recording {
+  private prepare(rec: Recorder, system: GpuSystem, positions: GPUBuffer, K: number, positionsStride: 3 | 4): Recording {
     const { rt } = this;
     const arch = this.model.config.architecture;
     const n = system.numbers.length, H = arch.hidden_size;
     const graph = planGraph(rt, arch, n, graphCell(system), K);
     const c: BlockContext = { rt, rec, ws: rec.workspace, n, K, E: n * K, H, eps: arch.rmsnorm_eps };
     rec.stage('graph');
-    recordGraphBuild(rt, rec, graph, positions);
+    recordGraphBuild(rt, rec, graph, positions, positionsStride);
     rec.stage('features');
     // no N·K·rbf_size table: the edge-attribute layer makes the RBF values itself
     const features = recordEdgeFeatures(rt, rec, graph, arch, { rbf: false });
@@ -231,7 +233,7 @@ export class GpuModel {
       },
     };
     const lae = arch.use_lae ? { sh: features.sh, shSize: features.shSize, channelDegree: laeChannelDegrees(arch.lae_frequency_list) } : null;
-    const neighborhood = { slotMeta: graph.slotMeta, slotBias: graph.slotBias, lae, numHeads: arch.num_heads };
+    const neighborhood = { slotKey: graph.slotKey, lae, numHeads: arch.num_heads };
     const nodes = { geometry: this.nodeGeometry(c, system, graph), omega: arch.use_erope ? eropeFrequencies(arch.erope_num_freq) : null, numHeads: arch.num_heads };
     return { c, graph, features, inputs, neighborhood, nodes };
   }
@@ -287,14 +289,15 @@ export class GpuModel {
     c.rec.stage('backward: node attention');
     if (layer.node && s.node) dNode = nodeAttention.backward(c, layer.node, r.nodes, s.node, dNode, grads.erope, `${tag}.node_attention`);
     c.rec.stage('backward: edge FFN + neighborhood attention');
-    let dDst: Tensor;
-    if (s.edgeFfn && d.edge) dDst = ffn.backward(c, layer.edgeFfn, s.edgeFfn, d.edge, `${tag}.edge_ffn`);
-    else {
-      dDst = c.ws.tensor(`${tag}.edge_ffn.d_input`, c.E, c.H);
-      fill(c.rt, c.rec, c.E * c.H, dDst, 0);
-    }
     // the node path read slot 0 of the dst attention's output
-    addSelf(c.rt, c.rec, c.n, c.H, c.K, dNode, dDst);
+    let dDst: Tensor;
+    if (s.edgeFfn && d.edge) {
+      dDst = ffn.backward(c, layer.edgeFfn, s.edgeFfn, d.edge, `${tag}.edge_ffn`);
+      addSelf(c.rt, c.rec, c.n, c.H, c.K, dNode, dDst);
+    } else {
+      dDst = c.ws.tensor(`${tag}.edge_ffn.d_input`, c.E, c.H);
+      placeSelf(c.rt, c.rec, c.E, c.H, c.K, dNode, dDst);
+    }
     const g = { gradBias: grads.gradBias, gradSh: r.neighborhood.lae ? grads.gradSh : null };
     const dSrc = neighborhoodAttention.backward(c, layer.dst, r.neighborhood, s.dst, dDst, 'dst', g, `${tag}.dst`);
     return neighborhoodAttention.backward(c, layer.src, r.neighborhood, s.src, dSrc, 'src', g, `${tag}.src`);
@@ -303,17 +306,14 @@ export class GpuModel {
   /** A layer output's gradient as the next layer down sees it: node rows (slot 0) and edge slots (slot 0 zeroed). */
   private splitSelf(c: BlockContext, dx: Tensor, tag: string): LayerOutputGrad {
     const node = c.ws.tensor(`${tag}.d_node_out`, c.n, c.H), edge = c.ws.tensor(`${tag}.d_edge_out`, c.E, c.H);
-    gatherSelf(c.rt, c.rec, c.n, c.H, c.K, dx, node);
-    maskSelf(c.rt, c.rec, c.E, c.H, c.K, dx, edge);
+    splitSelf(c.rt, c.rec, c.E, c.H, c.K, dx, edge, node);
     return { node, edge };
   }
 
   private geometryGrads(r: Recording): GeometryGrads {
     const { c } = r;
     const gradBias = c.ws.tensor('d_key_bias', c.E, 1), gradSh = c.ws.tensor('d_sh', c.E, r.features.shSize), erope = c.ws.tensor('d_erope_geometry', c.n, 12);
-    fill(c.rt, c.rec, c.E, gradBias, 0);
-    fill(c.rt, c.rec, gradSh.words, gradSh, 0);
-    fill(c.rt, c.rec, erope.words, erope, 0);
+    zero3(c.rt, c.rec, [gradBias, c.E], [gradSh, gradSh.words], [erope, erope.words]);
     return { gradBias, gradSh, erope };
   }
 }

@@ -19,6 +19,13 @@ export class PlanDeviceLog {
   readonly buffers = new Set<PlannedBuffer>();
   /** dispatchWorkgroups calls encoded so far. */
   dispatches = 0;
+  /** The same, by the label of the pipeline each was encoded with (kernel:entry point). */
+  readonly dispatchesByKernel = new Map<string, number>();
+
+  noteDispatch(kernel: string): void {
+    this.dispatches++;
+    this.dispatchesByKernel.set(kernel, (this.dispatchesByKernel.get(kernel) ?? 0) + 1);
+  }
 
   /** Bytes of live buffers that hold GPU data (MAP_READ staging copies for read-back excluded). */
   get deviceBytes(): number {
@@ -66,8 +73,10 @@ export function createPlanDevice(log: PlanDeviceLog, options: { maxStorageBuffer
   ensureGpuConstants();
   const layout = { label: 'plan-layout' } as GPUBindGroupLayout;
   const backing = (b: Backed): Uint8Array => (b.data ??= new Uint8Array(b.size));
+  let pipeline = '';
   const pass = {
-    setPipeline() {}, setBindGroup() {}, end() {}, dispatchWorkgroups() { log.dispatches++; },
+    setPipeline(p: { label?: string }) { pipeline = p.label ?? ''; }, setBindGroup() {}, end() {},
+    dispatchWorkgroups() { log.noteDispatch(pipeline); },
   };
   const device = {
     label: 'plan device',

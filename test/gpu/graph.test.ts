@@ -20,7 +20,7 @@ async function build(c: GraphCase, slots: number, search: NeighborSearch = 'cell
   const n = c.positions.length / 3;
   const gg = planGraph(g.rt, c.arch, n, c.gpuCell, slots, search);
   poison([gg.positions, gg.candMeta, gg.candGeom, gg.candRank, gg.candEnv, gg.candRev, gg.candSlot, gg.counts,
-    gg.slotMeta, gg.slotGeom, gg.slotEnv, gg.slotBias, gg.status, gg.inverse]);
+    gg.slotMeta, gg.slotGeom, gg.slotEnv, gg.slotKey, gg.status, gg.inverse]);
   const rec = g.rt.recorder('graph-test');
   recordGraphBuild(g.rt, rec, gg, upload(g.rt, 'test.positions', c.positions));
   await rec.submit();
@@ -86,7 +86,9 @@ describe('neighbor graph kernels vs float64 CPU graph', () => {
       const meta = await readI32(gg.slotMeta, 4 * n * K);
       const geom = await readF32(gg.slotGeom, 4 * n * K);
       const env = await readF32(gg.slotEnv, 4 * n * K);
-      const bias = await readF32(gg.slotBias, n * K);
+      // slot key: (slot read in the destination layout, key bias) per slot
+      const key = await readF32(gg.slotKey, 2 * n * K), keySlot = new Int32Array(key.buffer, key.byteOffset, 2 * n * K);
+      const bias = Float32Array.from({ length: n * K }, (_, s) => key[2 * s + 1]);
       const { bias: cpuBias, dBiasDx } = envelopeBias(cg);
       let xErr = 0, wErr = 0, biasErr = 0, dispErr = 0;
       for (let a = 0; a < n; a++) {
@@ -98,6 +100,7 @@ describe('neighbor graph kernels vs float64 CPU graph', () => {
             expect(meta[4 * s]).toBe(-1);
             expect(meta[4 * s + 3]).toBe(-1);
             expect(bias[s]).toBe(-Infinity);
+            expect(keySlot[2 * s]).toBe(s);
             continue;
           }
           const e = e0 + r;
@@ -105,6 +108,7 @@ describe('neighbor graph kernels vs float64 CPU graph', () => {
           expect([meta[4 * s + 1], meta[4 * s + 2]]).toEqual([cg.edgeNeighbor[e], cg.candImage[cand]]);
           expect(meta[4 * s]).toBe(a * gg.kc + cand - cg.candRowStart[a]);
           expect(meta[4 * s + 3]).toBe(reverseSlot(cg, e, K));
+          expect(keySlot[2 * s]).toBe(meta[4 * s + 3]);
           for (let q = 0; q < 3; q++) dispErr = Math.max(dispErr, Math.abs(geom[4 * s + q] - cg.candDisp[3 * cand + q]));
           xErr = Math.max(xErr, Math.abs(env[4 * s] - cg.edgeEnv[e]));
           for (let q = 0; q < 3; q++) wErr = Math.max(wErr, Math.abs(env[4 * s + 1 + q] - cg.edgeLseWeights[3 * e + q]));

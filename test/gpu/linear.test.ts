@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gelu, linear, linearBackward, linearGelu, linearGeluBackward, rmsNorm } from '../../src/cpu/ops';
+import { gelu, geluBackward, linear, linearBackward, linearGelu, linearGeluBackward, rmsNorm, rmsNormBackward } from '../../src/cpu/ops';
 import {
-  edgeInputDistanceParts, edgeInputLinearBackward, edgeInputLinearForward, foldNormWeight, linearBackwardInput, linearForward, type LinearLayer,
+  edgeInputDistanceParts, edgeInputLinearBackward, edgeInputLinearForward, foldNormWeight, linearBackwardInput, linearBackwardInputParts,
+  linearForward, linearForwardParts, type LinearLayer,
 } from '../../src/gpu/ops/linear';
 import { f32, poisoned, randomArray, relErr, setupGpu, teardownGpu, upload, type TestGpu } from './helpers';
 
@@ -95,6 +96,106 @@ describe('linear kernels vs float64 reference', () => {
       const want = useGelu ? linearGeluBackward(dy, ref.pre, rows, inDim, W, outDim) : linearBackward(dy, rows, inDim, W, outDim);
       expect(relErr(await rt.read(dx, rows * inDim), want)).toBeLessThan(1e-6);
     }
+  });
+
+  it('input gradient on through the RMSNorm before the layer in the same pass (dense with GELU and residual; q, k, v parts)', async () => {
+    const { rt } = g;
+    const eps = 1.1920928955078125e-7, ones = new Float64Array(inDim).fill(1);
+    const normed = rmsNorm(x, rows, inDim, ones, eps);
+    const res = f32(randomArray(rows * inDim, 7));
+    const ref = linearGelu(normed.y, rows, inDim, W, b, outDim);
+    const wantGelu = rmsNormBackward(linearGeluBackward(dy, ref.pre, rows, inDim, W, outDim), rows, inDim, ones, normed.cache).map((v, i) => v + res[i]);
+    const out = 132, cols = out / 3, Wp = W.subarray(0, out * inDim), dyp = dy.subarray(0, rows * out);
+    const wantParts = rmsNormBackward(linearBackward(dyp, rows, inDim, Wp, out), rows, inDim, ones, normed.cache);
+    const dyParts = Array.from({ length: 3 }, (_, i) => {
+      const a = new Float64Array(rows * cols);
+      for (let m = 0; m < rows; m++) a.set(dyp.subarray(m * out + i * cols, m * out + (i + 1) * cols), m * cols);
+      return upload(rt, `dy${i}`, a);
+    });
+    const norm = { x: upload(rt, 'x', x), invRms: upload(rt, 'inv_rms', normed.cache.invRms) };
+    const dx1 = poisoned(rt, 'dx1', rows * inDim), dx2 = poisoned(rt, 'dx2', rows * inDim);
+    const rec = rt.recorder();
+    linearBackwardInput(rt, rec, { dy: upload(rt, 'dy', dy), rows, layer: layer(true), dx: dx1, gelu: true, pre: upload(rt, 'pre', ref.pre), norm: { ...norm, residual: upload(rt, 'res', res) } });
+    linearBackwardInputParts(rt, rec, { dyParts, rows, layer: { weight: upload(rt, 'Wp', Wp), bias: null, inDim, outDim: out }, dx: dx2, norm });
+    rec.submit();
+    expect(relErr(await rt.read(dx1, rows * inDim), wantGelu)).toBeLessThan(1e-6);
+    expect(relErr(await rt.read(dx2, rows * inDim), wantParts)).toBeLessThan(1e-6);
+    // one tile must hold the whole row; the scale would have to go before the norm
+    const wide: LinearLayer = { weight: upload(rt, 'Ww', W), bias: null, inDim: 65, outDim: 1 };
+    expect(() => linearBackwardInput(rt, rt.recorder(), { dy: dx1, rows, layer: wide, dx: dx2, norm })).toThrow(RangeError);
+    expect(() => linearBackwardInput(rt, rt.recorder(), { dy: dx1, rows, layer: layer(true), dx: dx2, norm, scale: 0.5 })).toThrow(RangeError);
+  });
+
+  it('per-atom row term broadcast to its slots, its slot-summed input gradient, and y / dy as columns of a wider array', async () => {
+    const { rt } = g;
+    // rows = 14 atoms × 5 slots; the row term is a per-atom [14, outDim] table added before GELU
+    const S = 5, atoms = rows / S;
+    const table = f32(randomArray(atoms * outDim, 8));
+    const ref = linearGelu(x, rows, inDim, W, b, outDim);
+    const pre = ref.pre.map((v, i) => v + table[Math.floor(i / outDim / S) * outDim + (i % outDim)]);
+    const y = poisoned(rt, 'y', rows * outDim), preOut = poisoned(rt, 'pre', rows * outDim);
+    // ∂/∂(per-atom input) of Σ_slots GELU(...) = Σ_slots (dy ⊙ GELU'(pre))·W over the atom's slots
+    const g1 = geluBackward(pre, dy);
+    const summed = new Float64Array(atoms * outDim);
+    for (let m = 0; m < rows; m++) for (let o = 0; o < outDim; o++) summed[Math.floor(m / S) * outDim + o] += g1[m * outDim + o];
+    const wantDx = linearBackward(summed, atoms, inDim, W, outDim);
+    const dxAtoms = poisoned(rt, 'dx', atoms * inDim);
+    // y written as columns [3, 3 + outDim) of rows outDim + 5 wide; the same layout read back as dy
+    const wide = outDim + 5, yWide = rt.upload('ywide', new Float32Array(rows * wide).fill(7));
+    const dxWide = poisoned(rt, 'dxwide', rows * inDim);
+    const rec = rt.recorder();
+    linearForward(rt, rec, { x: upload(rt, 'x', x), rows, layer: layer(true), y, gelu: true, pre: preOut, rowTerm: { table: upload(rt, 'table', table), slots: S } });
+    linearBackwardInput(rt, rec, { dy: upload(rt, 'dy', dy), rows: atoms, layer: layer(true), dx: dxAtoms, gelu: true, pre: preOut, sumSlots: S });
+    linearForward(rt, rec, { x: upload(rt, 'x', x), rows, layer: layer(true), y: yWide, yCols: { stride: wide, offset: 3 } });
+    linearBackwardInput(rt, rec, { dy: yWide, dyCols: { stride: wide, offset: 3 }, rows, layer: layer(true), dx: dxWide });
+    rec.submit();
+    expect(relErr(await rt.read(preOut, rows * outDim), pre)).toBeLessThan(1e-6);
+    expect(relErr(await rt.read(y, rows * outDim), gelu(pre))).toBeLessThan(1e-6);
+    expect(relErr(await rt.read(dxAtoms, atoms * inDim), wantDx)).toBeLessThan(1e-6);
+    const gotWide = await rt.read(yWide, rows * wide), plain = linear(x, rows, inDim, W, b, outDim);
+    for (let m = 0; m < rows; m++) {
+      expect([gotWide[m * wide], gotWide[m * wide + 1], gotWide[m * wide + 2], gotWide[m * wide + 3 + outDim]]).toEqual([7, 7, 7, 7]);
+    }
+    const inner = Float64Array.from({ length: rows * outDim }, (_, i) => gotWide[Math.floor(i / outDim) * wide + 3 + (i % outDim)]);
+    expect(relErr(inner, plain)).toBeLessThan(1e-6);
+    expect(relErr(await rt.read(dxWide, rows * inDim), linearBackward(inner, rows, inDim, W, outDim))).toBeLessThan(1e-6);
+  });
+
+  it('column parts (q, k, v as bindings of their own): RMSNorm + forward into 3 or 2 parts, input gradient from them', async () => {
+    const { rt } = g;
+    const eps = 1.1920928955078125e-7;
+    // 132 outputs: 3 parts of 44 or 2 of 66, neither aligned to the 64-column tile
+    const out = 132, Wp = W.subarray(0, out * inDim), bp = b.subarray(0, out);
+    const w = f32(randomArray(inDim, 6, 0.5).map((v) => 1 + v));
+    const normed = rmsNorm(x, rows, inDim, w, eps);
+    const want = linear(normed.y, rows, inDim, Wp, bp, out);
+    const dyp = dy.subarray(0, rows * out);
+    const wantDx = linearBackward(dyp, rows, inDim, Wp, out);
+    for (const P of [3, 2]) {
+      const cols = out / P;
+      const folded: LinearLayer = { weight: upload(rt, 'Wfolded', f32(foldNormWeight(Wp, out, w))), bias: upload(rt, 'b', bp), inDim, outDim: out };
+      const plain: LinearLayer = { weight: upload(rt, 'Wp', Wp), bias: null, inDim, outDim: out };
+      const parts = Array.from({ length: P }, (_, i) => poisoned(rt, `part${i}`, rows * cols));
+      const dyParts = Array.from({ length: P }, (_, i) => {
+        const a = new Float64Array(rows * cols);
+        for (let m = 0; m < rows; m++) a.set(dyp.subarray(m * out + i * cols, m * out + (i + 1) * cols), m * cols);
+        return upload(rt, `dy${i}`, a);
+      });
+      const invRms = poisoned(rt, 'inv_rms', rows), dx = poisoned(rt, 'dx', rows * inDim);
+      const rec = rt.recorder();
+      linearForwardParts(rt, rec, { x: upload(rt, 'x', x), rows, layer: folded, parts, norm: { invRms, eps } });
+      linearBackwardInputParts(rt, rec, { dyParts, rows, layer: plain, dx, scale: 0.5 });
+      rec.submit();
+      expect(relErr(await rt.read(invRms, rows), normed.cache.invRms)).toBeLessThan(1e-6);
+      for (let i = 0; i < P; i++) {
+        const wantPart = new Float64Array(rows * cols);
+        for (let m = 0; m < rows; m++) wantPart.set(want.subarray(m * out + i * cols, m * out + (i + 1) * cols), m * cols);
+        expect(relErr(await rt.read(parts[i], rows * cols), wantPart)).toBeLessThan(1e-6);
+      }
+      expect(relErr(await rt.read(dx, rows * inDim), wantDx.map((v) => 0.5 * v))).toBeLessThan(1e-6);
+    }
+    expect(() => linearForwardParts(rt, rt.recorder(), { x: upload(rt, 'x', x), rows, layer: layer(true), parts: [poisoned(rt, 'a', 1), poisoned(rt, 'b', 1)] }))
+      .toThrow(RangeError);
   });
 });
 

@@ -51,6 +51,12 @@ function layoutOf(kind: 'src' | 'dst'): EdgeLayout {
 }
 
 const qkv = f32(randomArray(E * 3 * H, 63, 1.2));
+/** The graph's slot key as src/gpu/ops/graph.ts lays it out: (slot read in the dst layout, key bias) per slot. */
+function slotKey(): ArrayBuffer {
+  const buf = new ArrayBuffer(8 * E), el = new Int32Array(buf), bias = new Float32Array(buf);
+  for (let e = 0; e < E; e++) { el[2 * e] = live(e) ? graph.meta[4 * e + 3] : e; bias[2 * e + 1] = graph.bias[e]; }
+  return buf;
+}
 const dO = f32(randomArray(E * H, 64)).map((v, i) => (live(Math.floor(i / H)) ? v : 0));
 const sh = f32(randomArray(E * shSize, 65));
 const channelDegree = laeChannelDegrees([2, 2, 1, 1, 2]);
@@ -73,34 +79,29 @@ describe('padded-slot neighborhood attention vs float64 reference', () => {
       it(`${layout} layout, LAE ${useLae ? 'on' : 'off'}`, async () => {
         const { rt } = g;
         const lae = useLae ? { sh: upload(rt, 'sh', sh), shSize, channelDegree } : null;
+        const q = cols(0), k = cols(H), v = cols(2 * H);
         const base = {
-          rows: N, slots: K, numHeads: nh, headDim: d, slotMeta: rt.upload('meta', graph.meta),
-          slotBias: upload(rt, 'bias', graph.bias), lae, layout, qkv: upload(rt, 'qkv', qkv),
+          rows: N, slots: K, numHeads: nh, headDim: d, slotKey: rt.upload('key', new Uint32Array(slotKey())), lae, layout,
+          q: upload(rt, 'q', q), k: upload(rt, 'k', k), v: upload(rt, 'v', v),
         };
         const o = poisoned(rt, 'o', E * H);
         const gradBias = rt.upload('gb', new Float32Array(E)), gradSh = rt.upload('gsh', new Float32Array(E * shSize));
         const rec = rt.recorder();
         neighborhoodAttentionForward(rt, rec, { ...base, o });
-        // in place: dq‖dk‖dv replace q‖k‖v (a slot left unwritten would keep its q, k or v and fail below)
+        // in place: dq, dk, dv replace q, k, v (a slot left unwritten would keep its q, k or v and fail below)
         neighborhoodAttentionBackward(rt, rec, { ...base, dO: upload(rt, 'dO', dO), gradBias, gradSh: useLae ? gradSh : null });
         rec.submit();
 
         const L = layoutOf(layout);
         const keyBias = graph.bias.map((b) => (Number.isFinite(b) ? b : 0));
         const angle: AngleEncoding | null = useLae ? { channelDegree, maxDegree: 4, sh, shSize } : null;
-        const q = cols(0), k = cols(H), v = cols(2 * H);
         const wantO = neighborhoodAttentionCore(q, k, v, E, nh, L, keyBias, angle);
         const wantBias = new Float64Array(E), wantSh = new Float64Array(E * shSize);
         const want = neighborhoodAttentionCoreBackward(q, k, v, dO, E, nh, L, keyBias, angle, wantBias, useLae ? wantSh : null);
         expect(relErr(await rt.read(o, E * H), wantO)).toBeLessThan(1e-5);
-        const got = await rt.read(base.qkv, E * 3 * H);
-        const wantQkv = new Float64Array(E * 3 * H);
-        for (let e = 0; e < E; e++) {
-          wantQkv.set(want.dq.subarray(e * H, (e + 1) * H), e * 3 * H);
-          wantQkv.set(want.dk.subarray(e * H, (e + 1) * H), e * 3 * H + H);
-          wantQkv.set(want.dv.subarray(e * H, (e + 1) * H), e * 3 * H + 2 * H);
-        }
-        expect(relErr(got, wantQkv)).toBeLessThan(1e-5);
+        expect(relErr(await rt.read(base.q, E * H), want.dq)).toBeLessThan(1e-5);
+        expect(relErr(await rt.read(base.k, E * H), want.dk)).toBeLessThan(1e-5);
+        expect(relErr(await rt.read(base.v, E * H), want.dv)).toBeLessThan(1e-5);
         expect(relErr(await rt.read(gradBias, E), wantBias)).toBeLessThan(1e-5);
         if (useLae) expect(relErr(await rt.read(gradSh, E * shSize), wantSh)).toBeLessThan(1e-5);
       });

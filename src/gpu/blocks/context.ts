@@ -7,7 +7,7 @@ import type { AttentionParams, FfnParams, HeadParams, LinearParams } from '../..
 import type { GpuRuntime, Operand, Recorder } from '../runtime';
 import type { Tensor, TensorSlice, Workspace } from '../workspace';
 import { DeviceLimitError } from '../errors';
-import { foldNormWeight, linearForward, type LinearLayer } from '../ops/linear';
+import { foldNormWeight, fusedNormMaxDim, linearBackwardInput, linearBackwardInputParts, linearForward, type LinearLayer } from '../ops/linear';
 import { rmsNormBackward } from '../ops/elementwise';
 
 export interface BlockContext {
@@ -23,15 +23,7 @@ export interface BlockContext {
 }
 
 /** `qkv` and `lin1` hold the preceding RMSNorm's weight folded into W (normLinearForward). */
-export interface GpuAttention {
-  qkv: LinearLayer; out: LinearLayer; resScale: number; radialWeight: Float64Array | null;
-  /**
-   * q‖k‖v of each of `groups` head groups as a layer of its own ([3H/groups, H], rows q_g, k_g, v_g, norm weight
-   * folded in), uploaded on first use: where E × 3H is more than one binding may hold, neighbourhood attention
-   * runs per head group.
-   */
-  headGroups(groups: number): LinearLayer[];
-}
+export interface GpuAttention { qkv: LinearLayer; out: LinearLayer; resScale: number; radialWeight: Float64Array | null }
 export interface GpuFfn { lin1: LinearLayer; lin2: LinearLayer; resScale: number }
 export interface GpuHead { lin1: LinearLayer; lin2: LinearLayer }
 
@@ -48,6 +40,19 @@ export class WeightUploader {
     return { weight: this.vector(`${name}.W`, l.W), bias: l.b ? this.vector(`${name}.b`, l.b) : null, inDim: l.inDim, outDim: l.outDim };
   }
 
+  /** l split by input columns: [0, at) with l's bias, [at, inDim) without (Lin([a ‖ b]) = Lin_a(a) + Lin_b(b)). */
+  columnSplit(name: string, l: LinearParams, at: number): [LinearLayer, LinearLayer] {
+    const part = (from: number, to: number) => {
+      const W = new Float64Array(l.outDim * (to - from));
+      for (let o = 0; o < l.outDim; o++) W.set(l.W.subarray(o * l.inDim + from, o * l.inDim + to), o * (to - from));
+      return W;
+    };
+    return [
+      { weight: this.vector(`${name}.W[:, :${at}]`, part(0, at)), bias: l.b ? this.vector(`${name}.b`, l.b) : null, inDim: at, outDim: l.outDim },
+      { weight: this.vector(`${name}.W[:, ${at}:]`, part(at, l.inDim)), bias: null, inDim: l.inDim - at, outDim: l.outDim },
+    ];
+  }
+
   /** Lin(RMSNorm(x)) as one layer: the norm weight w folded into W (W[n,k]·w[k]). */
   normLinear(name: string, l: LinearParams, norm: Float64Array): LinearLayer {
     return { ...this.linear(name, { ...l, W: foldNormWeight(l.W, l.outDim, norm) }), inDim: l.inDim, outDim: l.outDim };
@@ -61,27 +66,8 @@ export class WeightUploader {
     return { weight: this.vector(`${name}.qkv.W`, foldNormWeight(W, 3 * H, a.norm)), bias: this.vector(`${name}.qkv.b`, b), inDim: H, outDim: 3 * H };
   }
 
-  /** q_g‖k_g‖v_g of head group g of `groups` (columns g·H/groups … of each of q, k, v), norm weight folded in. */
-  groupQkv(name: string, a: AttentionParams, groups: number, g: number): LinearLayer {
-    const H = a.q.inDim, w = H / groups;
-    const W = new Float64Array(3 * w * H), b = new Float64Array(3 * w);
-    [a.q, a.k, a.v].forEach((l, i) => {
-      W.set(l.W.subarray(g * w * H, (g + 1) * w * H), i * w * H);
-      if (l.b) b.set(l.b.subarray(g * w, (g + 1) * w), i * w);
-    });
-    return { weight: this.vector(`${name}.qkv${g}of${groups}.W`, foldNormWeight(W, 3 * w, a.norm)), bias: this.vector(`${name}.qkv${g}of${groups}.b`, b), inDim: H, outDim: 3 * w };
-  }
-
   attention(name: string, a: AttentionParams): GpuAttention {
-    const byCount = new Map<number, LinearLayer[]>();
-    const qkv = this.fusedQkv(name, a);
-    const headGroups = (groups: number): LinearLayer[] => {
-      if (groups === 1) return [qkv];
-      let layers = byCount.get(groups);
-      if (!layers) byCount.set(groups, (layers = Array.from({ length: groups }, (_, g) => this.groupQkv(name, a, groups, g))));
-      return layers;
-    };
-    return { qkv, out: this.linear(`${name}.out`, a.out), resScale: a.resScale, radialWeight: a.radialWeight, headGroups };
+    return { qkv: this.fusedQkv(name, a), out: this.linear(`${name}.out`, a.out), resScale: a.resScale, radialWeight: a.radialWeight };
   }
 
   ffn(name: string, f: FfnParams): GpuFfn {
@@ -107,21 +93,41 @@ export function normLinearForward(
 
 /**
  * dx = RMSNorm'ᵀ·dy of the unit-weight norm (the weight lives in the next layer's W, so dy is already the
- * gradient of the unweighted normalised row), plus `residual` (the skip connection's gradient) when given.
+ * gradient of the unweighted normalised row), plus `residual` (the skip connection's gradient) when given,
+ * over rows (slices) of x, into `dx`: the norm's own pass where linearNormBackward cannot fuse it.
  */
-export function normBackward(c: BlockContext, x: Tensor, invRms: Operand, dy: Tensor, residual: Tensor | null, label: string): Tensor {
-  const dx = c.ws.tensor(`${label}.d_input`, x.rows, x.cols);
-  normBackwardRows(c, x, invRms, dy, residual, dx);
-  return dx;
-}
-
-/** normBackward over rows (slices) of x, writing into `dx`'s rows: a chunk of a stage run in atom chunks. */
 export function normBackwardRows(
   c: BlockContext, x: Tensor | TensorSlice, invRms: Operand, dy: Operand, residual: Operand | null, dx: Operand,
 ): void {
   const cols = 'cols' in x ? x.cols : x.tensor.cols;
   const weight = c.rt.upload(`ones.${cols}`, new Float32Array(cols).fill(1));
   rmsNormBackward(c.rt, c.rec, { x, weight, rows: x.rows, dim: cols, invRms, dy, dx, ...(residual ? { residual } : {}) });
+}
+
+/** The input gradient of a linear layer (`dy` as one operand, or as the column parts of a q, k, v projection). */
+export interface LinearGrad { dy: Operand | Operand[]; layer: LinearLayer; gelu?: boolean; pre?: Operand }
+
+/**
+ * dx = RMSNorm'ᵀ·(lin's input gradient) + residual for a layer fed by a unit-weight RMSNorm of x (normLinearForward):
+ * in the matmul's own pass where one 64-column tile holds a whole row (H ≤ 64), else a norm pass after it.
+ */
+export function linearNormBackward(
+  c: BlockContext, lin: LinearGrad, x: Tensor | TensorSlice, invRms: Operand, residual: Operand | null, dx: Operand, label: string,
+): void {
+  const rows = x.rows;
+  const fused = lin.layer.inDim <= fusedNormMaxDim;
+  const dxn = fused ? dx : c.ws.tensor(`${label}.d_normed`, rows, lin.layer.inDim);
+  const norm = fused ? { x, invRms, ...(residual ? { residual } : {}) } : undefined;
+  if (Array.isArray(lin.dy)) linearBackwardInputParts(c.rt, c.rec, { dyParts: lin.dy, rows, layer: lin.layer, dx: dxn, norm });
+  else linearBackwardInput(c.rt, c.rec, { dy: lin.dy, rows, layer: lin.layer, dx: dxn, gelu: lin.gelu, pre: lin.pre, norm });
+  if (!fused) normBackwardRows(c, x, invRms, dxn, residual, dx);
+}
+
+/** linearNormBackward into a new tensor shaped like x. */
+export function linearNormBackwardNew(c: BlockContext, lin: LinearGrad, x: Tensor, invRms: Operand, residual: Tensor | null, label: string): Tensor {
+  const dx = c.ws.tensor(`${label}.d_input`, x.rows, x.cols);
+  linearNormBackward(c, lin, x, invRms, residual, dx, label);
+  return dx;
 }
 
 /**

@@ -5,7 +5,7 @@
 // chunk's hidden layer is a tensor of its own and X, Y, dY, dX are bound as row ranges (recompute form).
 import { linearBackwardInput, linearForward } from '../ops/linear';
 import type { Tensor } from '../workspace';
-import { atomChunks, normBackward, normBackwardRows, normLinearForward, type BlockContext, type GpuFfn } from './context';
+import { atomChunks, linearNormBackward, linearNormBackwardNew, normLinearForward, type BlockContext, type GpuFfn } from './context';
 
 export interface FfnSaved { x: Tensor; invRms: Tensor | null; pre: Tensor | null }
 
@@ -46,14 +46,12 @@ export function backward(c: BlockContext, f: GpuFfn, s: FfnSaved, dy: Tensor, la
   if (chunks.length > 1) return backwardChunked(c, f, s.x, dy, label, chunks);
   const dh = c.ws.tensor(`${label}.d_hidden`, rows, f.lin1.outDim);
   linearBackwardInput(c.rt, c.rec, { dy, rows, layer: f.lin2, dx: dh, scale: f.resScale });
-  const dxn = c.ws.tensor(`${label}.d_normed`, rows, c.H);
   let { invRms, pre } = s;
   if (!invRms || !pre) {
     pre = c.ws.tensor(`${label}.recomputed.pre_gelu`, rows, f.lin1.outDim);
     invRms = normLinearForward(c, s.x, f.lin1, { y: pre }, `${label}.recomputed`);
   }
-  linearBackwardInput(c.rt, c.rec, { dy: dh, rows, layer: f.lin1, dx: dxn, gelu: true, pre });
-  return normBackward(c, s.x, invRms, dxn, dy, label);
+  return linearNormBackwardNew(c, { dy: dh, layer: f.lin1, gelu: true, pre }, s.x, invRms, dy, label);
 }
 
 function backwardChunked(c: BlockContext, f: GpuFfn, x: Tensor, dy: Tensor, label: string, chunks: [number, number][]): Tensor {
@@ -65,9 +63,7 @@ function backwardChunked(c: BlockContext, f: GpuFfn, x: Tensor, dy: Tensor, labe
     linearBackwardInput(c.rt, c.rec, { dy: dys, rows: nr, layer: f.lin2, dx: dh, scale: f.resScale });
     const pre = c.ws.tensor(`${tag}.recomputed.pre_gelu`, nr, f.lin1.outDim), invRms = c.ws.tensor(`${tag}.recomputed.inv_rms`, nr, 1);
     linearForward(c.rt, c.rec, { x: xs, rows: nr, layer: f.lin1, y: pre, norm: { invRms, eps: c.eps } });
-    const dxn = c.ws.tensor(`${tag}.d_normed`, nr, c.H);
-    linearBackwardInput(c.rt, c.rec, { dy: dh, rows: nr, layer: f.lin1, dx: dxn, gelu: true, pre });
-    normBackwardRows(c, xs, invRms, dxn, dys, dx.slice(r0, nr));
+    linearNormBackward(c, { dy: dh, layer: f.lin1, gelu: true, pre }, xs, invRms, dys, dx.slice(r0, nr), tag);
   }
   return dx;
 }

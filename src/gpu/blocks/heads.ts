@@ -1,9 +1,9 @@
 // Energy head on the GPU (src/cpu/heads.ts): E_raw = Σ_atoms W₂·GELU(W₁·RMSNorm(node)), and its backward
 // (∂E_raw/∂e_i = 1 for every atom) to ∂E_raw/∂node.
-import { linearBackwardInput, linearForward } from '../ops/linear';
-import { fill, sumRows } from '../ops/rows';
+import { linearForward } from '../ops/linear';
+import { broadcastRows, sumRows } from '../ops/rows';
 import type { Tensor } from '../workspace';
-import { normBackward, normLinearForward, type BlockContext, type GpuHead } from './context';
+import { linearNormBackwardNew, normLinearForward, type BlockContext, type GpuHead } from './context';
 
 export interface HeadSaved { x: Tensor; invRms: Tensor; pre: Tensor }
 
@@ -19,11 +19,9 @@ export function forward(c: BlockContext, h: GpuHead, node: Tensor, energyRaw: Te
 
 /** ∂E_raw/∂node. */
 export function backward(c: BlockContext, h: GpuHead, s: HeadSaved): Tensor {
-  const ones = c.ws.tensor('head.d_energy_per_atom', c.n, 1);
-  fill(c.rt, c.rec, c.n, ones, 1);
+  // ∂E_raw/∂(energy per atom) = 1, so ∂E_raw/∂hidden is W₂'s one row in every atom's row
+  if (h.lin2.outDim !== 1) throw new Error('the energy head ends in one output per atom');
   const dh = c.ws.tensor('head.d_hidden', c.n, h.lin1.outDim);
-  linearBackwardInput(c.rt, c.rec, { dy: ones, rows: c.n, layer: h.lin2, dx: dh });
-  const dxn = c.ws.tensor('head.d_normed', c.n, c.H);
-  linearBackwardInput(c.rt, c.rec, { dy: dh, rows: c.n, layer: h.lin1, dx: dxn, gelu: true, pre: s.pre });
-  return normBackward(c, s.x, s.invRms, dxn, null, 'head');
+  broadcastRows(c.rt, c.rec, c.n, h.lin1.outDim, c.n, h.lin2.weight, dh, h.lin1.outDim, 0);
+  return linearNormBackwardNew(c, { dy: dh, layer: h.lin1, gelu: true, pre: s.pre }, s.x, s.invRms, null, 'head');
 }

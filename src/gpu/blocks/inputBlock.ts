@@ -1,23 +1,26 @@
 // Input block on the GPU (src/cpu/inputBlock.ts): node embedding GELU(Lin(RMSNorm([Emb(Z) ‖ GELU(Lin(BOO))])))
 // (+ the charge/spin vector), edge attributes GELU(Lin([RBF(d) ‖ SH])) made from the slot geometry on the fly,
-// and the edge state X₀ = GELU(Lin([node of the centre ‖ edge attributes]))  per slot. The backward pass
-// returns ∂E/∂d (as partial sums per slot) and ∂E/∂BOO, and adds the SH share into ∂E/∂SH. It keeps only
-// per-atom values: the two per-slot pre-activations are made again at the start of the backward pass (four
-// dispatches) instead of being held through every layer. The per-slot [node ‖ edge attributes] input (E × 2H)
-// and its gradient are made per atom chunk where E × 2H is more than one binding may hold (atomChunks).
+// and the edge state X₀ = GELU(Lin([node of the centre ‖ edge attributes])) per slot, computed as
+// GELU(Lin_b(edge attributes) + Lin_a(node)) with Lin_a once per atom and added to its slots in the same pass
+// (W split by columns at upload): no per-slot E × 2H concatenation, no copies, nothing wider than one E × H
+// binding. The backward pass returns ∂E/∂d (as partial sums per slot) and ∂E/∂BOO, and adds the SH share
+// into ∂E/∂SH. It keeps only per-atom values: the two per-slot pre-activations are made again at the start of
+// the backward pass (two dispatches) instead of being held through every layer.
 import {
   edgeInputDistanceParts, edgeInputLinearBackward, edgeInputLinearForward, linearBackwardInput, linearForward,
   type EdgeInput, type LinearLayer,
 } from '../ops/linear';
-import { addVector, broadcastRows, copyCols, embed, sumSlots } from '../ops/rows';
+import { addVector, embed } from '../ops/rows';
 import type { Operand } from '../runtime';
 import type { Tensor } from '../workspace';
-import { atomChunks, normBackward, normLinearForward, type BlockContext } from './context';
+import { linearNormBackwardNew, normLinearForward, type BlockContext } from './context';
 
 export interface GpuInputBlock {
   /** nodeLinear holds the node norm's weight folded into W (normLinearForward). */
   atomEmbedding: GPUBuffer; booLinear: LinearLayer; nodeLinear: LinearLayer;
-  edgeAttrLinear: LinearLayer; edgeFeatureLinear: LinearLayer;
+  edgeAttrLinear: LinearLayer;
+  /** The edge-feature layer Lin([node ‖ edge attributes]) split by input columns: node part (with the bias), edge part. */
+  edgeFeatureNode: LinearLayer; edgeFeatureEdge: LinearLayer;
 }
 
 export interface InputBlockInputs {
@@ -30,26 +33,27 @@ export interface InputBlockInputs {
   chargeSpin: GPUBuffer | null;
 }
 
-export interface InputBlockSaved { booPre: Tensor; cat: Tensor; catInvRms: Tensor; nodePre: Tensor; node: Tensor }
+/** nodeFeature: Lin_a(node) + b per atom (N × H), the node part of the edge-feature layer. */
+export interface InputBlockSaved { booPre: Tensor; cat: Tensor; catInvRms: Tensor; nodePre: Tensor; node: Tensor; nodeFeature: Tensor }
 
 export function forward(c: BlockContext, p: GpuInputBlock, inp: InputBlockInputs): { x: Tensor; saved: InputBlockSaved } {
   const { rt, rec, ws, n, E, H, K } = c;
-  const booPre = ws.tensor('input.boo_pre_gelu', n, H), bdir = ws.tensor('input.boo_direction', n, H);
-  linearForward(rt, rec, { x: inp.boo, rows: n, layer: p.booLinear, y: bdir, gelu: true, pre: booPre });
-  const cat = ws.tensor('input.node_cat', n, 2 * H);
+  // cat = [Emb(Z) ‖ GELU(Lin(BOO))]: the BOO layer writes its half of cat in place
+  const booPre = ws.tensor('input.boo_pre_gelu', n, H), cat = ws.tensor('input.node_cat', n, 2 * H);
   embed(rt, rec, n, H, p.atomEmbedding, inp.numbers, cat, 2 * H, 0);
-  copyCols(rt, rec, n, H, bdir, H, 0, cat, 2 * H, H);
+  linearForward(rt, rec, { x: inp.boo, rows: n, layer: p.booLinear, y: cat, yCols: { stride: 2 * H, offset: H }, gelu: true, pre: booPre });
   const nodePre = ws.tensor('input.node_pre_gelu', n, H), node0 = ws.tensor('input.node', n, H);
   const catInvRms = normLinearForward(c, cat, p.nodeLinear, { y: node0, gelu: true, pre: nodePre }, 'input.node_cat');
   if (inp.chargeSpin) addVector(rt, rec, n, H, inp.chargeSpin, node0);
   const { edgeAttr } = edgeAttributes(c, p, inp, 'input');
+  const nodeFeature = ws.tensor('input.edge_feature_node', n, H);
+  linearForward(rt, rec, { x: node0, rows: n, layer: p.edgeFeatureNode, y: nodeFeature });
   const x = ws.tensor('input.x', E, H);
-  for (const [a0, na] of featureChunks(c)) {
-    const tag = chunkLabel(c, 'input', a0), rows = na * K;
-    const featureIn = edgeFeatureInput(c, node0, edgeAttr, a0, na, tag);
-    linearForward(rt, rec, { x: featureIn, rows, layer: p.edgeFeatureLinear, y: sliceRows(c, x, a0, na), gelu: true, pre: ws.tensor(`${tag}.edge_feature_pre_gelu`, rows, H) });
-  }
-  return { x, saved: { booPre, cat, catInvRms, nodePre, node: node0 } };
+  linearForward(rt, rec, {
+    x: edgeAttr, rows: E, layer: p.edgeFeatureEdge, y: x, gelu: true, pre: ws.tensor('input.edge_feature_pre_gelu', E, H),
+    rowTerm: { table: nodeFeature, slots: K },
+  });
+  return { x, saved: { booPre, cat, catInvRms, nodePre, node: node0, nodeFeature } };
 }
 
 /** GELU(Lin([RBF(d) ‖ SH])) per slot (E × H) and its pre-activation. */
@@ -60,58 +64,26 @@ function edgeAttributes(c: BlockContext, p: GpuInputBlock, inp: InputBlockInputs
   return { edgeAttr, edgeAttrPre };
 }
 
-/** Atom chunks over which the E × 2H feature input (and its gradient) fit one binding; all atoms where they do. */
-function featureChunks(c: BlockContext): [number, number][] {
-  return atomChunks(c, 4 * c.K * 2 * c.H, [4 * c.K * c.H, 4 * c.H], 'the input block\'s [node ‖ edge attributes] per slot');
-}
-
-const chunkLabel = (c: BlockContext, label: string, a0: number) => (a0 === 0 && featureChunks(c).length === 1 ? label : `${label}.atoms${a0}`);
-
-/** Rows of the atoms [a0, a0 + na) of a per-slot (K rows per atom) or per-atom tensor; the tensor itself when that is all. */
-function sliceRows(c: BlockContext, t: Tensor, a0: number, na: number) {
-  const per = t.rows / c.n;
-  return na === c.n ? t : t.slice(a0 * per, na * per);
-}
-
-/** [node of the centre ‖ edge attributes] per slot of the atoms [a0, a0 + na), na·K × 2H. */
-function edgeFeatureInput(c: BlockContext, node: Tensor, edgeAttr: Tensor, a0: number, na: number, label: string): Tensor {
-  const { rt, rec, ws, H, K } = c;
-  const rows = na * K;
-  const featureIn = ws.tensor(`${label}.edge_feature_in`, rows, 2 * H);
-  broadcastRows(rt, rec, rows, H, K, sliceRows(c, node, a0, na), featureIn, 2 * H, 0);
-  copyCols(rt, rec, rows, H, sliceRows(c, edgeAttr, a0, na), H, 0, featureIn, 2 * H, H);
-  return featureIn;
-}
-
 /** From ∂E/∂X₀: ∂E/∂d as partial sums per slot (edgeInputDistanceParts columns) and ∂E/∂BOO; ADDS ∂E/∂SH into gradSh. */
 export function backward(
   c: BlockContext, p: GpuInputBlock, inp: InputBlockInputs, s: InputBlockSaved, dx: Tensor, gradSh: Operand,
 ): { gradDistance: Tensor; distanceParts: number; gradBoo: Tensor } {
   const { rt, rec, ws, n, E, H, K } = c;
   const again = edgeAttributes(c, p, inp, 'input.recomputed');
-  const dNode0 = ws.tensor('input.d_node', n, H), dEdgeAttr = ws.tensor('input.d_edge_attr', E, H);
-  for (const [a0, na] of featureChunks(c)) {
-    const rows = na * K;
-    const featureIn = edgeFeatureInput(c, s.node, again.edgeAttr, a0, na, chunkLabel(c, 'input.recomputed', a0));
-    const tag = chunkLabel(c, 'input', a0);
-    const featurePre = ws.tensor(`${chunkLabel(c, 'input.recomputed', a0)}.edge_feature_pre_gelu`, rows, H);
-    linearForward(rt, rec, { x: featureIn, rows, layer: p.edgeFeatureLinear, y: featurePre });
-    const dFeatIn = ws.tensor(`${tag}.d_edge_feature_in`, rows, 2 * H);
-    linearBackwardInput(rt, rec, { dy: sliceRows(c, dx, a0, na), rows, layer: p.edgeFeatureLinear, dx: dFeatIn, gelu: true, pre: featurePre });
-    sumSlots(rt, rec, na, H, K, dFeatIn, 2 * H, 0, sliceRows(c, dNode0, a0, na));
-    copyCols(rt, rec, rows, H, dFeatIn, 2 * H, H, sliceRows(c, dEdgeAttr, a0, na), H, 0);
-  }
+  const featurePre = ws.tensor('input.recomputed.edge_feature_pre_gelu', E, H);
+  linearForward(rt, rec, { x: again.edgeAttr, rows: E, layer: p.edgeFeatureEdge, y: featurePre, rowTerm: { table: s.nodeFeature, slots: K } });
+  // g = ∂E/∂X₀ ⊙ GELU'(pre) per slot: its product with W_b for the edge attributes, summed over the atom's
+  // slots for the node (the node part was broadcast to them)
+  const dEdgeAttr = ws.tensor('input.d_edge_attr', E, H), dNode0 = ws.tensor('input.d_node', n, H);
+  linearBackwardInput(rt, rec, { dy: dx, rows: E, layer: p.edgeFeatureEdge, dx: dEdgeAttr, gelu: true, pre: featurePre });
+  linearBackwardInput(rt, rec, { dy: dx, rows: n, layer: p.edgeFeatureNode, dx: dNode0, gelu: true, pre: featurePre, sumSlots: K });
   const distanceParts = edgeInputDistanceParts(p.edgeAttrLinear);
   const gradDistance = ws.tensor('input.d_distance_parts', E, distanceParts);
   edgeInputLinearBackward(rt, rec, {
     input: inp.edge, dy: dEdgeAttr, layer: p.edgeAttrLinear, gelu: true, pre: again.edgeAttrPre, gradSh, distPart: gradDistance,
   });
-  const dCatNorm = ws.tensor('input.d_node_cat_normed', n, 2 * H);
-  linearBackwardInput(rt, rec, { dy: dNode0, rows: n, layer: p.nodeLinear, dx: dCatNorm, gelu: true, pre: s.nodePre });
-  const dCat = normBackward(c, s.cat, s.catInvRms, dCatNorm, null, 'input.node_cat');
-  const dBdir = ws.tensor('input.d_boo_direction', n, H);
-  copyCols(rt, rec, n, H, dCat, 2 * H, H, dBdir, H, 0);
+  const dCat = linearNormBackwardNew(c, { dy: dNode0, layer: p.nodeLinear, gelu: true, pre: s.nodePre }, s.cat, s.catInvRms, null, 'input.node_cat');
   const gradBoo = ws.tensor('input.d_boo', n, p.booLinear.inDim);
-  linearBackwardInput(rt, rec, { dy: dBdir, rows: n, layer: p.booLinear, dx: gradBoo, gelu: true, pre: s.booPre });
+  linearBackwardInput(rt, rec, { dy: dCat, dyCols: { stride: 2 * H, offset: H }, rows: n, layer: p.booLinear, dx: gradBoo, gelu: true, pre: s.booPre });
   return { gradDistance, distanceParts, gradBoo };
 }

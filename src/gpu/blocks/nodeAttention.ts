@@ -9,7 +9,7 @@ import {
 } from '../ops/nodeAttention';
 import type { Operand } from '../runtime';
 import type { Tensor } from '../workspace';
-import { normBackward, normLinearForward, type BlockContext, type GpuAttention } from './context';
+import { linearNormBackwardNew, normLinearForward, type BlockContext, type GpuAttention } from './context';
 
 export interface NodeAttentionInputs {
   geometry: NodeAttentionGeometry;
@@ -55,7 +55,5 @@ export function backward(
     shape, qkv: s.qkv, o: s.o, dO, stats: bind(s.stats), geometry: g.geometry, erope: eropeOf(a, g),
     dQkv: bind(dQkv), geometryGrad: geometryGrad as GPUBuffer,
   });
-  const dxn = c.ws.tensor(`${label}.d_normed`, c.n, c.H);
-  linearBackwardInput(c.rt, c.rec, { dy: dQkv, rows: c.n, layer: a.qkv, dx: dxn });
-  return normBackward(c, s.x, s.invRms, dxn, dy, label);
+  return linearNormBackwardNew(c, { dy: dQkv, layer: a.qkv }, s.x, s.invRms, dy, label);
 }

@@ -7,7 +7,8 @@
 //   slotMeta  (N·K)×vec4<i32>: (candidate, neighbor atom, image index, rev slot); candidate −1 = empty
 //   slotGeom  (N·K)×vec4<f32>: (disp = pos_b + T_m − pos_a, distance)
 //   slotEnv   (N·K)×vec4<f32>: (x, logsumexp weights of src rank, dst rank, distance)
-//   slotBias  (N·K) f32: key bias −x²/(1−x²), −inf on empty slots
+//   slotKey   (N·K)×(i32, f32): neighbourhood attention's key: the slot read in the destination layout
+//             (rev slot; the slot itself when empty) and the key bias −x²/(1−x²), −inf on empty slots
 //   Slot a·K + 0 is atom a's self-loop; slots ascend in x. rev(a, r) = b·K + r' is the reverse
 //   edge b→a, so the destination layout of row b is slot r ↦ rev(b, r) (a permutation).
 import commonWgsl from '../../../shaders/graph/common.wgsl?raw';
@@ -100,7 +101,7 @@ export interface GpuGraph {
   slotMeta: GPUBuffer;
   slotGeom: GPUBuffer;
   slotEnv: GPUBuffer;
-  slotBias: GPUBuffer;
+  slotKey: GPUBuffer;
   status: GPUBuffer;
   /** Candidates grouped by neighbor: N+1 starts, then candidate indices. */
   inverse: GPUBuffer;
@@ -194,7 +195,7 @@ export function graphLayout(
     images: T.byteLength, positions: numAtoms * 12,
     candMeta: C * 8, candGeom: C * 16, candRank: C * 4, candEnv: C * 16, candRev: C * 4, candSlot: C * 4,
     counts: numAtoms * 16,
-    slotMeta: S * 16, slotGeom: S * 16, slotEnv: S * 16, slotBias: S * 4,
+    slotMeta: S * 16, slotGeom: S * 16, slotEnv: S * 16, slotKey: S * 8,
     status: 32, inverse: (numAtoms + 1 + C) * 4, inverseWork: 2 * numAtoms * 4,
     grid: 64, atomCell: numAtoms * 4, cellWork: 2 * maxCells * 4, cellIndex: (maxCells + 1 + numAtoms) * 4,
     // backward
@@ -220,7 +221,7 @@ export function planGraph(
     images: rt.upload('graph.images', L.imageTranslations),
     positions: b('positions'), candMeta: b('candMeta'), candGeom: b('candGeom'), candRank: b('candRank'),
     candEnv: b('candEnv'), candRev: b('candRev'), candSlot: b('candSlot'), counts: b('counts'),
-    slotMeta: b('slotMeta'), slotGeom: b('slotGeom'), slotEnv: b('slotEnv'), slotBias: b('slotBias'),
+    slotMeta: b('slotMeta'), slotGeom: b('slotGeom'), slotEnv: b('slotEnv'), slotKey: b('slotKey'),
     status: b('status'), inverse: b('inverse'), inverseWork: b('inverseWork'),
     grid: b('grid'), atomCell: b('atomCell'), cellWork: b('cellWork'), cellIndex: b('cellIndex'),
     candGdisp: b('candGdisp'), gradPositions: b('gradPositions'), strainPart: b('strainPart'), strain: b('strain'),
@@ -233,16 +234,16 @@ const groups = (n: number) => Math.ceil(n / WG);
  * Queue the graph build from raw positions (N×3 f32, Å; wrapped into the cell on the GPU),
  * including the by-neighbor index the backward pass needs.
  */
-export function recordGraphBuild(rt: GpuRuntime, rec: Recorder, g: GpuGraph, positionsIn: GPUBuffer): void {
+export function recordGraphBuild(rt: GpuRuntime, rec: Recorder, g: GpuGraph, positionsIn: GPUBuffer, positionsStride: 3 | 4 = 3): void {
   const n = g.numAtoms, C = n * g.kc, S = n * g.slots;
   const k = (file: keyof typeof code, entryPoint: string) => rt.kernel({ label: `graph.${file}`, code: code[file], entryPoint });
   const p = g.params;
-  rec.dispatch(k('candidates', 'wrap_positions'), { positions_in: positionsIn, positions: g.positions }, p, groups(n));
+  rec.dispatch(k('candidates', 'wrap_positions'), { positions_in: positionsIn, positions: g.positions, inv_work: g.inverseWork },
+    { ...p, positions_stride: positionsStride }, groups(n));
   const candidateOut = { positions: g.positions, images: g.images, cand_meta: g.candMeta, cand_geom: g.candGeom, counts: g.counts };
   if (g.search === 'cells') {
     const cl = { positions: g.positions, grid: g.grid, atom_cell: g.atomCell, cell_work: g.cellWork, cell_index: g.cellIndex };
-    rec.dispatch(k('cells', 'cell_bounds'), { positions: cl.positions, grid: cl.grid }, p, 1);
-    rec.dispatch(k('cells', 'cell_zero'), { cell_work: cl.cell_work }, p, groups(2 * g.maxCells));
+    rec.dispatch(k('cells', 'cell_bounds'), { positions: cl.positions, grid: cl.grid, cell_work: cl.cell_work }, p, 1);
     rec.dispatch(k('cells', 'cell_count'), { positions: cl.positions, grid_in: g.grid, atom_cell: cl.atom_cell, cell_work: cl.cell_work }, p, groups(n));
     rec.dispatch(k('cells', 'cell_scan'), { grid_in: g.grid, cell_work: cl.cell_work, cell_index: cl.cell_index }, p, 1);
     rec.dispatch(k('cells', 'cell_fill'), { atom_cell: cl.atom_cell, cell_work: cl.cell_work, cell_index: cl.cell_index }, p, groups(n));
@@ -262,11 +263,10 @@ export function recordGraphBuild(rt: GpuRuntime, rec: Recorder, g: GpuGraph, pos
   }, p, groups(C));
   rec.dispatch(k('envelope', 'reverse_slot'), {
     counts: g.counts, slot_meta: g.slotMeta, slot_env: g.slotEnv, cand_rev_in: g.candRev, cand_slot_in: g.candSlot,
-    slot_geom: g.slotGeom, slot_bias: g.slotBias,
+    slot_geom: g.slotGeom, slot_key: g.slotKey,
   }, p, groups(S));
   rec.dispatch(k('envelope', 'graph_stats'), { counts: g.counts, status: g.status }, p, 1);
   const inv = { cand_meta: g.candMeta, counts: g.counts, work: g.inverseWork, inv: g.inverse };
-  rec.dispatch(k('inverse', 'inv_zero'), { work: g.inverseWork }, p, groups(n));
   rec.dispatch(k('inverse', 'inv_count'), { cand_meta: g.candMeta, counts: g.counts, work: g.inverseWork }, p, groups(C));
   rec.dispatch(k('inverse', 'inv_scan'), { work: g.inverseWork, inv: g.inverse }, p, 1);
   rec.dispatch(k('inverse', 'inv_fill'), inv, p, groups(C));

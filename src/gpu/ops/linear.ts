@@ -4,10 +4,12 @@ import geluWgsl from '../../../shaders/nn/gelu.wgsl?raw';
 import linearWgsl from '../../../shaders/nn/linear.wgsl?raw';
 import denseWgsl from '../../../shaders/nn/linear_dense.wgsl?raw';
 import edgeInputWgsl from '../../../shaders/nn/linear_edge_input.wgsl?raw';
+import partsWgsl from '../../../shaders/nn/linear_parts.wgsl?raw';
 import type { GpuRuntime, Operand, Recorder } from '../runtime';
 
 const code = `${geluWgsl}\n${linearWgsl}\n${denseWgsl}`;
 const edgeCode = `${geluWgsl}\n${linearWgsl}\n${edgeInputWgsl}`;
+const partsCode = `${geluWgsl}\n${linearWgsl}\n${partsWgsl}`;
 const TILE = 64;
 
 export interface LinearLayer {
@@ -27,26 +29,32 @@ function grid(rows: number, cols: number): { tilesN: number; workgroups: number 
  * y[rows,out] = act(x·Wᵀ + b); with `gelu`, `pre` receives the pre-activation for the backward pass; with
  * `residual`, y = residual.x + residual.scale·act(x·Wᵀ + b) (a residual block's output in the same pass);
  * with `norm`, x is RMSNorm'ed first (1/rms per row into norm.invRms) and the layer's W must already hold
- * the norm weight (foldNormWeight), so RMSNorm(x)·Wᵀ = (1/rms)·x·W'ᵀ.
+ * the norm weight (foldNormWeight), so RMSNorm(x)·Wᵀ = (1/rms)·x·W'ᵀ; with `rowTerm`, table[row / slots] is
+ * added before the activation (a per-atom product broadcast to its slots).
  */
 export function linearForward(
   rt: GpuRuntime, rec: Recorder,
   a: {
     x: Operand; rows: number; layer: LinearLayer; y: Operand; gelu?: boolean; pre?: Operand; residual?: { x: Operand; scale: number };
-    norm?: { invRms: Operand; eps: number };
+    norm?: { invRms: Operand; eps: number }; rowTerm?: { table: Operand; slots: number };
+    /** y is columns [offset, offset + out) of rows `stride` wide (written in place into a wider array). */
+    yCols?: { stride: number; offset: number };
   },
 ): void {
   const gelu = !!a.gelu;
   if (gelu && !a.pre) throw new Error('linearForward: GELU needs a buffer for the pre-activation');
   const k = rt.kernel({
     label: 'linear', code, entryPoint: 'forward',
-    constants: { GELU: gelu ? 1 : 0, HAS_BIAS: a.layer.bias ? 1 : 0, RESIDUAL: a.residual ? 1 : 0, NORM: a.norm ? 1 : 0 },
+    constants: { GELU: gelu ? 1 : 0, HAS_BIAS: a.layer.bias ? 1 : 0, RESIDUAL: a.residual ? 1 : 0, NORM: a.norm ? 1 : 0, ROW_TERM: a.rowTerm ? 1 : 0 },
   });
   const { tilesN, workgroups } = grid(a.rows, a.layer.outDim);
   rec.dispatch(k, {
     x_in: a.x, weight: a.layer.weight, bias: a.layer.bias ?? rt.dummy('read'), y_out: a.y, pre: a.pre ?? rt.dummy('write'),
-    res: a.residual?.x ?? rt.dummy('read'), inv_rms: a.norm?.invRms ?? rt.buffer('unused-inv-rms', 16),
-  }, { rows: a.rows, cols: a.layer.outDim, depth: a.layer.inDim, tiles_n: tilesN, alpha: a.residual?.scale ?? 1, eps: a.norm?.eps ?? 0 }, workgroups);
+    res: a.residual?.x ?? rt.dummy('read'), inv_rms: a.norm?.invRms ?? rt.buffer('unused-inv-rms', 16), row_in: a.rowTerm?.table ?? rt.dummy('read'),
+  }, {
+    rows: a.rows, cols: a.layer.outDim, depth: a.layer.inDim, tiles_n: tilesN, alpha: a.residual?.scale ?? 1, eps: a.norm?.eps ?? 0,
+    slots: a.rowTerm?.slots ?? 1, y_stride: a.yCols?.stride ?? 0, y_off: a.yCols?.offset ?? 0,
+  }, workgroups);
 }
 
 /** W[n,k]·w[k]: a linear layer's [out,in] weights with the preceding RMSNorm's weight w folded in (for `norm`). */
@@ -59,20 +67,88 @@ export function foldNormWeight(W: ArrayLike<number>, outDim: number, norm: Array
 }
 
 /**
+ * The input gradient on through the unit-weight RMSNorm that fed the layer (its weight folded into W): dx =
+ * RMSNorm'ᵀ·(dy·W) + residual, in the matmul's pass (one column tile holds each whole row, so only for
+ * in features ≤ fusedNormMaxDim).
+ */
+export interface NormBackward { x: Operand; invRms: Operand; residual?: Operand }
+
+/** Widest input a linear backward can take its RMSNorm's backward into (one 64-column tile per row). */
+export const fusedNormMaxDim = TILE;
+
+function normBindings(rt: GpuRuntime, layer: LinearLayer, norm: NormBackward | undefined, scale: number | undefined, accumulate: boolean | undefined) {
+  if (norm && (layer.inDim > TILE || (scale ?? 1) !== 1 || accumulate)) {
+    throw new RangeError(`linear backward with its RMSNorm: needs in features ≤ ${TILE}, scale 1 and no accumulation (in ${layer.inDim})`);
+  }
+  return {
+    bindings: { norm_in: norm?.x ?? rt.dummy('read'), inv_rms: norm?.invRms ?? rt.buffer('unused-inv-rms', 16), res: norm?.residual ?? rt.dummy('read') },
+    constants: (norm ? { NORM: 1, RESIDUAL: norm.residual ? 1 : 0 } : {}) as Record<string, number>,
+  };
+}
+
+/**
  * dx[rows,in] = scale·(dy ⊙ GELU'(pre))·W, or scale·dy·W without GELU (scale default 1); with `accumulate`,
- * added to what dx holds.
+ * added to what dx holds; with `norm`, on through the RMSNorm before the layer (NormBackward); with `sumSlots`
+ * S, dy and pre have S rows per output row and their products are summed over them (the input gradient of a
+ * layer whose output was broadcast to S slots: linearForward's rowTerm).
  */
 export function linearBackwardInput(
   rt: GpuRuntime, rec: Recorder,
-  a: { dy: Operand; rows: number; layer: LinearLayer; dx: Operand; gelu?: boolean; pre?: Operand; scale?: number; accumulate?: boolean },
+  a: {
+    dy: Operand; rows: number; layer: LinearLayer; dx: Operand; gelu?: boolean; pre?: Operand; scale?: number; accumulate?: boolean;
+    norm?: NormBackward; sumSlots?: number;
+    /** dy is columns [offset, offset + out) of rows `stride` wide (linearForward's yCols). */
+    dyCols?: { stride: number; offset: number };
+  },
 ): void {
   const gelu = !!a.gelu;
   if (gelu && !a.pre) throw new Error('linearBackwardInput: GELU needs the saved pre-activation');
-  const constants: Record<string, number> = a.accumulate ? { GELU: gelu ? 1 : 0, ACCUMULATE: 1 } : { GELU: gelu ? 1 : 0 };
+  const norm = normBindings(rt, a.layer, a.norm, a.scale, a.accumulate);
+  const constants: Record<string, number> = {
+    GELU: gelu ? 1 : 0, ...(a.accumulate ? { ACCUMULATE: 1 } : {}), ...(a.sumSlots ? { SUM_SLOTS: 1 } : {}), ...norm.constants,
+  };
   const k = rt.kernel({ label: 'linear', code, entryPoint: 'backward_input', constants });
   const { tilesN, workgroups } = grid(a.rows, a.layer.inDim);
-  rec.dispatch(k, { x_in: a.dy, weight: a.layer.weight, y_out: a.dx, pre: a.pre ?? rt.dummy('write') },
-    { rows: a.rows, cols: a.layer.inDim, depth: a.layer.outDim, tiles_n: tilesN, alpha: a.scale ?? 1 }, workgroups);
+  rec.dispatch(k, { x_in: a.dy, weight: a.layer.weight, y_out: a.dx, pre: a.pre ?? rt.dummy('write'), ...norm.bindings },
+    { rows: a.rows, cols: a.layer.inDim, depth: a.layer.outDim, tiles_n: tilesN, alpha: a.scale ?? 1, slots: a.sumSlots ?? 1,
+      y_stride: a.dyCols?.stride ?? 0, y_off: a.dyCols?.offset ?? 0 }, workgroups);
+}
+
+/** Two or three equal column parts of a layer's output, each rows × (outDim / parts.length). */
+function partBindings(rt: GpuRuntime, layer: LinearLayer, parts: Operand[]) {
+  if (parts.length < 2 || parts.length > 3 || layer.outDim % parts.length !== 0) {
+    throw new RangeError(`linear parts: ${parts.length} parts of ${layer.outDim} columns`);
+  }
+  return { part0: parts[0], part1: parts[1], part2: parts[2] ?? rt.buffer('unused-part2', 16), partCols: layer.outDim / parts.length };
+}
+
+/**
+ * y = RMSNorm(x)·Wᵀ + b (norm optional, as in linearForward) written as column parts: part i holds columns
+ * i·outDim/P … of y (P = 2 or 3 parts, each rows × outDim/P, bound on its own).
+ */
+export function linearForwardParts(
+  rt: GpuRuntime, rec: Recorder,
+  a: { x: Operand; rows: number; layer: LinearLayer; parts: Operand[]; norm?: { invRms: Operand; eps: number } },
+): void {
+  const { partCols, ...parts } = partBindings(rt, a.layer, a.parts);
+  const k = rt.kernel({ label: 'linear.parts', code: partsCode, entryPoint: 'forward', constants: { HAS_BIAS: a.layer.bias ? 1 : 0, NORM: a.norm ? 1 : 0 } });
+  const { tilesN, workgroups } = grid(a.rows, a.layer.outDim);
+  rec.dispatch(k, {
+    x_in: a.x, weight: a.layer.weight, bias: a.layer.bias ?? rt.dummy('read'), pre: rt.dummy('write'), ...parts,
+    inv_rms: a.norm?.invRms ?? rt.buffer('unused-inv-rms', 16),
+  }, { rows: a.rows, cols: a.layer.outDim, depth: a.layer.inDim, tiles_n: tilesN, eps: a.norm?.eps ?? 0, part_cols: partCols }, workgroups);
+}
+
+/** dx[rows,in] = scale·dy·W with dy given as the column parts linearForwardParts writes; `norm` as in linearBackwardInput. */
+export function linearBackwardInputParts(
+  rt: GpuRuntime, rec: Recorder, a: { dyParts: Operand[]; rows: number; layer: LinearLayer; dx: Operand; scale?: number; norm?: NormBackward },
+): void {
+  const { partCols, ...parts } = partBindings(rt, a.layer, a.dyParts);
+  const norm = normBindings(rt, a.layer, a.norm, a.scale, false);
+  const k = rt.kernel({ label: 'linear.parts', code: partsCode, entryPoint: 'backward_input', constants: norm.constants });
+  const { tilesN, workgroups } = grid(a.rows, a.layer.inDim);
+  rec.dispatch(k, { weight: a.layer.weight, y_out: a.dx, ...parts, ...norm.bindings },
+    { rows: a.rows, cols: a.layer.inDim, depth: a.layer.outDim, tiles_n: tilesN, alpha: a.scale ?? 1, part_cols: partCols }, workgroups);
 }
 
 /** The graph slots an edge-input linear layer reads: rows = slots; input = [RBF(d) (rbfSize), SH (shCols)]. */

@@ -26,12 +26,11 @@ export interface MdOutputArgs {
 }
 
 export function recordMdOutput(rt: GpuRuntime, rec: Recorder, a: MdOutputArgs): void {
-  const kernel = (entryPoint: string) => rt.kernel({ label: 'model.md_output', code: mdOutputWgsl, entryPoint });
+  const kernel = rt.kernel({ label: 'model.md_output', code: mdOutputWgsl, entryPoint: 'md_output' });
   const params = {
     n_atoms: a.numAtoms, has_virial: a.virial ? 1 : 0, k_slots: a.slots, energy_scale: a.energyScale, energy_offset: a.energyOffset,
   };
-  rec.dispatch(kernel('md_forces'), { grad_pos: a.gradPositions, forces: a.forces }, params, Math.ceil(a.numAtoms / 64));
-  rec.dispatch(kernel('md_energy'), {
-    e_raw: a.energyRaw, strain: a.strain, status: a.graphStatus, health: a.health, out: a.output,
-  }, params, 1);
+  rec.dispatch(kernel, {
+    grad_pos: a.gradPositions, forces: a.forces, e_raw: a.energyRaw, strain: a.strain, status: a.graphStatus, health: a.health, out: a.output,
+  }, params, Math.max(1, Math.ceil(a.numAtoms / 64)));
 }

@@ -16,19 +16,14 @@ export interface NeighborhoodAttentionArgs {
   headDim: number;
   /** 'dst': the slots of row b are rev(b·K + r) (incoming edges of b). */
   layout: 'src' | 'dst';
-  /** E×3H, per element [q | k | v]. */
-  qkv: Binding;
-  /** (N·K)×vec4<i32> (candidate, neighbor, image, rev slot); candidate −1 = empty. */
-  slotMeta: Operand;
-  /** (N·K) key bias, −inf on empty slots. */
-  slotBias: Operand;
+  /** q, k and v, E×H each (three bindings: one E×3H array can be more than one binding may hold). */
+  q: Binding;
+  k: Binding;
+  v: Binding;
+  /** The graph's slot key, (N·K)×(i32 slot read in the destination layout, f32 key bias, −inf on empty slots). */
+  slotKey: Operand;
   /** LAE: per-slot SH table (E×shSize, degrees ≥ 4) and the degree of each head channel. */
   lae: { sh: Operand; shSize: number; channelDegree: ArrayLike<number> } | null;
-  /**
-   * One group of heads of a wider attention: qkv holds only these numHeads heads, and o / dO are E × stride
-   * (all heads) with this group's first column at offset. Default: all heads (stride numHeads·headDim, offset 0).
-   */
-  headGroup?: { stride: number; offset: number };
 }
 
 function check(a: NeighborhoodAttentionArgs): void {
@@ -44,7 +39,6 @@ function params(a: NeighborhoodAttentionArgs) {
   return {
     rows: a.rows, slots: a.slots, num_heads: a.numHeads, hidden: a.numHeads * a.headDim,
     sh_size: a.lae ? a.lae.shSize : 0, dst_layout: a.layout === 'dst' ? 1 : 0, scale: 1 / Math.sqrt(a.headDim),
-    o_stride: a.headGroup?.stride ?? a.numHeads * a.headDim, o_off: a.headGroup?.offset ?? 0,
     channel_degree: degrees,
   };
 }
@@ -62,12 +56,12 @@ function kernel(rt: GpuRuntime, which: 'forward' | 'backward', a: NeighborhoodAt
 export function neighborhoodAttentionForward(rt: GpuRuntime, rec: Recorder, a: NeighborhoodAttentionArgs & { o: Binding }): void {
   check(a);
   rec.dispatch(kernel(rt, 'forward', a), {
-    qkv: a.qkv, slot_meta: a.slotMeta, slot_bias: a.slotBias, sh: a.lae?.sh ?? rt.buffer('dummy', 16), o: a.o,
+    q: a.q, k: a.k, v: a.v, slot_key: a.slotKey, sh: a.lae?.sh ?? rt.buffer('dummy', 16), o: a.o,
   }, params(a), a.rows);
 }
 
 /**
- * Backward, in place: OVERWRITES qkv (E×3H) with dq‖dk‖dv in the same layout, and ADDS ∂E/∂(key bias) into
+ * Backward, in place: OVERWRITES q, k and v with dq, dk and dv, and ADDS ∂E/∂(key bias) into
  * gradBias (E) and, with LAE, ∂E/∂Y into gradSh (E×shSize), so the source and destination attentions of
  * every layer can share one accumulator.
  */
@@ -77,7 +71,7 @@ export function neighborhoodAttentionBackward(
 ): void {
   check(a);
   rec.dispatch(kernel(rt, 'backward', a), {
-    qkv: a.qkv, slot_meta: a.slotMeta, slot_bias: a.slotBias, sh: a.lae?.sh ?? rt.buffer('dummy', 16),
+    q: a.q, k: a.k, v: a.v, slot_key: a.slotKey, sh: a.lae?.sh ?? rt.buffer('dummy', 16),
     d_o: a.dO, grad_bias: a.gradBias, grad_sh: a.gradSh ?? rt.buffer('dummy.grad_sh', 16),
   }, params(a), a.rows);
 }

@@ -6,8 +6,8 @@ import type { GpuRuntime, Operand, Recorder } from '../runtime';
 const WG = 64;
 
 type RowsEntry =
-  | 'scale_add' | 'fill' | 'copy_cols' | 'gather_self' | 'merge_self' | 'add_self' | 'mask_self'
-  | 'sum_slots' | 'bcast_rows' | 'embed' | 'add_vec' | 'pack_atoms';
+  | 'scale_add' | 'fill' | 'zero3' | 'copy_cols' | 'gather_self' | 'merge_self' | 'add_self' | 'mask_self'
+  | 'split_self' | 'place_self' | 'sum_slots' | 'bcast_rows' | 'embed' | 'add_vec' | 'pack_atoms';
 
 interface RowsArgs {
   rows: number;
@@ -23,16 +23,25 @@ interface RowsArgs {
   slots?: number;
   alpha?: number;
   beta?: number;
+  out2?: Operand;
+  out3?: Operand;
+  n2?: number;
+  n3?: number;
+  /** Output elements (one invocation each) when not rows·cols. */
+  threads?: number;
 }
 
 function rows(rt: GpuRuntime, rec: Recorder, entry: RowsEntry, a: RowsArgs): void {
   const k = rt.kernel({ label: `rows.${entry}`, code: rowsWgsl, entryPoint: entry });
   const dummy = rt.buffer('dummy', 16);
-  const bindings: Record<string, Operand> = { a: a.a, b: a.b ?? dummy, out: a.out, index: a.index ?? dummy };
+  const bindings: Record<string, Operand> = {
+    a: a.a, b: a.b ?? dummy, out: a.out, index: a.index ?? dummy,
+    out2: a.out2 ?? rt.buffer('unused-out2', 16), out3: a.out3 ?? rt.buffer('unused-out3', 16),
+  };
   rec.dispatch(k, bindings, {
     rows: a.rows, cols: a.cols, in_stride: a.inStride ?? a.cols, out_stride: a.outStride ?? a.cols,
-    in_off: a.inOff ?? 0, out_off: a.outOff ?? 0, slots: a.slots ?? 1, alpha: a.alpha ?? 1, beta: a.beta ?? 1,
-  }, Math.ceil((a.rows * (entry === 'pack_atoms' ? 1 : a.cols)) / WG));
+    in_off: a.inOff ?? 0, out_off: a.outOff ?? 0, slots: a.slots ?? 1, alpha: a.alpha ?? 1, beta: a.beta ?? 1, n2: a.n2 ?? 0, n3: a.n3 ?? 0,
+  }, Math.ceil((a.threads ?? a.rows * (entry === 'pack_atoms' ? 1 : a.cols)) / WG));
 }
 
 /** out = alpha·a + beta·b, elementwise over n values. */
@@ -42,6 +51,13 @@ export const scaleAdd = (rt: GpuRuntime, rec: Recorder, n: number, a: Operand, b
 /** out[i] = value for i < n (an accumulator's zero inside the recording, so a replayed program starts clean). */
 export const fill = (rt: GpuRuntime, rec: Recorder, n: number, out: Operand, value: number) =>
   rows(rt, rec, 'fill', { rows: n, cols: 1, a: rt.buffer('dummy', 16), out, alpha: value });
+
+/** Three accumulators zeroed in one pass (n1, n2, n3 values). */
+export const zero3 = (rt: GpuRuntime, rec: Recorder, out: [Operand, number], out2: [Operand, number], out3: [Operand, number]) =>
+  rows(rt, rec, 'zero3', {
+    rows: out[1], cols: 1, a: rt.buffer('dummy', 16), out: out[0], out2: out2[0], n2: out2[1], out3: out3[0], n3: out3[1],
+    threads: Math.max(out[1], out2[1], out3[1]),
+  });
 
 /** out[r, outOff + c] = a[r, inOff + c] for c < cols. */
 export const copyCols = (rt: GpuRuntime, rec: Recorder, r: number, cols: number, a: Operand, inStride: number, inOff: number, out: Operand, outStride: number, outOff: number) =>
@@ -62,6 +78,14 @@ export const addSelf = (rt: GpuRuntime, rec: Recorder, n: number, H: number, K: 
 /** out[e] = slot 0 ? 0 : x[e]. */
 export const maskSelf = (rt: GpuRuntime, rec: Recorder, E: number, H: number, K: number, x: Operand, out: Operand) =>
   rows(rt, rec, 'mask_self', { rows: E, cols: H, a: x, out, slots: K });
+
+/** edge[e] = slot 0 ? 0 : x[e] and node[a] = x[a·K] (maskSelf and gatherSelf in one pass). */
+export const splitSelf = (rt: GpuRuntime, rec: Recorder, E: number, H: number, K: number, x: Operand, edge: Operand, node: Operand) =>
+  rows(rt, rec, 'split_self', { rows: E, cols: H, a: x, out: edge, out2: node, slots: K });
+
+/** out[e] = slot 0 ? node[e / K] : 0. */
+export const placeSelf = (rt: GpuRuntime, rec: Recorder, E: number, H: number, K: number, node: Operand, out: Operand) =>
+  rows(rt, rec, 'place_self', { rows: E, cols: H, a: node, b: node, out, slots: K });
 
 /** out[a, c] = Σ_r x[a·K + r, inOff + c]. */
 export const sumSlots = (rt: GpuRuntime, rec: Recorder, n: number, cols: number, K: number, x: Operand, inStride: number, inOff: number, out: Operand) =>
