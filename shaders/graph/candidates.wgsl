@@ -19,6 +19,8 @@
 // inverse_index.wgsl's N counts and N cursors: zeroed by wrap_positions (one thread per atom anyway), which
 // saves the index its own zeroing pass
 @group(0) @binding(13) var<storage, read_write> inv_work: array<u32>;
+// the wrapped positions again as (x, y, z, 0) per atom, node attention's layout (saves it a packing pass)
+@group(0) @binding(14) var<storage, read_write> atoms: array<vec4f>;
 
 struct Grid {
   n: vec4u,       // cells per axis
@@ -46,6 +48,7 @@ fn wrap_positions(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
   positions[3u * a] = q.x;
   positions[3u * a + 1u] = q.y;
   positions[3u * a + 2u] = q.z;
+  atoms[a] = vec4f(q, 0.0);
 }
 
 struct RowState {

@@ -4,18 +4,15 @@
 //   fill         out = alpha                               (zero an accumulator inside a replayed program)
 //   zero3        out = 0, out2 = 0, out3 = 0 over rows·cols, n2, n3 values (three accumulators, one pass)
 //   copy_cols    out[r, out_off + c] = a[r, in_off + c]    (concat and its backward: column slices)
-//   gather_self  out[a, c] = a[a·K, c]                     (node state = self-loop slot)
 //   merge_self   out[e, c] = e % K == 0 ? b[e / K, c] : a[e, c]
 //   add_self     out[a·K, c] += b[a, c]
-//   mask_self    out[e, c] = e % K == 0 ? 0 : a[e, c]
 //   split_self   out[e, c] = e % K == 0 ? 0 : a[e, c]; out2[e / K, c] = a[e, c] where e % K == 0
-//                (mask_self and gather_self in one pass: a layer output's gradient on edges and nodes)
+//                (a layer output's gradient on the edges and on the nodes, node state = self-loop slot)
 //   place_self   out[e, c] = e % K == 0 ? b[e / K, c] : 0  (a node gradient as the gradient of the slots)
 //   sum_slots    out[a, c] = Σ_r a[a·K + r, in_off + c]    (backward of broadcasting the center's state to its slots)
 //   bcast_rows   out[e, out_off + c] = a[e / K, c]         (the center's state into each of its slots)
 //   embed        out[a, c] = a[Z_a·H + c]                  (table lookup; Z in `index`)
 //   add_vec      out[r, c] += a[c]
-//   pack_atoms   out[4i..4i+4] = (a[3i], a[3i+1], a[3i+2], 0)  (positions → node attention's atoms)
 
 struct Params {
   rows: u32,          // output rows
@@ -72,14 +69,6 @@ fn copy_cols(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
 }
 
 @compute @workgroup_size(64)
-fn gather_self(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat(gid, nwg);
-  if (i >= params.rows * params.cols) { return; }
-  let r = i / params.cols; let c = i % params.cols;
-  out[i] = a[r * params.slots * params.cols + c];
-}
-
-@compute @workgroup_size(64)
 fn merge_self(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = flat(gid, nwg);
   if (i >= params.rows * params.cols) { return; }
@@ -94,14 +83,6 @@ fn add_self(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   let r = i / params.cols; let c = i % params.cols;
   let o = r * params.slots * params.cols + c;
   out[o] = out[o] + b[i];
-}
-
-@compute @workgroup_size(64)
-fn mask_self(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat(gid, nwg);
-  if (i >= params.rows * params.cols) { return; }
-  let e = i / params.cols;
-  out[i] = select(a[i], 0.0, e % params.slots == 0u);
 }
 
 @compute @workgroup_size(64)
@@ -153,11 +134,4 @@ fn add_vec(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   let i = flat(gid, nwg);
   if (i >= params.rows * params.cols) { return; }
   out[i] = out[i] + a[i % params.cols];
-}
-
-@compute @workgroup_size(64)
-fn pack_atoms(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat(gid, nwg);
-  if (i >= params.rows) { return; }
-  out[4u * i] = a[3u * i]; out[4u * i + 1u] = a[3u * i + 1u]; out[4u * i + 2u] = a[3u * i + 2u]; out[4u * i + 3u] = 0.0;
 }

@@ -9,8 +9,10 @@
 //                           dx reduced to ∂E/∂d per slot and added into ∂E/∂SH
 //   linear_parts.wgsl       y (forward) and dy (backward) as column parts in bindings of their own
 //                           (q, k and v of an attention), so no binding holds more than one part
+//   linear_self.wgsl        forward only: dense y over graph slots, each atom's slot 0 also into node_out
 
 override GELU: bool = false;     // forward: apply GELU (and store pre-activation); backward: multiply dy by GELU'(pre)
+override STORE_PRE: bool = true; // forward GELU: false where the backward makes the pre-activation again
 override HAS_BIAS: bool = true;
 // forward: y = act(RMSNorm(x)·Wᵀ + b) with the norm's weight folded into W (W[n,k]·w[k], at upload): the
 // tile loop already stages every x of its rows, so Σx² comes with it and the row's 1/rms scales the
@@ -107,7 +109,10 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
       var v = acc[i][j] * inv;
       if (HAS_BIAS) { v += bias[gn]; }
       v += row_term(gm, gn);
-      if (GELU) { pre[gm * N + gn] = v; v = gelu(v); }
+      if (GELU) {
+        if (STORE_PRE) { pre[gm * N + gn] = v; }
+        v = gelu(v);
+      }
       store_y(gm * N + gn, v);
     }
   }

@@ -9,8 +9,15 @@ override ROW_TERM: bool = false;
 // backward: dy of output row m is Σ_r dy[m·slots + r] (times GELU'(pre) of each), the gradient of such a
 // broadcast: the per-atom layer's input gradient without a per-slot sum pass
 override SUM_SLOTS: bool = false;
-// backward: dx += alpha·dy·W (a sum over products, e.g. over the head groups of a q‖k‖v projection)
+// backward: every row's dy is dy's row 0 (a gradient that is the same for every row: the energy head's
+// ∂E/∂hidden is its last layer's weight row for every atom), read in place instead of broadcast first
+override DY_ROW0: bool = false;
+// forward: y += alpha·act(x·Wᵀ + b); backward: dx += alpha·dy·W (sums of products, e.g. over the column
+// halves of a layer's input)
 override ACCUMULATE: bool = false;
+// backward: dx ⊙ GELU'(pre), pre the pre-activation of the input x (x = GELU(pre)): the gradient a GELU layer
+// before this one needs, formed here (no GELU on dy then; pre is bound as dx's pre-activation)
+override OUT_GELU: bool = false;
 
 @group(0) @binding(6) var<storage, read> res: array<f32>;   // [M, N], RESIDUAL only
 @group(0) @binding(7) var<storage, read_write> inv_rms: array<f32>;   // [M], NORM only: 1/rms of each input row
@@ -41,7 +48,7 @@ fn y_index(m: u32, n: u32, width: u32) -> u32 {
 
 fn store_y(i: u32, v: f32) {
   let j = y_index(i / params.cols, i % params.cols, params.cols);
-  if (RESIDUAL) { y_out[j] = res[i] + params.alpha * v; } else { y_out[j] = v; }
+  if (RESIDUAL) { y_out[j] = res[i] + params.alpha * v; } else if (ACCUMULATE) { y_out[j] += params.alpha * v; } else { y_out[j] = v; }
 }
 
 fn load_x(m: u32, k: u32) -> f32 { return x_in[m * params.depth + k]; }
@@ -57,7 +64,7 @@ fn load_dy(m: u32, k: u32) -> f32 {
 }
 
 fn load_dy_row(m: u32, k: u32) -> f32 {
-  let dy = x_in[y_index(m, k, params.depth)];
+  let dy = x_in[y_index(select(m, 0u, DY_ROW0), k, params.depth)];
   if (GELU) { return dy * gelu_grad(pre[m * params.depth + k]); }
   return dy;
 }
@@ -70,7 +77,9 @@ fn store_dx(o: vec2u, lid: vec2u, acc: array<array<f32, 4>, 4>) {
       let gn = o.y + lid.x * 4u + j;
       if (gn < params.cols) {
         let i_out = gm * params.cols + gn;
-        y_out[i_out] = select(0.0, y_out[i_out], ACCUMULATE) + params.alpha * acc[i][j];
+        var v = params.alpha * acc[i][j];
+        if (OUT_GELU) { v *= gelu_grad(pre[i_out]); }
+        y_out[i_out] = select(0.0, y_out[i_out], ACCUMULATE) + v;
       }
     }
   }

@@ -24,11 +24,12 @@ export const PLAN_USAGE = `usage: npm run plan -- --model <dir or model.json> [o
   --binding-limit <MiB>
                      maxStorageBufferBindingSize of the adapter to plan for (default 128, what some
                      drivers and lavapipe offer; 0: no limit): the program is recorded as on such an
-                     adapter (atom chunks, head groups where an array is more than one binding), and a
-                     size the runtime must refuse is reported with its error
+                     adapter (E × H halves of the edge FFN's hidden layer, atom chunks where even a half
+                     is more than one binding), and a size the runtime must refuse is reported with its
+                     error
   --json <file>      also write {"binding_limit", "sizes": [{atoms, bytes, bytes_per_atom,
                      largest_binding: {name, bytes}, largest_buffer, over_binding_limit,
-                     dispatches_per_md_step, slots, refused}]} to this file
+                     dispatches_per_md_step, dispatches_by_kernel, slots, refused}]} to this file
   -h, --help         show this help
 
 No GPU is used: the WebGPU MD engine and the model record their NVE step program on a stand-in device

@@ -19,7 +19,7 @@ import { checkGraphStatus, planGraph, readGraphStatus, recordGraphBackward, reco
 import { recordEdgeFeatures, recordFeaturesBackward, type GpuFeaturesWithoutRbf } from './ops/features';
 import { packImages, type NodeAttentionGeometry } from './ops/nodeAttention';
 import { cellVolume } from '../geometry/cell';
-import { addSelf, gatherSelf, mergeSelf, packAtomsGpu, placeSelf, splitSelf, zero3 } from './ops/rows';
+import { addSelf, mergeSelf, placeSelf, splitSelf, zero3 } from './ops/rows';
 import { WeightUploader, type BlockContext, type GpuAttention, type GpuFfn, type GpuHead } from './blocks/context';
 import * as inputBlock from './blocks/inputBlock';
 import * as neighborhoodAttention from './blocks/neighborhoodAttention';
@@ -242,8 +242,6 @@ export class GpuModel {
   private nodeGeometry(c: BlockContext, system: GpuSystem, g: GpuGraph): NodeAttentionGeometry {
     const arch = this.model.config.architecture;
     const periodic = !!system.cell && system.pbc.some(Boolean);
-    const atoms = c.ws.tensor('node_attention.atoms', c.n, 4);
-    packAtomsGpu(c.rt, c.rec, c.n, g.positions, atoms);
     const imageTranslations = new Float32Array(g.numImages * 3);
     for (let m = 0; m < g.numImages; m++)
       for (let k = 0; k < 3; k++) {
@@ -254,8 +252,7 @@ export class GpuModel {
     // erope_smooth_minimum_image: ERoPE's smooth periodic distance needs the cell (common.wgsl, SMOOTH_PBC).
     const smooth = arch.use_erope && arch.erope_smooth_minimum_image && periodic;
     const packed = packImages([imageTranslations], smooth ? [{ vectors: system.cell!, pbc: system.pbc }] : undefined);
-    // ops/nodeAttention.ts types `atoms` as GPUBuffer; it only binds it
-    return { atoms: atoms as unknown as GPUBuffer, aux: c.rt.upload('model.aux', packed.aux), imagesOffset: packed.imagesOffset, metricOffset: packed.metricOffset, smooth };
+    return { atoms: g.atoms, aux: c.rt.upload('model.aux', packed.aux), imagesOffset: packed.imagesOffset, metricOffset: packed.metricOffset, smooth };
   }
 
   /** One layer (src/cpu/model.ts's loop body); the last layer's output is its node state only. */
@@ -264,9 +261,9 @@ export class GpuModel {
     const tag = `layer${l}`;
     c.rec.stage('neighborhood attention');
     const src = neighborhoodAttention.forward(c, layer.src, r.neighborhood, x, 'src', `${tag}.src`);
-    const dst = neighborhoodAttention.forward(c, layer.dst, r.neighborhood, src.y, 'dst', `${tag}.dst`);
+    // the node path starts from slot 0 of the dst attention's output (written there by its output layer)
     const nodeIn = c.ws.tensor(`${tag}.node_in`, c.n, c.H);
-    gatherSelf(c.rt, c.rec, c.n, c.H, c.K, dst.y, nodeIn);
+    const dst = neighborhoodAttention.forward(c, layer.dst, r.neighborhood, src.y, 'dst', `${tag}.dst`, nodeIn);
     c.rec.stage('FFN');
     const edgeFfn = last ? null : ffn.forward(c, layer.edgeFfn, dst.y, `${tag}.edge_ffn`, true);
     c.rec.stage('node attention');

@@ -94,15 +94,17 @@ describe('npm run plan', () => {
     }
   }, 600_000);
 
-  it('no binding over 128 MiB for the default model at 20,736 atoms (6×6×3 water boxes, the MD slot budget)', async () => {
+  it('issue 13 at 20,736 atoms (6×6×3 water boxes, the MD slot budget): no binding over 128 MiB, < 80 kB per atom, ≤ 110 dispatches per NVE step', async () => {
     const model = await loadModelFromPath('public/models/water-spcfw-smooth');
     const s = supercell(readStructureFile('public/systems/water64_box.xyz')[0], 6, 6, 3);
     // 17: the fullest row of this system's float64 graph (graphMaxEdges; given here to skip a minute of CPU graph)
     const p = await planMdStep(model, s, { bindingLimit: DEFAULT_BINDING_LIMIT, maxEdges: 17 });
     expect(p.atoms).toBe(20736);
     expect(p.slots).toBe(21);
-    // without the limit the fused q‖k‖v alone would be E × 3H = 318.9 MiB
+    // a fused q‖k‖v would be E × 3H = 318.9 MiB; q, k and v are E × H bindings of their own (106.3 MiB), and the
+    // edge FFN's E × 2H hidden layer runs as two E × H halves
     expect(p.largest_binding.bytes).toBeLessThanOrEqual(128 * 2 ** 20);
     expect(p.bytes_per_atom).toBeLessThan(80_000);
+    expect(p.dispatches_per_md_step).toBeLessThanOrEqual(110);
   }, 600_000);
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gelu, geluBackward, linear, linearBackward, linearGelu, linearGeluBackward, rmsNorm, rmsNormBackward } from '../../src/cpu/ops';
 import {
   edgeInputDistanceParts, edgeInputLinearBackward, edgeInputLinearForward, foldNormWeight, linearBackwardInput, linearBackwardInputParts,
-  linearForward, linearForwardParts, type LinearLayer,
+  linearForward, linearForwardParts, linearForwardWithSelf, type LinearLayer,
 } from '../../src/gpu/ops/linear';
 import { f32, poisoned, randomArray, relErr, setupGpu, teardownGpu, upload, type TestGpu } from './helpers';
 
@@ -161,6 +161,35 @@ describe('linear kernels vs float64 reference', () => {
     expect(relErr(await rt.read(dxWide, rows * inDim), linearBackward(inner, rows, inDim, W, outDim))).toBeLessThan(1e-6);
   });
 
+  it('two-pass products: y += s·act(…) (accumulate), slot-0 rows into a node array, dx ⊙ GELU\'(pre of x), one dy row for all', async () => {
+    const { rt } = g;
+    const K = 5, atoms = rows / K, s = 0.7;
+    const res = f32(randomArray(rows * outDim, 9));
+    const plain = linear(x, rows, inDim, W, b, outDim);
+    const y = upload(rt, 'yacc', res), ySelf = poisoned(rt, 'yself', rows * outDim), node = poisoned(rt, 'node', atoms * outDim);
+    // backward: dx = (s·dy·W) ⊙ GELU'(px) with px the pre-activation of x (rows × inDim)
+    const px = f32(randomArray(rows * inDim, 10, 2));
+    const dxGelu = poisoned(rt, 'dxg', rows * inDim);
+    // one dy row (outDim) for every row, with GELU on dy's side
+    const dyRow = f32(randomArray(outDim, 11)), preRows = f32(randomArray(rows * outDim, 12, 2));
+    const dxRow0 = poisoned(rt, 'dx0', rows * inDim);
+    const rec = rt.recorder();
+    linearForward(rt, rec, { x: upload(rt, 'x', x), rows, layer: layer(true), y, accumulate: s });
+    linearForwardWithSelf(rt, rec, { x: upload(rt, 'x', x), rows, layer: layer(true), y: ySelf, residual: { x: upload(rt, 'res', res), scale: s }, slots: K, node });
+    linearBackwardInput(rt, rec, { dy: upload(rt, 'dy', dy), rows, layer: layer(true), dx: dxGelu, scale: s, outGelu: upload(rt, 'px', px) });
+    linearBackwardInput(rt, rec, { dy: upload(rt, 'dyrow', dyRow), dyRow0: true, rows, layer: layer(true), dx: dxRow0, gelu: true, pre: upload(rt, 'prerows', preRows) });
+    rec.submit();
+    const want = res.map((v, i) => v + s * plain[i]);
+    expect(relErr(await rt.read(y, rows * outDim), want)).toBeLessThan(1e-6);
+    expect(relErr(await rt.read(ySelf, rows * outDim), want)).toBeLessThan(1e-6);
+    const wantNode = Float64Array.from({ length: atoms * outDim }, (_, i) => want[Math.floor(i / outDim) * K * outDim + (i % outDim)]);
+    expect(relErr(await rt.read(node, atoms * outDim), wantNode)).toBeLessThan(1e-6);
+    const wantGelu = geluBackward(px, linearBackward(dy, rows, inDim, W, outDim).map((v) => s * v));
+    expect(relErr(await rt.read(dxGelu, rows * inDim), wantGelu)).toBeLessThan(1e-6);
+    const dyAll = Float64Array.from({ length: rows * outDim }, (_, i) => dyRow[i % outDim]);
+    expect(relErr(await rt.read(dxRow0, rows * inDim), linearGeluBackward(dyAll, preRows, rows, inDim, W, outDim))).toBeLessThan(1e-6);
+  });
+
   it('column parts (q, k, v as bindings of their own): RMSNorm + forward into 3 or 2 parts, input gradient from them', async () => {
     const { rt } = g;
     const eps = 1.1920928955078125e-7;
@@ -193,6 +222,18 @@ describe('linear kernels vs float64 reference', () => {
         expect(relErr(await rt.read(parts[i], rows * cols), wantPart)).toBeLessThan(1e-6);
       }
       expect(relErr(await rt.read(dx, rows * inDim), wantDx.map((v) => 0.5 * v))).toBeLessThan(1e-6);
+    }
+    // with GELU (its pre-activation not kept): GELU of the same products
+    const h = [0, 1].map((i) => poisoned(rt, `h${i}`, rows * (out / 2)));
+    const folded2: LinearLayer = { weight: upload(rt, 'Wfolded', f32(foldNormWeight(Wp, out, w))), bias: upload(rt, 'b', bp), inDim, outDim: out };
+    const rg = rt.recorder();
+    linearForwardParts(rt, rg, { x: upload(rt, 'x', x), rows, layer: folded2, parts: h, norm: { invRms: poisoned(rt, 'inv2', rows), eps }, gelu: true });
+    rg.submit();
+    const wantGelu = gelu(want);
+    for (let i = 0; i < 2; i++) {
+      const c2 = out / 2, wantPart = new Float64Array(rows * c2);
+      for (let m = 0; m < rows; m++) wantPart.set(wantGelu.subarray(m * out + i * c2, m * out + (i + 1) * c2), m * c2);
+      expect(relErr(await rt.read(h[i], rows * c2), wantPart)).toBeLessThan(1e-6);
     }
     expect(() => linearForwardParts(rt, rt.recorder(), { x: upload(rt, 'x', x), rows, layer: layer(true), parts: [poisoned(rt, 'a', 1), poisoned(rt, 'b', 1)] }))
       .toThrow(RangeError);

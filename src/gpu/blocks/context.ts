@@ -24,7 +24,11 @@ export interface BlockContext {
 
 /** `qkv` and `lin1` hold the preceding RMSNorm's weight folded into W (normLinearForward). */
 export interface GpuAttention { qkv: LinearLayer; out: LinearLayer; resScale: number; radialWeight: Float64Array | null }
-export interface GpuFfn { lin1: LinearLayer; lin2: LinearLayer; resScale: number }
+export interface GpuFfn {
+  lin1: LinearLayer; lin2: LinearLayer; resScale: number;
+  /** lin2 split by input columns at lin1.outDim / 2 (first half with the bias), uploaded on first use (ffn.ts). */
+  lin2Halves(): [LinearLayer, LinearLayer];
+}
 export interface GpuHead { lin1: LinearLayer; lin2: LinearLayer }
 
 /** Uploads of one model's weights (float32), each a pooled buffer of its own for the model's lifetime. */
@@ -71,7 +75,11 @@ export class WeightUploader {
   }
 
   ffn(name: string, f: FfnParams): GpuFfn {
-    return { lin1: this.normLinear(`${name}.1`, f.lin1, f.norm), lin2: this.linear(`${name}.2`, f.lin2), resScale: f.resScale };
+    let halves: [LinearLayer, LinearLayer] | null = null;
+    return {
+      lin1: this.normLinear(`${name}.1`, f.lin1, f.norm), lin2: this.linear(`${name}.2`, f.lin2), resScale: f.resScale,
+      lin2Halves: () => (halves ??= this.columnSplit(`${name}.2`, f.lin2, f.lin1.outDim / 2)),
+    };
   }
 
   head(name: string, h: HeadParams): GpuHead {
@@ -105,7 +113,7 @@ export function normBackwardRows(
 }
 
 /** The input gradient of a linear layer (`dy` as one operand, or as the column parts of a q, k, v projection). */
-export interface LinearGrad { dy: Operand | Operand[]; layer: LinearLayer; gelu?: boolean; pre?: Operand }
+export interface LinearGrad { dy: Operand | Operand[]; layer: LinearLayer; gelu?: boolean; pre?: Operand; dyRow0?: boolean }
 
 /**
  * dx = RMSNorm'ᵀ·(lin's input gradient) + residual for a layer fed by a unit-weight RMSNorm of x (normLinearForward):
@@ -119,7 +127,7 @@ export function linearNormBackward(
   const dxn = fused ? dx : c.ws.tensor(`${label}.d_normed`, rows, lin.layer.inDim);
   const norm = fused ? { x, invRms, ...(residual ? { residual } : {}) } : undefined;
   if (Array.isArray(lin.dy)) linearBackwardInputParts(c.rt, c.rec, { dyParts: lin.dy, rows, layer: lin.layer, dx: dxn, norm });
-  else linearBackwardInput(c.rt, c.rec, { dy: lin.dy, rows, layer: lin.layer, dx: dxn, gelu: lin.gelu, pre: lin.pre, norm });
+  else linearBackwardInput(c.rt, c.rec, { dy: lin.dy, rows, layer: lin.layer, dx: dxn, gelu: lin.gelu, pre: lin.pre, norm, dyRow0: lin.dyRow0 });
   if (!fused) normBackwardRows(c, x, invRms, dxn, residual, dx);
 }
 

@@ -1,9 +1,13 @@
 // Feed-forward block on the GPU (src/cpu/ffn.ts): X + s·W₂·GELU(W₁·RMSNorm(X)), on edge slots or on nodes.
 // The backward pass keeps X, 1/rms and W₁'s pre-activation; with `recompute` (edge slots, where the
 // pre-activation is 2H floats per slot) only X, and makes the pre-activation again from it (two dispatches).
-// Where the hidden layer (rows × 2H) is more than one binding may hold, both passes run in atom chunks: each
-// chunk's hidden layer is a tensor of its own and X, Y, dY, dX are bound as row ranges (recompute form).
-import { linearBackwardInput, linearForward } from '../ops/linear';
+// Where the hidden layer (rows × 2H) is more than one binding may hold, it is two column halves, each a
+// tensor (binding) of its own: W₁ writes them as column parts, W₂ is split by input columns at upload
+// (Y = X + s·(h₀·W₂ₐᵀ + b₂) + s·h₁·W₂ᵦᵀ); the backward forms each half's gradient times GELU'(pre) in W₂'s
+// pass and W₁'s input gradient reads the halves as parts (recompute form; one dispatch more per pass than
+// one binding). Where even a half is too wide, both passes run in atom chunks: each chunk's hidden layer is a
+// tensor of its own and X, Y, dY, dX are bound as row ranges (recompute form).
+import { linearBackwardInput, linearForward, linearForwardParts } from '../ops/linear';
 import type { Tensor } from '../workspace';
 import { atomChunks, linearNormBackward, linearNormBackwardNew, normLinearForward, type BlockContext, type GpuFfn } from './context';
 
@@ -16,8 +20,14 @@ function rowChunks(c: BlockContext, f: GpuFfn, x: Tensor, label: string): [numbe
     .map(([a, n]) => [a * per, n * per]);
 }
 
+/** The hidden layer as two column halves where the whole is more than one binding and a half is not. */
+function useHalves(c: BlockContext, f: GpuFfn, rows: number): boolean {
+  return f.lin1.outDim % 2 === 0 && 4 * rows * f.lin1.outDim > c.rt.maxBinding && 4 * rows * (f.lin1.outDim / 2) <= c.rt.maxBinding;
+}
+
 export function forward(c: BlockContext, f: GpuFfn, x: Tensor, label: string, recompute = false): { y: Tensor; saved: FfnSaved } {
   const rows = x.rows;
+  if (useHalves(c, f, rows)) return { y: forwardHalves(c, f, x, label), saved: { x, invRms: null, pre: null } };
   const chunks = rowChunks(c, f, x, label);
   if (chunks.length > 1) return { y: forwardChunked(c, f, x, label, chunks), saved: { x, invRms: null, pre: null } };
   const pre = c.ws.tensor(`${label}.pre_gelu`, rows, f.lin1.outDim), h = c.ws.tensor(`${label}.hidden`, rows, f.lin1.outDim);
@@ -25,6 +35,18 @@ export function forward(c: BlockContext, f: GpuFfn, x: Tensor, label: string, re
   const y = c.ws.tensor(`${label}.y`, rows, c.H);
   linearForward(c.rt, c.rec, { x: h, rows, layer: f.lin2, y, residual: { x, scale: f.resScale } });
   return { y, saved: recompute ? { x, invRms: null, pre: null } : { x, invRms, pre } };
+}
+
+function forwardHalves(c: BlockContext, f: GpuFfn, x: Tensor, label: string): Tensor {
+  const rows = x.rows, half = f.lin1.outDim / 2;
+  const h = [0, 1].map((i) => c.ws.tensor(`${label}.hidden.half${i}`, rows, half));
+  const invRms = c.ws.tensor(`${label}.inv_rms`, rows, 1);
+  linearForwardParts(c.rt, c.rec, { x, rows, layer: f.lin1, parts: h, norm: { invRms, eps: c.eps }, gelu: true });
+  const [w2a, w2b] = f.lin2Halves();
+  const y = c.ws.tensor(`${label}.y`, rows, c.H);
+  linearForward(c.rt, c.rec, { x: h[0], rows, layer: w2a, y, residual: { x, scale: f.resScale } });
+  linearForward(c.rt, c.rec, { x: h[1], rows, layer: w2b, y, accumulate: f.resScale });
+  return y;
 }
 
 function forwardChunked(c: BlockContext, f: GpuFfn, x: Tensor, label: string, chunks: [number, number][]): Tensor {
@@ -42,6 +64,7 @@ function forwardChunked(c: BlockContext, f: GpuFfn, x: Tensor, label: string, ch
 
 export function backward(c: BlockContext, f: GpuFfn, s: FfnSaved, dy: Tensor, label: string): Tensor {
   const rows = s.x.rows;
+  if (useHalves(c, f, rows)) return backwardHalves(c, f, s.x, dy, label);
   const chunks = rowChunks(c, f, s.x, label);
   if (chunks.length > 1) return backwardChunked(c, f, s.x, dy, label, chunks);
   const dh = c.ws.tensor(`${label}.d_hidden`, rows, f.lin1.outDim);
@@ -52,6 +75,20 @@ export function backward(c: BlockContext, f: GpuFfn, s: FfnSaved, dy: Tensor, la
     invRms = normLinearForward(c, s.x, f.lin1, { y: pre }, `${label}.recomputed`);
   }
   return linearNormBackwardNew(c, { dy: dh, layer: f.lin1, gelu: true, pre }, s.x, invRms, dy, label);
+}
+
+function backwardHalves(c: BlockContext, f: GpuFfn, x: Tensor, dy: Tensor, label: string): Tensor {
+  const rows = x.rows, half = f.lin1.outDim / 2;
+  const pre = [0, 1].map((i) => c.ws.tensor(`${label}.recomputed.pre_gelu.half${i}`, rows, half));
+  const invRms = c.ws.tensor(`${label}.recomputed.inv_rms`, rows, 1);
+  linearForwardParts(c.rt, c.rec, { x, rows, layer: f.lin1, parts: pre, norm: { invRms, eps: c.eps } });
+  // g_i = s·dY·W₂ᵢ ⊙ GELU'(pre_i): the gradient at W₁'s output, per half
+  const g = f.lin2Halves().map((layer, i) => {
+    const gi = c.ws.tensor(`${label}.d_pre_gelu.half${i}`, rows, half);
+    linearBackwardInput(c.rt, c.rec, { dy, rows, layer, dx: gi, scale: f.resScale, outGelu: pre[i] });
+    return gi;
+  });
+  return linearNormBackwardNew(c, { dy: g, layer: f.lin1 }, x, invRms, dy, label);
 }
 
 function backwardChunked(c: BlockContext, f: GpuFfn, x: Tensor, dy: Tensor, label: string, chunks: [number, number][]): Tensor {

@@ -7,7 +7,7 @@
 // q, k and v are three E × H tensors, each a binding of its own (the projection writes them as column parts
 // of one matmul): one E × 3H array is over a 128 MiB binding limit from ~7,000 atoms, E × H only from ~25,000,
 // and the destination layout reads q, k, v of any row (the reverse slots), so rows cannot be chunked.
-import { linearBackwardInput, linearForward, linearForwardParts } from '../ops/linear';
+import { linearBackwardInput, linearForward, linearForwardParts, linearForwardWithSelf } from '../ops/linear';
 import { neighborhoodAttentionBackward, neighborhoodAttentionForward } from '../ops/neighborhoodAttention';
 import type { Operand } from '../runtime';
 import type { Tensor } from '../workspace';
@@ -37,14 +37,17 @@ function projectQkv(c: BlockContext, a: GpuAttention, x: Tensor, label: string):
   return { q, k, v, invRms };
 }
 
+/** With `node` (N × H), the output's node states (slot 0 of each atom) are written there too, in the same pass. */
 export function forward(
-  c: BlockContext, a: GpuAttention, g: NeighborhoodGraph, x: Tensor, layout: 'src' | 'dst', label: string,
+  c: BlockContext, a: GpuAttention, g: NeighborhoodGraph, x: Tensor, layout: 'src' | 'dst', label: string, node?: Tensor,
 ): { y: Tensor; saved: NeighborhoodAttentionSaved } {
   const o = c.ws.tensor(`${label}.attention`, c.E, c.H);
   const { q, k, v } = projectQkv(c, a, x, label);
   neighborhoodAttentionForward(c.rt, c.rec, { ...opArgs(c, g, layout), q, k, v, o });
   const y = c.ws.tensor(`${label}.y`, c.E, c.H);
-  linearForward(c.rt, c.rec, { x: o, rows: c.E, layer: a.out, y, residual: { x, scale: a.resScale } });
+  const residual = { x, scale: a.resScale };
+  if (node) linearForwardWithSelf(c.rt, c.rec, { x: o, rows: c.E, layer: a.out, y, residual, slots: c.K, node });
+  else linearForward(c.rt, c.rec, { x: o, rows: c.E, layer: a.out, y, residual });
   return { y, saved: { x } };
 }
 

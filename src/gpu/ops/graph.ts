@@ -90,6 +90,8 @@ export interface GpuGraph {
   images: GPUBuffer;
   /** Positions wrapped into the cell, N×3. */
   positions: GPUBuffer;
+  /** The same as N×vec4 (x, y, z, 0): node attention's atoms. */
+  atoms: GPUBuffer;
   candMeta: GPUBuffer;
   candGeom: GPUBuffer;
   candRank: GPUBuffer;
@@ -192,7 +194,7 @@ export function graphLayout(
   };
   const C = numAtoms * kc, S = numAtoms * K;
   const bytes: Record<string, number> = {
-    images: T.byteLength, positions: numAtoms * 12,
+    images: T.byteLength, positions: numAtoms * 12, atoms: numAtoms * 16,
     candMeta: C * 8, candGeom: C * 16, candRank: C * 4, candEnv: C * 16, candRev: C * 4, candSlot: C * 4,
     counts: numAtoms * 16,
     slotMeta: S * 16, slotGeom: S * 16, slotEnv: S * 16, slotKey: S * 8,
@@ -219,7 +221,7 @@ export function planGraph(
     numAtoms, kc: L.kc, slots: L.slots, numImages: L.numImages, imageShifts: L.imageShifts, params: L.params,
     search, maxCells: L.maxCells, bytes: L.bytes,
     images: rt.upload('graph.images', L.imageTranslations),
-    positions: b('positions'), candMeta: b('candMeta'), candGeom: b('candGeom'), candRank: b('candRank'),
+    positions: b('positions'), atoms: b('atoms'), candMeta: b('candMeta'), candGeom: b('candGeom'), candRank: b('candRank'),
     candEnv: b('candEnv'), candRev: b('candRev'), candSlot: b('candSlot'), counts: b('counts'),
     slotMeta: b('slotMeta'), slotGeom: b('slotGeom'), slotEnv: b('slotEnv'), slotKey: b('slotKey'),
     status: b('status'), inverse: b('inverse'), inverseWork: b('inverseWork'),
@@ -238,7 +240,7 @@ export function recordGraphBuild(rt: GpuRuntime, rec: Recorder, g: GpuGraph, pos
   const n = g.numAtoms, C = n * g.kc, S = n * g.slots;
   const k = (file: keyof typeof code, entryPoint: string) => rt.kernel({ label: `graph.${file}`, code: code[file], entryPoint });
   const p = g.params;
-  rec.dispatch(k('candidates', 'wrap_positions'), { positions_in: positionsIn, positions: g.positions, inv_work: g.inverseWork },
+  rec.dispatch(k('candidates', 'wrap_positions'), { positions_in: positionsIn, positions: g.positions, inv_work: g.inverseWork, atoms: g.atoms },
     { ...p, positions_stride: positionsStride }, groups(n));
   const candidateOut = { positions: g.positions, images: g.images, cand_meta: g.candMeta, cand_geom: g.candGeom, counts: g.counts };
   if (g.search === 'cells') {

@@ -5,11 +5,13 @@ import linearWgsl from '../../../shaders/nn/linear.wgsl?raw';
 import denseWgsl from '../../../shaders/nn/linear_dense.wgsl?raw';
 import edgeInputWgsl from '../../../shaders/nn/linear_edge_input.wgsl?raw';
 import partsWgsl from '../../../shaders/nn/linear_parts.wgsl?raw';
+import selfWgsl from '../../../shaders/nn/linear_self.wgsl?raw';
 import type { GpuRuntime, Operand, Recorder } from '../runtime';
 
 const code = `${geluWgsl}\n${linearWgsl}\n${denseWgsl}`;
 const edgeCode = `${geluWgsl}\n${linearWgsl}\n${edgeInputWgsl}`;
 const partsCode = `${geluWgsl}\n${linearWgsl}\n${partsWgsl}`;
+const selfCode = `${geluWgsl}\n${linearWgsl}\n${selfWgsl}`;
 const TILE = 64;
 
 export interface LinearLayer {
@@ -39,22 +41,43 @@ export function linearForward(
     norm?: { invRms: Operand; eps: number }; rowTerm?: { table: Operand; slots: number };
     /** y is columns [offset, offset + out) of rows `stride` wide (written in place into a wider array). */
     yCols?: { stride: number; offset: number };
+    /** y += accumulate·act(x·Wᵀ + b) (a second product into the same output), instead of y = …. */
+    accumulate?: number;
   },
 ): void {
   const gelu = !!a.gelu;
   if (gelu && !a.pre) throw new Error('linearForward: GELU needs a buffer for the pre-activation');
+  if (a.accumulate !== undefined && a.residual) throw new Error('linearForward: accumulate or residual, not both');
   const k = rt.kernel({
     label: 'linear', code, entryPoint: 'forward',
-    constants: { GELU: gelu ? 1 : 0, HAS_BIAS: a.layer.bias ? 1 : 0, RESIDUAL: a.residual ? 1 : 0, NORM: a.norm ? 1 : 0, ROW_TERM: a.rowTerm ? 1 : 0 },
+    constants: {
+      GELU: gelu ? 1 : 0, HAS_BIAS: a.layer.bias ? 1 : 0, RESIDUAL: a.residual ? 1 : 0, NORM: a.norm ? 1 : 0, ROW_TERM: a.rowTerm ? 1 : 0,
+      ...(a.accumulate !== undefined ? { ACCUMULATE: 1 } : {}),
+    },
   });
   const { tilesN, workgroups } = grid(a.rows, a.layer.outDim);
   rec.dispatch(k, {
     x_in: a.x, weight: a.layer.weight, bias: a.layer.bias ?? rt.dummy('read'), y_out: a.y, pre: a.pre ?? rt.dummy('write'),
     res: a.residual?.x ?? rt.dummy('read'), inv_rms: a.norm?.invRms ?? rt.buffer('unused-inv-rms', 16), row_in: a.rowTerm?.table ?? rt.dummy('read'),
   }, {
-    rows: a.rows, cols: a.layer.outDim, depth: a.layer.inDim, tiles_n: tilesN, alpha: a.residual?.scale ?? 1, eps: a.norm?.eps ?? 0,
-    slots: a.rowTerm?.slots ?? 1, y_stride: a.yCols?.stride ?? 0, y_off: a.yCols?.offset ?? 0,
+    rows: a.rows, cols: a.layer.outDim, depth: a.layer.inDim, tiles_n: tilesN, alpha: a.residual?.scale ?? a.accumulate ?? 1,
+    eps: a.norm?.eps ?? 0, slots: a.rowTerm?.slots ?? 1, y_stride: a.yCols?.stride ?? 0, y_off: a.yCols?.offset ?? 0,
   }, workgroups);
+}
+
+/**
+ * y[rows,out] = residual.x + residual.scale·(x·Wᵀ + b) over graph slots (`slots` rows per atom), also writing
+ * each atom's slot-0 row of y into `node` (atoms × out): the layer output's node states without a gather.
+ */
+export function linearForwardWithSelf(
+  rt: GpuRuntime, rec: Recorder,
+  a: { x: Operand; rows: number; layer: LinearLayer; y: Operand; residual: { x: Operand; scale: number }; slots: number; node: Operand },
+): void {
+  const k = rt.kernel({ label: 'linear.self', code: selfCode, entryPoint: 'forward', constants: { HAS_BIAS: a.layer.bias ? 1 : 0, RESIDUAL: 1 } });
+  const { tilesN, workgroups } = grid(a.rows, a.layer.outDim);
+  rec.dispatch(k, {
+    x_in: a.x, weight: a.layer.weight, bias: a.layer.bias ?? rt.dummy('read'), y_out: a.y, pre: rt.dummy('write'), res: a.residual.x, node_out: a.node,
+  }, { rows: a.rows, cols: a.layer.outDim, depth: a.layer.inDim, tiles_n: tilesN, alpha: a.residual.scale, slots: a.slots }, workgroups);
 }
 
 /** W[n,k]·w[k]: a linear layer's [out,in] weights with the preceding RMSNorm's weight w folded in (for `norm`). */
@@ -99,17 +122,22 @@ export function linearBackwardInput(
     norm?: NormBackward; sumSlots?: number;
     /** dy is columns [offset, offset + out) of rows `stride` wide (linearForward's yCols). */
     dyCols?: { stride: number; offset: number };
+    /** dy holds one row, the same for every row. */
+    dyRow0?: boolean;
+    /** dx ⊙ GELU'(outGelu): the pre-activation of this layer's input (rows × in), for the GELU before it. */
+    outGelu?: Operand;
   },
 ): void {
   const gelu = !!a.gelu;
   if (gelu && !a.pre) throw new Error('linearBackwardInput: GELU needs the saved pre-activation');
+  if (a.outGelu && (gelu || a.norm || a.accumulate)) throw new Error('linearBackwardInput: outGelu goes without GELU on dy, norm or accumulate');
   const norm = normBindings(rt, a.layer, a.norm, a.scale, a.accumulate);
   const constants: Record<string, number> = {
-    GELU: gelu ? 1 : 0, ...(a.accumulate ? { ACCUMULATE: 1 } : {}), ...(a.sumSlots ? { SUM_SLOTS: 1 } : {}), ...norm.constants,
+    GELU: gelu ? 1 : 0, ...(a.accumulate ? { ACCUMULATE: 1 } : {}), ...(a.sumSlots ? { SUM_SLOTS: 1 } : {}), ...(a.dyRow0 ? { DY_ROW0: 1 } : {}), ...(a.outGelu ? { OUT_GELU: 1 } : {}), ...norm.constants,
   };
   const k = rt.kernel({ label: 'linear', code, entryPoint: 'backward_input', constants });
   const { tilesN, workgroups } = grid(a.rows, a.layer.inDim);
-  rec.dispatch(k, { x_in: a.dy, weight: a.layer.weight, y_out: a.dx, pre: a.pre ?? rt.dummy('write'), ...norm.bindings },
+  rec.dispatch(k, { x_in: a.dy, weight: a.layer.weight, y_out: a.dx, pre: a.pre ?? a.outGelu ?? rt.dummy('write'), ...norm.bindings },
     { rows: a.rows, cols: a.layer.inDim, depth: a.layer.outDim, tiles_n: tilesN, alpha: a.scale ?? 1, slots: a.sumSlots ?? 1,
       y_stride: a.dyCols?.stride ?? 0, y_off: a.dyCols?.offset ?? 0 }, workgroups);
 }
@@ -128,10 +156,12 @@ function partBindings(rt: GpuRuntime, layer: LinearLayer, parts: Operand[]) {
  */
 export function linearForwardParts(
   rt: GpuRuntime, rec: Recorder,
-  a: { x: Operand; rows: number; layer: LinearLayer; parts: Operand[]; norm?: { invRms: Operand; eps: number } },
+  a: { x: Operand; rows: number; layer: LinearLayer; parts: Operand[]; norm?: { invRms: Operand; eps: number }; gelu?: boolean },
 ): void {
   const { partCols, ...parts } = partBindings(rt, a.layer, a.parts);
-  const k = rt.kernel({ label: 'linear.parts', code: partsCode, entryPoint: 'forward', constants: { HAS_BIAS: a.layer.bias ? 1 : 0, NORM: a.norm ? 1 : 0 } });
+  // with GELU the pre-activation is not kept (a backward makes it again: linearForwardParts without GELU)
+  const constants = { HAS_BIAS: a.layer.bias ? 1 : 0, NORM: a.norm ? 1 : 0, ...(a.gelu ? { GELU: 1, STORE_PRE: 0 } : {}) };
+  const k = rt.kernel({ label: 'linear.parts', code: partsCode, entryPoint: 'forward', constants });
   const { tilesN, workgroups } = grid(a.rows, a.layer.outDim);
   rec.dispatch(k, {
     x_in: a.x, weight: a.layer.weight, bias: a.layer.bias ?? rt.dummy('read'), pre: rt.dummy('write'), ...parts,

@@ -6,8 +6,7 @@ import type { GpuRuntime, Operand, Recorder } from '../runtime';
 const WG = 64;
 
 type RowsEntry =
-  | 'scale_add' | 'fill' | 'zero3' | 'copy_cols' | 'gather_self' | 'merge_self' | 'add_self' | 'mask_self'
-  | 'split_self' | 'place_self' | 'sum_slots' | 'bcast_rows' | 'embed' | 'add_vec' | 'pack_atoms';
+  | 'scale_add' | 'fill' | 'zero3' | 'copy_cols' | 'merge_self' | 'add_self' | 'split_self' | 'place_self' | 'sum_slots' | 'bcast_rows' | 'embed' | 'add_vec';
 
 interface RowsArgs {
   rows: number;
@@ -41,7 +40,7 @@ function rows(rt: GpuRuntime, rec: Recorder, entry: RowsEntry, a: RowsArgs): voi
   rec.dispatch(k, bindings, {
     rows: a.rows, cols: a.cols, in_stride: a.inStride ?? a.cols, out_stride: a.outStride ?? a.cols,
     in_off: a.inOff ?? 0, out_off: a.outOff ?? 0, slots: a.slots ?? 1, alpha: a.alpha ?? 1, beta: a.beta ?? 1, n2: a.n2 ?? 0, n3: a.n3 ?? 0,
-  }, Math.ceil((a.threads ?? a.rows * (entry === 'pack_atoms' ? 1 : a.cols)) / WG));
+  }, Math.ceil((a.threads ?? a.rows * a.cols) / WG));
 }
 
 /** out = alpha·a + beta·b, elementwise over n values. */
@@ -63,10 +62,6 @@ export const zero3 = (rt: GpuRuntime, rec: Recorder, out: [Operand, number], out
 export const copyCols = (rt: GpuRuntime, rec: Recorder, r: number, cols: number, a: Operand, inStride: number, inOff: number, out: Operand, outStride: number, outOff: number) =>
   rows(rt, rec, 'copy_cols', { rows: r, cols, a, out, inStride, inOff, outStride, outOff });
 
-/** Node states: out[a] = x[a·K]. */
-export const gatherSelf = (rt: GpuRuntime, rec: Recorder, n: number, H: number, K: number, x: Operand, out: Operand) =>
-  rows(rt, rec, 'gather_self', { rows: n, cols: H, a: x, out, slots: K });
-
 /** out[e] = slot 0 ? node[e / K] : edge[e]. */
 export const mergeSelf = (rt: GpuRuntime, rec: Recorder, E: number, H: number, K: number, edge: Operand, node: Operand, out: Operand) =>
   rows(rt, rec, 'merge_self', { rows: E, cols: H, a: edge, b: node, out, slots: K });
@@ -75,11 +70,7 @@ export const mergeSelf = (rt: GpuRuntime, rec: Recorder, E: number, H: number, K
 export const addSelf = (rt: GpuRuntime, rec: Recorder, n: number, H: number, K: number, node: Operand, x: Operand) =>
   rows(rt, rec, 'add_self', { rows: n, cols: H, a: node, b: node, out: x, slots: K });
 
-/** out[e] = slot 0 ? 0 : x[e]. */
-export const maskSelf = (rt: GpuRuntime, rec: Recorder, E: number, H: number, K: number, x: Operand, out: Operand) =>
-  rows(rt, rec, 'mask_self', { rows: E, cols: H, a: x, out, slots: K });
-
-/** edge[e] = slot 0 ? 0 : x[e] and node[a] = x[a·K] (maskSelf and gatherSelf in one pass). */
+/** edge[e] = slot 0 ? 0 : x[e] and node[a] = x[a·K] (one pass). */
 export const splitSelf = (rt: GpuRuntime, rec: Recorder, E: number, H: number, K: number, x: Operand, edge: Operand, node: Operand) =>
   rows(rt, rec, 'split_self', { rows: E, cols: H, a: x, out: edge, out2: node, slots: K });
 
@@ -103,12 +94,8 @@ export const embed = (rt: GpuRuntime, rec: Recorder, r: number, cols: number, ta
 export const addVector = (rt: GpuRuntime, rec: Recorder, r: number, cols: number, v: Operand, out: Operand) =>
   rows(rt, rec, 'add_vec', { rows: r, cols, a: v, out });
 
-/** atoms[i] = (x, y, z, 0) from N×3 positions. */
-export const packAtomsGpu = (rt: GpuRuntime, rec: Recorder, n: number, positions: Operand, atoms: Operand) =>
-  rows(rt, rec, 'pack_atoms', { rows: n, cols: 4, a: positions, out: atoms });
-
-/** out[0] = Σ_i a[i], i < n. */
-export function sumRows(rt: GpuRuntime, rec: Recorder, n: number, a: Operand, out: Operand): void {
-  const k = rt.kernel({ label: 'reduce.sum_rows', code: reduceWgsl, entryPoint: 'sum_rows' });
-  rec.dispatch(k, { a, out }, { n }, 1);
+/** out[0] = Σ_i (a[i, :]·w + b), i < n (a: n × cols; b: one value or none). */
+export function sumRowsDot(rt: GpuRuntime, rec: Recorder, n: number, cols: number, a: Operand, w: Operand, b: Operand | null, out: Operand): void {
+  const k = rt.kernel({ label: 'reduce.sum_rows_dot', code: reduceWgsl, entryPoint: 'sum_rows_dot' });
+  rec.dispatch(k, { a, w, b: b ?? rt.dummy('read'), out }, { n, cols, has_bias: b ? 1 : 0 }, 1);
 }
