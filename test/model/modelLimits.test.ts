@@ -82,7 +82,9 @@ describe('model.json "elements"', () => {
     for (const m of index.models) {
       found[m.dir] = parseModelConfig(readFileSync(join(root, m.dir, 'model.json'), 'utf8')).elements;
     }
-    expect(found).toEqual({ 'ionic-gas-global': [11, 17], 'ionic-gas-local': [11, 17], 'water-spcfw-small': [1, 8], 'water-spcfw-smooth': [1, 8] });
+    expect(found).toEqual({
+      'ionic-gas-global': [11, 17], 'ionic-gas-local': [11, 17], 'organics-gfn2-small': [1, 6, 7, 8], 'water-spcfw-small': [1, 8], 'water-spcfw-smooth': [1, 8],
+    });
   });
 });
 
