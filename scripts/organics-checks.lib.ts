@@ -4,6 +4,8 @@
 import { chemicalSymbol, covalentRadius } from '../src/io/elements';
 import { readXyz } from '../src/io/xyz';
 import { ASE_TIME_FS } from '../src/md/setup';
+import { AMU_A2_FS2_TO_EV } from '../src/md/units';
+import { C_CM_PER_FS } from '../src/md/vdos';
 
 export class OrganicsCheckError extends Error {
   constructor(message: string) {
@@ -212,4 +214,54 @@ export function matchPeaks(peaks: readonly { wavenumber: number; intensity: numb
       return { wavenumber: p.wavenumber, relative_intensity: p.intensity / top, nearest_mode: best.mode,
         mode_wavenumber: best.wavenumber, relative_deviation: rel, within: Math.abs(rel) <= tolerance };
     });
+}
+
+/** Eigenvalues of a symmetric n×n matrix (row-major), by cyclic Jacobi rotations; n is small (3N of one molecule). */
+export function symmetricEigenvalues(a: ArrayLike<number>, n: number): number[] {
+  if (a.length !== n * n) throw new OrganicsCheckError(`eigenvalues: ${a.length} entries for a ${n}×${n} matrix`);
+  const m = Float64Array.from(a);
+  let scale = 0;
+  for (let k = 0; k < m.length; k++) scale += m[k] * m[k];
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += m[p * n + q] ** 2;
+    if (off <= 1e-30 * scale) break;
+    for (let p = 0; p < n; p++) {
+      for (let q = p + 1; q < n; q++) {
+        const apq = m[p * n + q];
+        if (apq === 0) continue;
+        const theta = (m[q * n + q] - m[p * n + p]) / (2 * apq);
+        const t = (theta >= 0 ? 1 : -1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
+        for (let k = 0; k < n; k++) {
+          const akp = m[k * n + p], akq = m[k * n + q];
+          m[k * n + p] = c * akp - s * akq; m[k * n + q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < n; k++) {
+          const apk = m[p * n + k], aqk = m[q * n + k];
+          m[p * n + k] = c * apk - s * aqk; m[q * n + k] = s * apk + c * aqk;
+        }
+      }
+    }
+  }
+  return Array.from({ length: n }, (_, i) => m[i * n + i]);
+}
+
+/**
+ * Harmonic wavenumbers (cm⁻¹, ascending; an imaginary mode negative) from a Cartesian Hessian (eV/Å², 3N×3N,
+ * symmetrised here) and masses (amu): eigenvalues of the mass-weighted Hessian, the `drop` nearest zero removed
+ * (6 translations and rotations; 5 for a linear molecule).
+ */
+export function harmonicWavenumbers(hessian: ArrayLike<number>, masses: ArrayLike<number>, drop: number): number[] {
+  const n3 = 3 * masses.length;
+  if (hessian.length !== n3 * n3) throw new OrganicsCheckError(`Hessian: ${hessian.length} entries for ${masses.length} atoms (expected ${n3 * n3})`);
+  const m = new Float64Array(n3 * n3);
+  for (let i = 0; i < n3; i++) {
+    for (let j = 0; j < n3; j++) {
+      m[i * n3 + j] = (0.5 * (hessian[i * n3 + j] + hessian[j * n3 + i])) / Math.sqrt(masses[Math.floor(i / 3)] * masses[Math.floor(j / 3)]);
+    }
+  }
+  const ev = symmetricEigenvalues(m, n3).sort((a, b) => Math.abs(a) - Math.abs(b)).slice(drop).sort((a, b) => a - b);
+  // λ in eV/(Å²·amu) = AMU_A2_FS2_TO_EV/fs²: ω = √(λ/AMU_A2_FS2_TO_EV) rad/fs, wavenumber ω/(2πc)
+  return ev.map((l) => (Math.sign(l) * Math.sqrt(Math.abs(l) / AMU_A2_FS2_TO_EV)) / (2 * Math.PI * C_CM_PER_FS));
 }

@@ -13,6 +13,9 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { runMd, type MdIo } from '../src/cli/mdCommand';
+import { readXyz } from '../src/io/xyz';
+import { loadModelFromPath } from '../src/model/loadNode';
+import { AllScaipCpu } from '../src/md/allscaipCpu';
 import { readStructureFile } from '../src/io/readNode';
 import { atomicMass } from '../src/io/elements';
 import { parseCheckpoint } from '../src/md/checkpointIo';
@@ -20,7 +23,7 @@ import { driftStats } from '../src/md/driftReport';
 import { degreesOfFreedom } from '../src/md/types';
 import { kineticEnergy, temperatureFromKinetic } from '../src/md/units';
 import { vdosFromVelocities, vdosPeaks } from '../src/md/vdos';
-import { BOND_FACTOR, BOND_TOLERANCE, checkBonds, matchPeaks, OrganicsCheckError, parseVibspectrum, readTrajectory,
+import { BOND_FACTOR, BOND_TOLERANCE, checkBonds, harmonicWavenumbers, matchPeaks, OrganicsCheckError, parseVibspectrum, readTrajectory,
   truncateTrajectory, type BondEvent, type TrajFrame } from './organics-checks.lib';
 
 const ROOT = resolve(new URL('..', import.meta.url).pathname);
@@ -220,6 +223,43 @@ function harmonicModes(work: string, mol: string): { modes: ReturnType<typeof pa
   return { modes: parseVibspectrum(readFileSync(cache, 'utf8')), command };
 }
 
+/**
+ * The model's own harmonic wavenumbers (cm⁻¹; imaginary ones negative) at the model's minimum near the GFN2 one:
+ * FIRE minimisation with npm run md (--ensemble minimize), then the Hessian by central differences of the float64
+ * forces (±0.005 Å), mass-weighted; the six eigenvalues nearest zero (translations, rotations) are dropped. Tells
+ * whether a VDOS peak away from the teacher's mode is the model's surface or the MD.
+ */
+async function modelHarmonic(model: string, dir: string, mol: string) {
+  const cache = join(dir, 'model-hessian.json');
+  const cached = readJson<{ wavenumbers_cm1: number[]; max_force_at_minimum_eV_A: number }>(cache);
+  if (cached) return cached;
+  const minTraj = join(dir, 'model-minimum.extxyz');
+  const errors: string[] = [];
+  const code = await runMd(['--system', systemFile(mol), '--model', model, '--backend', 'cpu', '--ensemble', 'minimize', '--steps', '600',
+    '--every', '600', '--traj', minTraj], quietIo(`${mol} minimize`, errors));
+  if (code !== 0) throw new OrganicsCheckError(`${mol}: minimisation with the model failed: ${errors.join('; ')}`);
+  const frames = readXyz(readFileSync(minTraj, 'utf8'), minTraj);
+  const last = frames[frames.length - 1];
+  const s = readStructureFile(systemFile(mol))[0];
+  const provider = new AllScaipCpu(await loadModelFromPath(model), s.numbers, s.charge, s.spin);
+  const x0 = Float64Array.from(last.positions), n3 = x0.length, h = 0.005;
+  const f0 = provider.compute(x0, null, [false, false, false], false).forces;
+  const H = new Float64Array(n3 * n3);
+  for (let i = 0; i < n3; i++) {
+    const xp = Float64Array.from(x0), xm = Float64Array.from(x0);
+    xp[i] += h; xm[i] -= h;
+    const fp = provider.compute(xp, null, [false, false, false], false).forces, fm = provider.compute(xm, null, [false, false, false], false).forces;
+    for (let j = 0; j < n3; j++) H[i * n3 + j] = -(fp[j] - fm[j]) / (2 * h);
+  }
+  const wn = harmonicWavenumbers(H, Float64Array.from(s.numbers, (z) => atomicMass(z)), 6);
+  let fmax = 0;
+  for (let a = 0; a < n3 / 3; a++) fmax = Math.max(fmax, Math.hypot(f0[3 * a], f0[3 * a + 1], f0[3 * a + 2]));
+  const out = { wavenumbers_cm1: wn.map((w) => round(w, 5)), max_force_at_minimum_eV_A: round(fmax), method: 'npm run md --ensemble minimize (FIRE, 600 steps), ' +
+    'central differences ±0.005 Å of the float64 forces, mass-weighted, 6 eigenvalues nearest zero dropped' };
+  writeJsonAtomic(cache, out);
+  return out;
+}
+
 function moleculeReport(o: Options, dir: string, mol: string) {
   const s = readStructureFile(systemFile(mol))[0];
   const masses = Float64Array.from(s.numbers, (z) => atomicMass(z));
@@ -247,7 +287,7 @@ function moleculeReport(o: Options, dir: string, mol: string) {
   };
 }
 
-function nveReport(o: Options, work: string, dir: string) {
+async function nveReport(o: Options, model: string, work: string, dir: string) {
   const mol = NVE_MOLECULE;
   const s = readStructureFile(systemFile(mol))[0];
   const masses = Float64Array.from(s.numbers, (z) => atomicMass(z));
@@ -270,6 +310,9 @@ function nveReport(o: Options, work: string, dir: string) {
     // the Hann window's ripple (spaced by the resolution) or modes that hold little energy in a short NVE run of a
     // small molecule (its modes barely exchange energy, so equipartition per mode is not reached)
     const matches = matchPeaks(vdosPeaks(v, 1000, 60), modes, 1000, 0.05, 0.01).map((p) => ({ ...p, strong: p.relative_intensity >= 0.1 }));
+    const own = await modelHarmonic(model, dir, mol);
+    const ownModes = own.wavenumbers_cm1.map((w, k) => ({ mode: k + 7, wavenumber: w }));
+    const ownMatches = matchPeaks(vdosPeaks(v, 1000, 60), ownModes, 1000, 0.05, 0.01);
     vdos = {
       source: 'src/md/vdos.ts vdosFromVelocities (mass-weighted velocity autocorrelation, Hann window to half the run) and vdosPeaks',
       frames: frames.length, sample_fs: NVE_EVERY * DT_FS, resolution_cm1: round(v.resolution),
@@ -280,6 +323,8 @@ function nveReport(o: Options, work: string, dir: string) {
       peaks: matches.map((p) => ({ ...p, wavenumber: round(p.wavenumber, 5), relative_intensity: round(p.relative_intensity, 3),
         relative_deviation: round(p.relative_deviation, 3) })),
       all_strong_within_5_percent: matches.filter((p) => p.strong).every((p) => p.within),
+      model_harmonic: { ...own, peaks_vs_model_modes: ownMatches.map((p) => ({ wavenumber: round(p.wavenumber, 5), mode_wavenumber: p.mode_wavenumber,
+        relative_deviation: round(p.relative_deviation, 3), within: p.within })) },
       modes_above_1000_without_a_peak_within_5_percent: modes.filter((m) => m.wavenumber >= 1000 &&
         !matches.some((p) => p.strong && Math.abs(p.wavenumber / m.wavenumber - 1) <= 0.05)).map((m) => m.wavenumber),
     };
@@ -298,9 +343,9 @@ function nveReport(o: Options, work: string, dir: string) {
   };
 }
 
-function writeReport(o: Options, model: string, id: ReturnType<typeof modelId>, work: string, invocationWall: number) {
+async function writeReport(o: Options, model: string, modelDir: string, id: ReturnType<typeof modelId>, work: string, invocationWall: number) {
   const molecules = Object.fromEntries(MOLECULES.map((m) => [m, moleculeReport(o, join(work, m), m)]));
-  const nve = nveReport(o, work, join(work, NVE_MOLECULE));
+  const nve = await nveReport(o, modelDir, work, join(work, NVE_MOLECULE));
   const ran = Object.values(molecules).filter((m) => 'bonds' in m) as { bonds: { intact: boolean }; wall_s: number }[];
   const report = {
     issue: 16, generated_utc: new Date().toISOString(),
@@ -325,7 +370,7 @@ function writeReport(o: Options, model: string, id: ReturnType<typeof modelId>, 
 }
 
 /** The report as the Markdown tables of docs/validation.md. */
-function markdownTable(r: ReturnType<typeof writeReport>): string {
+function markdownTable(r: Awaited<ReturnType<typeof writeReport>>): string {
   const rows = ['| molecule | atoms | charge | NVT run / asked (ps) | status | ⟨T⟩ (K) | bonds | max \\|r/r0 − 1\\| (pair) | broken / new | s/step |',
     '|---|---|---|---|---|---|---|---|---|---|'];
   for (const [m, x] of Object.entries(r.molecules) as [string, Record<string, any>][]) {
@@ -343,6 +388,10 @@ function markdownTable(r: ReturnType<typeof writeReport>): string {
   if (n.vdos) {
     rows.push('', `| VDOS peak (cm⁻¹) | height (of the highest above 1000) | nearest xtb mode (cm⁻¹) | deviation | within 5 % |`, '|---|---|---|---|---|');
     for (const p of n.vdos.peaks) rows.push(`| ${p.wavenumber} | ${p.relative_intensity} | ${p.mode_wavenumber} (mode ${p.nearest_mode}) | ${(100 * p.relative_deviation).toFixed(1)} % | ${p.within ? 'yes' : 'no'}${p.strong ? '' : ' (weak)'} |`);
+    const mh = n.vdos.model_harmonic;
+    rows.push('', `The model's own harmonic wavenumbers above 1000 cm⁻¹ (its minimum, max |F| ${mh.max_force_at_minimum_eV_A} eV/Å): ` +
+      mh.wavenumbers_cm1.filter((w: number) => w >= 1000).map((w: number) => Math.round(w)).join(', '));
+    rows.push('', `VDOS peaks vs the model's modes: ` + mh.peaks_vs_model_modes.map((p: any) => `${Math.round(p.wavenumber)}→${Math.round(p.mode_wavenumber)} (${(100 * p.relative_deviation).toFixed(1)} %)`).join(', '));
     rows.push('', `VDOS resolution ${n.vdos.resolution_cm1} cm⁻¹ (${n.vdos.frames} frames every ${n.vdos.sample_fs} fs)`);
   }
   return rows.join('\n');
@@ -371,10 +420,10 @@ async function main(argv: string[]): Promise<number> {
         if (mol === NVE_MOLECULE && o.nve && (nvtDone || existsSync(join(dir, 'nve.meta.json')))) {
           await runPhase(o, model, dir, mol, 'nve', stepsFor(o.nvePs));
         }
-        writeReport(o, o.model, id, work, (performance.now() - t0) / 1000);
+        await writeReport(o, o.model, model, id, work, (performance.now() - t0) / 1000);
       }
     }
-    const r = writeReport(o, o.model, id, work, (performance.now() - t0) / 1000);
+    const r = await writeReport(o, o.model, model, id, work, (performance.now() - t0) / 1000);
     for (const [m, x] of Object.entries(r.molecules)) {
       const b = 'bonds' in x ? x.bonds : null;
       console.log(`${m}: ${x.status}` + (b && 'nvt_ps_run' in x ? `, ${x.nvt_ps_run} ps, bonds ${b.intact ? 'intact' : 'NOT intact'} (max |r/r0 − 1| ${b.max_relative_deviation})` : ''));

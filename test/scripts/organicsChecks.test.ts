@@ -9,8 +9,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runMd, type MdIo } from '../../src/cli/mdCommand';
 import { atomicMass } from '../../src/io/elements';
 import { readStructureFile } from '../../src/io/readNode';
-import { kineticEnergy } from '../../src/md/units';
-import { checkBonds, findBonds, matchPeaks, OrganicsCheckError, parseVibspectrum, readTrajectory,
+import { AMU_A2_FS2_TO_EV, kineticEnergy } from '../../src/md/units';
+import { C_CM_PER_FS } from '../../src/md/vdos';
+import { checkBonds, findBonds, harmonicWavenumbers, matchPeaks, symmetricEigenvalues, OrganicsCheckError, parseVibspectrum, readTrajectory,
   truncateTrajectory } from '../../scripts/organics-checks.lib';
 
 const ethanol = readStructureFile('public/systems/ethanol.xyz')[0];
@@ -147,5 +148,31 @@ describe('organics checks: harmonic modes and peak matching', () => {
     expect(m[1].relative_deviation).toBeCloseTo(1600 / 1450 - 1, 12);
     expect(m[2].relative_intensity).toBe(1);
     expect(() => matchPeaks(peaks, [{ mode: 1, wavenumber: -50 }])).toThrow(/no real harmonic modes/);
+  });
+});
+
+describe('organics checks: the model\'s harmonic modes', () => {
+  it('eigenvalues of a symmetric matrix match its characteristic values', () => {
+    // [[2,1,0],[1,2,1],[0,1,2]]: 2 − √2, 2, 2 + √2
+    const ev = symmetricEigenvalues([2, 1, 0, 1, 2, 1, 0, 1, 2], 3).sort((a, b) => a - b);
+    [2 - Math.SQRT2, 2, 2 + Math.SQRT2].forEach((x, k) => expect(ev[k]).toBeCloseTo(x, 12));
+    expect(() => symmetricEigenvalues([1, 2, 3], 2)).toThrow(OrganicsCheckError);
+  });
+
+  it('an off-axis C–O spring of 1100 cm⁻¹ gives one mode at 1100 cm⁻¹ after the 5 zero modes of a linear molecule', () => {
+    const mC = 12.011, mO = 15.999, mu = (mC * mO) / (mC + mO);
+    const omega = 2 * Math.PI * C_CM_PER_FS * 1100; // rad/fs
+    const k = omega * omega * mu * AMU_A2_FS2_TO_EV; // eV/Å²
+    const u = [0.48, 0.6, 0.64]; // unit bond direction
+    const H = new Float64Array(36);
+    for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) {
+      H[(3 * a + i) * 6 + 3 * b + j] = (a === b ? 1 : -1) * k * u[i] * u[j];
+    }
+    const wn = harmonicWavenumbers(H, [mC, mO], 5);
+    expect(wn).toHaveLength(1);
+    expect(wn[0] / 1100 - 1).toBeLessThan(1e-10);
+    expect(wn[0] / 1100 - 1).toBeGreaterThan(-1e-10);
+    const unstable = harmonicWavenumbers(H.map((x) => -x), [mC, mO], 5);
+    expect(unstable[0]).toBeCloseTo(-1100, 6); // an imaginary mode comes out negative
   });
 });
