@@ -54,6 +54,18 @@ H 1.879 -0.519 -0.890
 H 2.985 1.300 0.000
 `;
 
+/** Methanethiol (CH3SH, Å): sulfur is in no listed model (water H, O; organics H, C, N, O; ionic Na, Cl), so opening
+ * it is refused whatever model is loaded; ethanol would switch to the organics model (src/ui/model/modelChoice.ts). */
+const METHANETHIOL = `6
+methanethiol
+C 0.000 0.000 0.000
+S 1.819 0.000 0.000
+H -0.365 1.025 0.000
+H -0.365 -0.513 0.888
+H -0.365 -0.513 -0.888
+H 2.150 -1.297 0.000
+`;
+
 beforeAll(async () => {
   e = await startE2E();
   page = await e.browser.newPage({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
@@ -191,13 +203,14 @@ describe('workbench', () => {
     expect(await state<number>('s.thermo.step[0]')).toBe(0);
   });
 
-  test('ethanol dropped with the water model is refused (carbon named with its atoms and the model\'s elements); so is a charge the model cannot use; the current system is kept', async () => {
+  test('a molecule no listed model can run (sulfur) dropped with the water model is refused (S named with its atom and the model\'s elements); so is a charge the model cannot use; the current system and model are kept', async () => {
     const snapshot = '({ n: s.system.numbers.length, name: s.systemName, charge: s.system.charge, step: s.frame.step, rows: s.thermo.step.length, traj: s.trajectory.length })';
     const before = await state<Record<string, unknown>>(snapshot);
-    await dropFile('ethanol.xyz', ETHANOL);
-    const err = await waitFor('the refusal', () => page.getByTestId('system-error').textContent().catch(() => ''), (t) => /^ethanol/.test(t ?? ''));
-    expect(err).toMatch(/\bC\b/);
-    expect(err).toMatch(/\b0\b.*\b1\b/); // the carbon atoms' indices
+    await dropFile('methanethiol.xyz', METHANETHIOL);
+    const err = await waitFor('the refusal', () => page.getByTestId('system-error').textContent().catch(() => ''), (t) => /^methanethiol/.test(t ?? ''));
+    expect(err).toMatch(/\bS\b/);
+    expect(err).toMatch(/\b1\b/); // the sulfur atom's index
+    expect(await text('model-name')).toBe('water-spcfw-smooth');
     expect(err).toMatch(/H, O|\[1, 8\]/); // the model's elements
     expect(err).toMatch(/kept the current system/);
     expect(await state<Record<string, unknown>>(snapshot)).toEqual(before);

@@ -5,7 +5,6 @@ import { CHEMICAL_SYMBOLS } from '../../io/elements';
 import { loadBuiltin, loadStructureFile } from '../actions';
 import type { BuiltinSystem } from '../system/builtins';
 import { loadSystem } from '../system/admit';
-import { fitModelTo } from '../model/autoModel';
 import { supercell } from '../system/supercell';
 import { noteSupercell } from '../session/origin';
 import { notify, useWorkbench } from '../store';
@@ -43,9 +42,11 @@ export function SystemPanel({ builtins }: { builtins: BuiltinSystem[] }) {
   const applyChargeSpin = () => {
     if (!system) return;
     if (!Number.isInteger(charge) || !Number.isInteger(spin) || spin < 1) return notify('error', 'charge must be a whole number and spin multiplicity a whole number ≥ 1');
-    // A charge or spin the loaded model has no embedding for switches to a listed model with one.
-    const st = { ...system, charge, spin };
-    void fitModelTo(st, name).then(() => loadSystem(st, name));
+    // Editing the charge or spin of the system on screen keeps the model: a charge the model has no embedding for
+    // is refused with the current system kept (swapping the force field under a system the user is editing, e.g.
+    // to the organics model for charged liquid water, would answer with a model never trained for it). Opening a
+    // structure (file, built-in, link) is where the workbench picks the model that fits.
+    loadSystem({ ...system, charge, spin }, name);
   };
 
   return (
