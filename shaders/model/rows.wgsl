@@ -3,14 +3,11 @@
 //   scale_add    out = alpha·a + beta·b                    (residual x + s·u; backward s·dy)
 //   fill         out = alpha                               (zero an accumulator inside a replayed program)
 //   zero3        out = 0, out2 = 0, out3 = 0 over rows·cols, n2, n3 values (three accumulators, one pass)
-//   copy_cols    out[r, out_off + c] = a[r, in_off + c]    (concat and its backward: column slices)
 //   merge_self   out[e, c] = e % K == 0 ? b[e / K, c] : a[e, c]
 //   add_self     out[a·K, c] += b[a, c]
 //   split_self   out[e, c] = e % K == 0 ? 0 : a[e, c]; out2[e / K, c] = a[e, c] where e % K == 0
 //                (a layer output's gradient on the edges and on the nodes, node state = self-loop slot)
 //   place_self   out[e, c] = e % K == 0 ? b[e / K, c] : 0  (a node gradient as the gradient of the slots)
-//   sum_slots    out[a, c] = Σ_r a[a·K + r, in_off + c]    (backward of broadcasting the center's state to its slots)
-//   bcast_rows   out[e, out_off + c] = a[e / K, c]         (the center's state into each of its slots)
 //   embed        out[a, c] = a[Z_a·H + c]                  (table lookup; Z in `index`)
 //   add_vec      out[r, c] += a[c]
 
@@ -61,14 +58,6 @@ fn zero3(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg
 }
 
 @compute @workgroup_size(64)
-fn copy_cols(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat(gid, nwg);
-  if (i >= params.rows * params.cols) { return; }
-  let r = i / params.cols; let c = i % params.cols;
-  out[r * params.out_stride + params.out_off + c] = a[r * params.in_stride + params.in_off + c];
-}
-
-@compute @workgroup_size(64)
 fn merge_self(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = flat(gid, nwg);
   if (i >= params.rows * params.cols) { return; }
@@ -101,24 +90,6 @@ fn place_self(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
   if (i >= params.rows * params.cols) { return; }
   let e = i / params.cols;
   out[i] = select(0.0, b[(e / params.slots) * params.cols + i % params.cols], e % params.slots == 0u);
-}
-
-@compute @workgroup_size(64)
-fn sum_slots(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat(gid, nwg);
-  if (i >= params.rows * params.cols) { return; }
-  let r = i / params.cols; let c = i % params.cols;
-  var s = 0.0;
-  for (var k = 0u; k < params.slots; k++) { s += a[(r * params.slots + k) * params.in_stride + params.in_off + c]; }
-  out[i] = s;
-}
-
-@compute @workgroup_size(64)
-fn bcast_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat(gid, nwg);
-  if (i >= params.rows * params.cols) { return; }
-  let e = i / params.cols; let c = i % params.cols;
-  out[e * params.out_stride + params.out_off + c] = a[(e / params.slots) * params.cols + c];
 }
 
 @compute @workgroup_size(64)

@@ -6,7 +6,7 @@ import type { GpuRuntime, Operand, Recorder } from '../runtime';
 const WG = 64;
 
 type RowsEntry =
-  | 'scale_add' | 'fill' | 'zero3' | 'copy_cols' | 'merge_self' | 'add_self' | 'split_self' | 'place_self' | 'sum_slots' | 'bcast_rows' | 'embed' | 'add_vec';
+  | 'scale_add' | 'fill' | 'zero3' | 'merge_self' | 'add_self' | 'split_self' | 'place_self' | 'embed' | 'add_vec';
 
 interface RowsArgs {
   rows: number;
@@ -58,10 +58,6 @@ export const zero3 = (rt: GpuRuntime, rec: Recorder, out: [Operand, number], out
     threads: Math.max(out[1], out2[1], out3[1]),
   });
 
-/** out[r, outOff + c] = a[r, inOff + c] for c < cols. */
-export const copyCols = (rt: GpuRuntime, rec: Recorder, r: number, cols: number, a: Operand, inStride: number, inOff: number, out: Operand, outStride: number, outOff: number) =>
-  rows(rt, rec, 'copy_cols', { rows: r, cols, a, out, inStride, inOff, outStride, outOff });
-
 /** out[e] = slot 0 ? node[e / K] : edge[e]. */
 export const mergeSelf = (rt: GpuRuntime, rec: Recorder, E: number, H: number, K: number, edge: Operand, node: Operand, out: Operand) =>
   rows(rt, rec, 'merge_self', { rows: E, cols: H, a: edge, b: node, out, slots: K });
@@ -77,14 +73,6 @@ export const splitSelf = (rt: GpuRuntime, rec: Recorder, E: number, H: number, K
 /** out[e] = slot 0 ? node[e / K] : 0. */
 export const placeSelf = (rt: GpuRuntime, rec: Recorder, E: number, H: number, K: number, node: Operand, out: Operand) =>
   rows(rt, rec, 'place_self', { rows: E, cols: H, a: node, b: node, out, slots: K });
-
-/** out[a, c] = Σ_r x[a·K + r, inOff + c]. */
-export const sumSlots = (rt: GpuRuntime, rec: Recorder, n: number, cols: number, K: number, x: Operand, inStride: number, inOff: number, out: Operand) =>
-  rows(rt, rec, 'sum_slots', { rows: n, cols, a: x, out, slots: K, inStride, inOff });
-
-/** out[e, outOff + c] = node[e / K, c]. */
-export const broadcastRows = (rt: GpuRuntime, rec: Recorder, E: number, cols: number, K: number, node: Operand, out: Operand, outStride: number, outOff: number) =>
-  rows(rt, rec, 'bcast_rows', { rows: E, cols, a: node, out, slots: K, outStride, outOff });
 
 /** out[r, outOff + c] = table[index[r], c]. */
 export const embed = (rt: GpuRuntime, rec: Recorder, r: number, cols: number, table: Operand, index: Operand, out: Operand, outStride: number, outOff: number) =>
