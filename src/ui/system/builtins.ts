@@ -25,7 +25,7 @@ export const BUILTIN_SYSTEMS: BuiltinSystem[] = [
   { name: 'paracetamol C₈H₉NO₂', file: 'paracetamol.xyz', description: 'GFN2-xTB minimum; needs an H/C/N/O model' },
   { name: 'caffeine C₈H₁₀N₄O₂', file: 'caffeine.xyz', description: 'GFN2-xTB minimum; needs an H/C/N/O model' },
   { name: 'ethanol C₂H₅OH', file: 'ethanol.xyz', description: 'GFN2-xTB minimum; needs an H/C/N/O model' },
-  { name: 'acetate anion CH₃COO⁻ (charge −1)', file: 'acetate.xyz', description: 'charge −1 set in the file; needs an H/C/N/O model with charge/spin' },
+  { name: 'acetate anion CH₃COO⁻ (charge −1)', file: 'acetate.xyz', description: 'charge −1 set in the file; needs an H/C/N/O model with charge/spin. The shipped organics-gfn2-small splits it into CH₃⁻ + CO₂ within ~2 ps at 300 K (a model error: see its card)' },
 ];
 
 export const SYSTEMS_INDEX_URL = 'systems/index.json';
