@@ -39,7 +39,7 @@ fn wrap_positions(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
   inv_work[params.n_atoms + a] = 0u;
   var q = p;
   if (params.pbc != 0u) {
-    var f = vec3f(dot(p, params.rec0), dot(p, params.rec1), dot(p, params.rec2));
+    var f = fractional(p);
     if ((params.pbc & 1u) != 0u) { f.x -= floor(f.x); }
     if ((params.pbc & 2u) != 0u) { f.y -= floor(f.y); }
     if ((params.pbc & 4u) != 0u) { f.z -= floor(f.z); }

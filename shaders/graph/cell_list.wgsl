@@ -22,7 +22,7 @@ struct Grid {
 
 fn frac_of(a: u32) -> vec3f {
   let p = vec3f(positions[3u * a], positions[3u * a + 1u], positions[3u * a + 2u]);
-  return vec3f(dot(p, params.rec0), dot(p, params.rec1), dot(p, params.rec2));
+  return fractional(p);
 }
 
 var<workgroup> lo: array<vec3f, 256>;

@@ -40,6 +40,11 @@ fn flat_id(gid: vec3u, nwg: vec3u) -> u32 {
   return gid.x + gid.y * nwg.x * WG;
 }
 
+/** Fractional coordinates of the Cartesian point p (Å): p · cell⁻¹. */
+fn fractional(p: vec3f) -> vec3f {
+  return vec3f(dot(p, params.rec0), dot(p, params.rec1), dot(p, params.rec2));
+}
+
 /** Smooth step of the soft rank: 0 below −4, 1 above 4, σ(4t/(1−t²)) with t = x/4 between. */
 fn soft_step(x: f32) -> f32 {
   if (x >= 4.0) { return 1.0; }

@@ -10,7 +10,7 @@
 // Periodic and infinitely differentiable in every s_a, r̃ = r(1 + O(s⁴)), and a function of s and the
 // metric cell·cellᵀ only, so it turns with positions and cell together. Same as training/scaip/graph.py.
 
-import { cellInverse, type Cell } from '../geometry/cell';
+import { cellInverse, fractional, type Cell } from '../geometry/cell';
 import { minimumImageDisplacement, type MinimumImageMetric } from '../geometry/periodicImages';
 
 /**
@@ -83,7 +83,7 @@ export function smoothPairDistance(
   const inv = m.inverse, C = m.cell;
   const w = [0, 0, 0], h = [0, 0, 0], dw = [1, 1, 1], dh = [0, 0, 0];
   for (let a = 0; a < 3; a++) {
-    const s = dx * inv[a] + dy * inv[3 + a] + dz * inv[6 + a];
+    const s = fractional(inv, dx, dy, dz, a);
     if (!m.pbc[a]) { w[a] = s; continue; }
     const sn = Math.sin(PI * s), cs = Math.cos(PI * s);
     const sn2 = sn * sn, cs2 = cs * cs;

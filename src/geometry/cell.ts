@@ -137,6 +137,21 @@ export function fractional(inverse: ArrayLike<number>, x: number, y: number, z: 
 }
 
 /**
+ * Fractional coordinates (N×3) of positions (N×3, Å), those of the axes with `wrap[k]` brought into [0, 1).
+ */
+export function reducedPositions(positions: ArrayLike<number>, inverse: ArrayLike<number>, wrap: ArrayLike<boolean>): Float64Array {
+  const f = new Float64Array(positions.length);
+  for (let a = 0; a < positions.length / 3; a++) {
+    const x = positions[3 * a], y = positions[3 * a + 1], z = positions[3 * a + 2];
+    for (let k = 0; k < 3; k++) {
+      const s = fractional(inverse, x, y, z, k);
+      f[3 * a + k] = wrap[k] ? s - Math.floor(s) : s;
+    }
+  }
+  return f;
+}
+
+/**
  * Positions (N×3, Å) with each fractional coordinate of a periodic axis brought into [0, 1), as ASE's
  * wrap and fairchem's data loading do; a copy of the input without a frame.
  */
@@ -146,13 +161,10 @@ export function wrapPositions(positions: ArrayLike<number>, frame: CellFrame | n
     for (let k = 0; k < positions.length; k++) r[k] = positions[k];
     return r;
   }
-  const { vectors: v, inverse: inv, pbc } = frame;
-  for (let a = 0; a < positions.length / 3; a++) {
-    const x = positions[3 * a], y = positions[3 * a + 1], z = positions[3 * a + 2];
-    const f = [fractional(inv, x, y, z, 0), fractional(inv, x, y, z, 1), fractional(inv, x, y, z, 2)];
-    for (let k = 0; k < 3; k++) if (pbc[k]) f[k] -= Math.floor(f[k]);
-    for (let k = 0; k < 3; k++) r[3 * a + k] = f[0] * v[k] + f[1] * v[3 + k] + f[2] * v[6 + k];
-  }
+  const v = frame.vectors;
+  const f = reducedPositions(positions, frame.inverse, frame.pbc);
+  for (let a = 0; a < positions.length / 3; a++)
+    for (let k = 0; k < 3; k++) r[3 * a + k] = f[3 * a] * v[k] + f[3 * a + 1] * v[3 + k] + f[3 * a + 2] * v[6 + k];
   return r;
 }
 

@@ -19,6 +19,7 @@ import { checkGraphStatus, planGraph, readGraphStatus, recordGraphBackward, reco
 import { recordEdgeFeatures, recordFeaturesBackward, type GpuFeaturesWithoutRbf } from './ops/features';
 import { packImages, type NodeAttentionGeometry } from './ops/nodeAttention';
 import { cellVolume } from '../geometry/cell';
+import { imageTranslations } from '../geometry/periodicImages';
 import { addSelf, mergeSelf, placeSelf, splitSelf, zero3 } from './ops/rows';
 import { WeightUploader, type BlockContext, type GpuAttention, type GpuFfn, type GpuHead } from './blocks/context';
 import * as inputBlock from './blocks/inputBlock';
@@ -242,16 +243,10 @@ export class GpuModel {
   private nodeGeometry(c: BlockContext, system: GpuSystem, g: GpuGraph): NodeAttentionGeometry {
     const arch = this.model.config.architecture;
     const periodic = !!system.cell && system.pbc.some(Boolean);
-    const imageTranslations = new Float32Array(g.numImages * 3);
-    for (let m = 0; m < g.numImages; m++)
-      for (let k = 0; k < 3; k++) {
-        let s = 0;
-        for (let q = 0; q < 3; q++) s += g.imageShifts[3 * m + q] * (periodic ? system.cell![3 * q + k] : 0);
-        imageTranslations[3 * m + k] = s;
-      }
+    const translations = Float32Array.from(imageTranslations(g.imageShifts, periodic ? system.cell : null));
     // erope_smooth_minimum_image: ERoPE's smooth periodic distance needs the cell (common.wgsl, SMOOTH_PBC).
     const smooth = arch.use_erope && arch.erope_smooth_minimum_image && periodic;
-    const packed = packImages([imageTranslations], smooth ? [{ vectors: system.cell!, pbc: system.pbc }] : undefined);
+    const packed = packImages([translations], smooth ? [{ vectors: system.cell!, pbc: system.pbc }] : undefined);
     return { atoms: g.atoms, aux: c.rt.upload('model.aux', packed.aux), imagesOffset: packed.imagesOffset, metricOffset: packed.metricOffset, smooth };
   }
 

@@ -4,7 +4,7 @@
 // the problems as data (the workbench shows them); `assertSystemSupported` throws UnsupportedSystemError
 // listing every error at once (the CLI), and returns the warnings.
 
-import { cellHeights, cellInverse, fractional, SingularCellError } from '../geometry/cell';
+import { cellHeights, cellInverse, reducedPositions, SingularCellError } from '../geometry/cell';
 import { imageRepeats, PeriodicImageError } from '../geometry/periodicImages';
 import { chemicalSymbol, COVALENT_RADII, MAX_Z } from '../io/elements';
 import type { Structure } from '../io/structure';
@@ -173,15 +173,7 @@ export function findCloseContacts(structure: Structure, limit = 100): CloseConta
     throw e;
   }
   const heights = hasCell ? cellHeights(L) : [1, 1, 1];
-  const frac = new Float64Array(3 * n);
-  const p = structure.positions;
-  for (let q = 0; q < n; q++) {
-    for (let k = 0; k < 3; k++) {
-      let x = fractional(inv, p[3 * q], p[3 * q + 1], p[3 * q + 2], k);
-      if (periodic[k]) x -= Math.floor(x);
-      frac[3 * q + k] = x;
-    }
-  }
+  const frac = reducedPositions(structure.positions, inv, periodic);
   // Bins per axis at least `reach` wide perpendicular to the other two axes; `span` = neighbouring bins to scan.
   const bins = [1, 1, 1], span = [0, 0, 0], lo = [0, 0, 0], width = [1, 1, 1];
   for (let k = 0; k < 3; k++) {

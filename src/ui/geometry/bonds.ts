@@ -3,7 +3,7 @@
 // Each bond carries its minimum-image vector so the viewer draws two half-bonds, one from each atom,
 // and no bond is ever stretched across the box.
 
-import { cellHeights, fractional, minimumImage, type CellFrame, type Vec3 } from '../../geometry/cell';
+import { cellHeights, minimumImage, reducedPositions, type CellFrame, type Vec3 } from '../../geometry/cell';
 
 export interface Bonds {
   count: number;
@@ -36,19 +36,14 @@ export function findBonds(pos: ArrayLike<number>, radii: ArrayLike<number>, cf: 
     const { inverse: inv, pbc } = cf;
     // Perpendicular widths of the cell, so a bin is at least `cutoff` wide.
     const widths = cellHeights(cf.vectors);
-    const frac = new Float64Array(3 * n);
+    const frac = reducedPositions(pos, inv, pbc);
     const lo = [Infinity, Infinity, Infinity];
     const hi = [-Infinity, -Infinity, -Infinity];
-    for (let a = 0; a < n; a++) {
-      const x = pos[3 * a], y = pos[3 * a + 1], z = pos[3 * a + 2];
+    for (let a = 0; a < n; a++)
       for (let d = 0; d < 3; d++) {
-        let f = fractional(inv, x, y, z, d);
-        if (pbc[d]) f -= Math.floor(f);
-        frac[3 * a + d] = f;
-        lo[d] = Math.min(lo[d], f);
-        hi[d] = Math.max(hi[d], f);
+        lo[d] = Math.min(lo[d], frac[3 * a + d]);
+        hi[d] = Math.max(hi[d], frac[3 * a + d]);
       }
-    }
     for (let d = 0; d < 3; d++) {
       periodic[d] = pbc[d];
       if (pbc[d]) {
