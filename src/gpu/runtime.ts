@@ -33,8 +33,17 @@ export class Kernel {
   ) {}
 }
 
+/** A binding an option switched off (Recorder.dispatch binds a placeholder buffer of the binding's access). */
+export class UnusedBinding {
+  private readonly unused = true;
+}
+/** The one UnusedBinding: `bias: layer.bias ?? UNUSED`. */
+export const UNUSED = new UnusedBinding();
+
 /** A buffer, a range of one, or a workspace tensor or rows of one (its buffer is chosen when the recording ends). */
-export type Binding = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number } | Tensor | TensorSlice;
+type Bound = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number } | Tensor | TensorSlice;
+/** What a dispatch binds: a Bound, or UNUSED. */
+export type Binding = Bound | UnusedBinding;
 /** What a kernel reads or writes: a pooled buffer (weights, graph), a workspace tensor or rows of one. */
 export type Operand = GPUBuffer | Tensor | TensorSlice;
 export type ParamValues = Record<string, number | number[]>;
@@ -43,7 +52,7 @@ interface Pending {
   /** Model stage the dispatch belongs to (Recorder.stage), for per-stage GPU timestamps. */
   stage: string;
   kernel: Kernel;
-  bindings: Record<string, Binding>;
+  bindings: Record<string, Bound>;
   uniformOffset: number;
   uniformSize: number;
   grid: [number, number];
@@ -192,11 +201,12 @@ export class GpuRuntime {
   }
 
   /**
-   * Placeholder for a binding an override switched off. Read-only and writable bindings get
-   * different ones: one buffer in both roles in a pass is a validation error.
+   * Placeholder for a binding an override switched off (what UNUSED is bound to). Read-only and writable
+   * bindings get different ones (one buffer in both roles in a pass is a validation error), and the writable
+   * bindings of one dispatch each their own (`index`: the how-many-th unused writable binding it is).
    */
-  dummy(role: 'read' | 'write'): GPUBuffer {
-    return this.buffer(`unused-${role}`, 16);
+  dummy(role: 'read' | 'write', index = 0): GPUBuffer {
+    return this.buffer(index ? `unused-${role}.${index}` : `unused-${role}`, 16);
   }
 
   /** Pooled buffer filled with `data` (float32 or uint32/int32 words). */
@@ -330,11 +340,12 @@ export class Recorder {
    * maxComputeWorkgroupsPerDimension are folded into a 2-D grid; kernels rebuild the flat
    * index as wid.x + wid.y·num_workgroups.x and skip indices past their own work.
    */
-  dispatch(kernel: Kernel, bindings: Record<string, Binding>, params: ParamValues | undefined, workgroups: number): void {
+  dispatch(kernel: Kernel, given: Record<string, Binding>, params: ParamValues | undefined, workgroups: number): void {
     const limit = this.rt.maxBinding, align = this.rt.bindingAlignment;
     for (const name of kernel.bindings.keys()) {
-      if (name !== 'params' && !(name in bindings)) throw new Error(`${kernel.label}: no buffer given for binding "${name}"`);
+      if (name !== 'params' && !(name in given)) throw new Error(`${kernel.label}: no buffer given for binding "${name}"`);
     }
+    const bindings = this.placeholders(kernel, given);
     // Refused here, while recording (before anything runs), with the tensor's name: a binding over the limit
     // would be a validation error at submit, or a lost device.
     for (const [name, b] of Object.entries(bindings)) {
@@ -355,6 +366,16 @@ export class Recorder {
       this.uniformData.push(view.arrayBuffer);
     }
     this.pending.push({ stage: this.currentStage, kernel, bindings, uniformOffset, uniformSize, grid: foldGrid(workgroups, this.rt.device.limits.maxComputeWorkgroupsPerDimension) });
+  }
+
+  /** The bindings with each UNUSED replaced by a placeholder of its access (read-only, or writable per the WGSL). */
+  private placeholders(kernel: Kernel, given: Record<string, Binding>): Record<string, Bound> {
+    let writes = 0;
+    const out: Record<string, Bound> = {};
+    for (const [name, b] of Object.entries(given)) {
+      out[name] = !(b instanceof UnusedBinding) ? b : kernel.writable?.has(name) ? this.rt.dummy('write', writes++) : this.rt.dummy('read');
+    }
+    return out;
   }
 
   /** Later dispatches belong to model stage `name` (per-stage timing when GpuRuntime.timing is on). */
@@ -502,7 +523,7 @@ export interface RecordedProgram {
 }
 
 /** Bytes a binding covers, its byte offset, and what it is (for errors). */
-function bindingExtent(b: Binding): { bytes: number; offset: number; what: string } {
+function bindingExtent(b: Bound): { bytes: number; offset: number; what: string } {
   if (b instanceof Tensor) return { bytes: b.bytes, offset: 0, what: `tensor "${b.label}", ${b.rows} × ${b.cols}` };
   if (b instanceof TensorSlice) return { bytes: b.bytes, offset: b.offset, what: `rows of tensor "${b.label}", ${b.rows} × ${b.tensor.cols}` };
   if ('buffer' in b) {

@@ -9,7 +9,7 @@ import edgeFeaturesWgsl from '../../../shaders/features/edge_features.wgsl?raw';
 import featuresBackwardWgsl from '../../../shaders/features/features_backward.wgsl?raw';
 import type { ArchitectureConfig } from '../../model/config';
 import { featureShDegree, rbfCenters } from '../../model/architecture';
-import type { GpuRuntime, Operand, Recorder } from '../runtime';
+import { UNUSED, type GpuRuntime, type Operand, type Recorder } from '../runtime';
 import type { GpuGraph } from './graph';
 
 const WG = 64;
@@ -98,7 +98,7 @@ export function recordEdgeFeatures(
   const k = (entryPoint: string, constants?: Record<string, number>) =>
     rt.kernel({ label: 'features.forward', code: code.forward, entryPoint, constants });
   rec.dispatch(k('edge_features', { WRITE_RBF: writeRbf ? 1 : 0 }),
-    { slot_meta: g.slotMeta, slot_geom: g.slotGeom, rbf: f.rbf ?? rt.buffer('dummy', 16), sh: f.sh }, p, groups(S));
+    { slot_meta: g.slotMeta, slot_geom: g.slotGeom, rbf: f.rbf ?? UNUSED, sh: f.sh }, p, groups(S));
   rec.dispatch(k('boo_features', { BOO_WEIGHTED: f.booWeighted ? 1 : 0 }),
     { counts: g.counts, sh_in: f.sh, boo: f.boo, boo_cache: f.booCache, slot_env: g.slotEnv }, p, groups(g.numAtoms));
   return f;

@@ -22,7 +22,7 @@ import type { ArchitectureConfig } from '../../model/config';
 import { cellHeights, cellInverse } from '../../geometry/cell';
 import { enumerateImages, imageRepeats, imageTranslations } from '../../geometry/periodicImages';
 import { OverlappingAtomsError, UnsupportedSystemError } from '../../model/systemCheck';
-import type { GpuRuntime, Operand, Recorder } from '../runtime';
+import { UNUSED, type Binding, type GpuRuntime, type Operand, type Recorder } from '../runtime';
 
 const WG = 64;
 /** Most candidates per row the search kernels hold (KC_CAP in shaders/graph/candidates.wgsl). */
@@ -326,10 +326,10 @@ export function recordGraphBackward(
     counts: g.counts, cand_geom: g.candGeom, cand_slot: g.candSlot, slot_grad: a.slotGrad, slot_gunit: a.slotGunit, cand_gdisp: candGdisp,
   }, p, groups(C));
   const extra = !!a.extra;
-  const atomBindings: Record<string, Operand> = {
+  const atomBindings: Record<string, Binding> = {
     counts: g.counts, cand_geom: g.candGeom, cand_gdisp_in: candGdisp, inv: g.inverse, grad_pos: gradPositions, strain_part: strainPart,
   };
-  atomBindings.extra = a.extra ?? rt.buffer('dummy', 16);
+  atomBindings.extra = a.extra ?? UNUSED;
   rec.dispatch(kernel('atom_grad', { HAS_EXTRA: extra ? 1 : 0 }), atomBindings, p, groups(n));
   rec.dispatch(kernel('strain_reduce'), { strain_part_in: strainPart, strain }, p, 1);
   return { gradPositions, strain };

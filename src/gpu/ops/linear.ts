@@ -6,7 +6,7 @@ import denseWgsl from '../../../shaders/nn/linear_dense.wgsl?raw';
 import edgeInputWgsl from '../../../shaders/nn/linear_edge_input.wgsl?raw';
 import partsWgsl from '../../../shaders/nn/linear_parts.wgsl?raw';
 import selfWgsl from '../../../shaders/nn/linear_self.wgsl?raw';
-import type { GpuRuntime, Operand, Recorder } from '../runtime';
+import { UNUSED, type GpuRuntime, type Operand, type Recorder } from '../runtime';
 
 const code = `${geluWgsl}\n${linearWgsl}\n${denseWgsl}`;
 const edgeCode = `${geluWgsl}\n${linearWgsl}\n${edgeInputWgsl}`;
@@ -57,8 +57,8 @@ export function linearForward(
   });
   const { tilesN, workgroups } = grid(a.rows, a.layer.outDim);
   rec.dispatch(k, {
-    x_in: a.x, weight: a.layer.weight, bias: a.layer.bias ?? rt.dummy('read'), y_out: a.y, pre: a.pre ?? rt.dummy('write'),
-    res: a.residual?.x ?? rt.dummy('read'), inv_rms: a.norm?.invRms ?? rt.buffer('unused-inv-rms', 16), row_in: a.rowTerm?.table ?? rt.dummy('read'),
+    x_in: a.x, weight: a.layer.weight, bias: a.layer.bias ?? UNUSED, y_out: a.y, pre: a.pre ?? UNUSED,
+    res: a.residual?.x ?? UNUSED, inv_rms: a.norm?.invRms ?? UNUSED, row_in: a.rowTerm?.table ?? UNUSED,
   }, {
     rows: a.rows, cols: a.layer.outDim, depth: a.layer.inDim, tiles_n: tilesN, alpha: a.residual?.scale ?? a.accumulate ?? 1,
     eps: a.norm?.eps ?? 0, slots: a.rowTerm?.slots ?? 1, y_stride: a.yCols?.stride ?? 0, y_off: a.yCols?.offset ?? 0,
@@ -76,7 +76,7 @@ export function linearForwardWithSelf(
   const k = rt.kernel({ label: 'linear.self', code: selfCode, entryPoint: 'forward', constants: { HAS_BIAS: a.layer.bias ? 1 : 0, RESIDUAL: 1 } });
   const { tilesN, workgroups } = grid(a.rows, a.layer.outDim);
   rec.dispatch(k, {
-    x_in: a.x, weight: a.layer.weight, bias: a.layer.bias ?? rt.dummy('read'), y_out: a.y, pre: rt.dummy('write'), res: a.residual.x, node_out: a.node,
+    x_in: a.x, weight: a.layer.weight, bias: a.layer.bias ?? UNUSED, y_out: a.y, pre: UNUSED, res: a.residual.x, node_out: a.node,
   }, { rows: a.rows, cols: a.layer.outDim, depth: a.layer.inDim, tiles_n: tilesN, alpha: a.residual.scale, slots: a.slots }, workgroups);
 }
 
@@ -104,7 +104,7 @@ function normBindings(rt: GpuRuntime, layer: LinearLayer, norm: NormBackward | u
     throw new RangeError(`linear backward with its RMSNorm: needs in features ≤ ${TILE}, scale 1 and no accumulation (in ${layer.inDim})`);
   }
   return {
-    bindings: { norm_in: norm?.x ?? rt.dummy('read'), inv_rms: norm?.invRms ?? rt.buffer('unused-inv-rms', 16), res: norm?.residual ?? rt.dummy('read') },
+    bindings: { norm_in: norm?.x ?? UNUSED, inv_rms: norm?.invRms ?? UNUSED, res: norm?.residual ?? UNUSED },
     constants: (norm ? { NORM: 1, RESIDUAL: norm.residual ? 1 : 0 } : {}) as Record<string, number>,
   };
 }
@@ -137,7 +137,7 @@ export function linearBackwardInput(
   };
   const k = rt.kernel({ label: 'linear', code, entryPoint: 'backward_input', constants });
   const { tilesN, workgroups } = grid(a.rows, a.layer.inDim);
-  rec.dispatch(k, { x_in: a.dy, weight: a.layer.weight, y_out: a.dx, pre: a.pre ?? a.outGelu ?? rt.dummy('write'), ...norm.bindings },
+  rec.dispatch(k, { x_in: a.dy, weight: a.layer.weight, y_out: a.dx, pre: a.pre ?? a.outGelu ?? UNUSED, ...norm.bindings },
     { rows: a.rows, cols: a.layer.inDim, depth: a.layer.outDim, tiles_n: tilesN, alpha: a.scale ?? 1, slots: a.sumSlots ?? 1,
       y_stride: a.dyCols?.stride ?? 0, y_off: a.dyCols?.offset ?? 0 }, workgroups);
 }
@@ -147,7 +147,7 @@ function partBindings(rt: GpuRuntime, layer: LinearLayer, parts: Operand[]) {
   if (parts.length < 2 || parts.length > 3 || layer.outDim % parts.length !== 0) {
     throw new RangeError(`linear parts: ${parts.length} parts of ${layer.outDim} columns`);
   }
-  return { part0: parts[0], part1: parts[1], part2: parts[2] ?? rt.buffer('unused-part2', 16), partCols: layer.outDim / parts.length };
+  return { part0: parts[0], part1: parts[1], part2: parts[2] ?? UNUSED, partCols: layer.outDim / parts.length };
 }
 
 /**
@@ -164,8 +164,8 @@ export function linearForwardParts(
   const k = rt.kernel({ label: 'linear.parts', code: partsCode, entryPoint: 'forward', constants });
   const { tilesN, workgroups } = grid(a.rows, a.layer.outDim);
   rec.dispatch(k, {
-    x_in: a.x, weight: a.layer.weight, bias: a.layer.bias ?? rt.dummy('read'), pre: rt.dummy('write'), ...parts,
-    inv_rms: a.norm?.invRms ?? rt.buffer('unused-inv-rms', 16),
+    x_in: a.x, weight: a.layer.weight, bias: a.layer.bias ?? UNUSED, pre: UNUSED, ...parts,
+    inv_rms: a.norm?.invRms ?? UNUSED,
   }, { rows: a.rows, cols: a.layer.outDim, depth: a.layer.inDim, tiles_n: tilesN, eps: a.norm?.eps ?? 0, part_cols: partCols }, workgroups);
 }
 
@@ -208,7 +208,7 @@ export function edgeInputLinearForward(
   const k = rt.kernel({ label: 'linear.edge_input', code: edgeCode, entryPoint: 'forward', constants: { GELU: gelu ? 1 : 0, HAS_BIAS: a.layer.bias ? 1 : 0 } });
   const { tilesN, workgroups } = grid(a.input.slots, a.layer.outDim);
   const e = a.input;
-  rec.dispatch(k, { weight: a.layer.weight, bias: a.layer.bias ?? rt.dummy('read'), y_out: a.y, pre: a.pre ?? rt.dummy('write'), slot_meta: e.slotMeta, slot_geom: e.slotGeom, sh: e.sh },
+  rec.dispatch(k, { weight: a.layer.weight, bias: a.layer.bias ?? UNUSED, y_out: a.y, pre: a.pre ?? UNUSED, slot_meta: e.slotMeta, slot_geom: e.slotGeom, sh: e.sh },
     edgeParams(e, a.layer.outDim, a.layer.inDim, tilesN), workgroups);
 }
 
@@ -230,6 +230,6 @@ export function edgeInputLinearBackward(
   const k = rt.kernel({ label: 'linear.edge_input', code: edgeCode, entryPoint: 'backward_input', constants: { GELU: gelu ? 1 : 0 } });
   const { tilesN, workgroups } = grid(a.input.slots, a.layer.inDim);
   const e = a.input;
-  rec.dispatch(k, { x_in: a.dy, weight: a.layer.weight, pre: a.pre ?? rt.dummy('write'), slot_meta: e.slotMeta, slot_geom: e.slotGeom, grad_sh: a.gradSh, dist_part: a.distPart },
+  rec.dispatch(k, { x_in: a.dy, weight: a.layer.weight, pre: a.pre ?? UNUSED, slot_meta: e.slotMeta, slot_geom: e.slotGeom, grad_sh: a.gradSh, dist_part: a.distPart },
     edgeParams(e, a.layer.inDim, a.layer.outDim, tilesN), workgroups);
 }

@@ -3,7 +3,7 @@
 import commonWgsl from '../../../shaders/neighborhood_attention/common.wgsl?raw';
 import forwardWgsl from '../../../shaders/neighborhood_attention/forward.wgsl?raw';
 import backwardWgsl from '../../../shaders/neighborhood_attention/backward.wgsl?raw';
-import type { Binding, GpuRuntime, Operand, Recorder } from '../runtime';
+import { UNUSED, type Binding, type GpuRuntime, type Operand, type Recorder } from '../runtime';
 
 const MAX_SLOTS = 64;
 const MAX_HEAD_DIM = 64;
@@ -56,7 +56,7 @@ function kernel(rt: GpuRuntime, which: 'forward' | 'backward', a: NeighborhoodAt
 export function neighborhoodAttentionForward(rt: GpuRuntime, rec: Recorder, a: NeighborhoodAttentionArgs & { o: Binding }): void {
   check(a);
   rec.dispatch(kernel(rt, 'forward', a), {
-    q: a.q, k: a.k, v: a.v, slot_key: a.slotKey, sh: a.lae?.sh ?? rt.buffer('dummy', 16), o: a.o,
+    q: a.q, k: a.k, v: a.v, slot_key: a.slotKey, sh: a.lae?.sh ?? UNUSED, o: a.o,
   }, params(a), a.rows);
 }
 
@@ -71,7 +71,7 @@ export function neighborhoodAttentionBackward(
 ): void {
   check(a);
   rec.dispatch(kernel(rt, 'backward', a), {
-    q: a.q, k: a.k, v: a.v, slot_key: a.slotKey, sh: a.lae?.sh ?? rt.buffer('dummy', 16),
-    d_o: a.dO, grad_bias: a.gradBias, grad_sh: a.gradSh ?? rt.buffer('dummy.grad_sh', 16),
+    q: a.q, k: a.k, v: a.v, slot_key: a.slotKey, sh: a.lae?.sh ?? UNUSED,
+    d_o: a.dO, grad_bias: a.gradBias, grad_sh: a.gradSh ?? UNUSED,
   }, params(a), a.rows);
 }

@@ -1,7 +1,7 @@
 // Row glue of the model (shaders/model/rows.wgsl) and the energy sum (shaders/model/reduce.wgsl).
 import rowsWgsl from '../../../shaders/model/rows.wgsl?raw';
 import reduceWgsl from '../../../shaders/model/reduce.wgsl?raw';
-import type { GpuRuntime, Operand, Recorder } from '../runtime';
+import { UNUSED, type Binding, type GpuRuntime, type Operand, type Recorder } from '../runtime';
 
 const WG = 64;
 
@@ -11,7 +11,7 @@ type RowsEntry =
 interface RowsArgs {
   rows: number;
   cols: number;
-  a: Operand;
+  a: Operand | typeof UNUSED;
   b?: Operand;
   out: Operand;
   index?: Operand;
@@ -32,10 +32,9 @@ interface RowsArgs {
 
 function rows(rt: GpuRuntime, rec: Recorder, entry: RowsEntry, a: RowsArgs): void {
   const k = rt.kernel({ label: `rows.${entry}`, code: rowsWgsl, entryPoint: entry });
-  const dummy = rt.buffer('dummy', 16);
-  const bindings: Record<string, Operand> = {
-    a: a.a, b: a.b ?? dummy, out: a.out, index: a.index ?? dummy,
-    out2: a.out2 ?? rt.buffer('unused-out2', 16), out3: a.out3 ?? rt.buffer('unused-out3', 16),
+  const bindings: Record<string, Binding> = {
+    a: a.a, b: a.b ?? UNUSED, out: a.out, index: a.index ?? UNUSED,
+    out2: a.out2 ?? UNUSED, out3: a.out3 ?? UNUSED,
   };
   rec.dispatch(k, bindings, {
     rows: a.rows, cols: a.cols, in_stride: a.inStride ?? a.cols, out_stride: a.outStride ?? a.cols,
@@ -49,12 +48,12 @@ export const scaleAdd = (rt: GpuRuntime, rec: Recorder, n: number, a: Operand, b
 
 /** out[i] = value for i < n (an accumulator's zero inside the recording, so a replayed program starts clean). */
 export const fill = (rt: GpuRuntime, rec: Recorder, n: number, out: Operand, value: number) =>
-  rows(rt, rec, 'fill', { rows: n, cols: 1, a: rt.buffer('dummy', 16), out, alpha: value });
+  rows(rt, rec, 'fill', { rows: n, cols: 1, a: UNUSED, out, alpha: value });
 
 /** Three accumulators zeroed in one pass (n1, n2, n3 values). */
 export const zero3 = (rt: GpuRuntime, rec: Recorder, out: [Operand, number], out2: [Operand, number], out3: [Operand, number]) =>
   rows(rt, rec, 'zero3', {
-    rows: out[1], cols: 1, a: rt.buffer('dummy', 16), out: out[0], out2: out2[0], n2: out2[1], out3: out3[0], n3: out3[1],
+    rows: out[1], cols: 1, a: UNUSED, out: out[0], out2: out2[0], n2: out2[1], out3: out3[0], n3: out3[1],
     threads: Math.max(out[1], out2[1], out3[1]),
   });
 
@@ -85,5 +84,5 @@ export const addVector = (rt: GpuRuntime, rec: Recorder, r: number, cols: number
 /** out[0] = Σ_i (a[i, :]·w + b), i < n (a: n × cols; b: one value or none). */
 export function sumRowsDot(rt: GpuRuntime, rec: Recorder, n: number, cols: number, a: Operand, w: Operand, b: Operand | null, out: Operand): void {
   const k = rt.kernel({ label: 'reduce.sum_rows_dot', code: reduceWgsl, entryPoint: 'sum_rows_dot' });
-  rec.dispatch(k, { a, w, b: b ?? rt.dummy('read'), out }, { n, cols, has_bias: b ? 1 : 0 }, 1);
+  rec.dispatch(k, { a, w, b: b ?? UNUSED, out }, { n, cols, has_bias: b ? 1 : 0 }, 1);
 }
