@@ -65,7 +65,7 @@ fn backward_key(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
       var eb: GroupBias;
       if (EROPE) {
         pg = pair_geometry(met, ai, aj, true);
-        eb = group_bias(g0, pg.r, true);
+        eb = table_bias(g0, pg.r, true);
       }
       var dr = 0.0;
       for (var g = 0u; g < HG; g++) {

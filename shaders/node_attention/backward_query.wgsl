@@ -40,7 +40,7 @@ fn backward_query(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
       var eb: GroupBias;
       if (EROPE) {
         pg = pair_geometry(met, ai, tile_atoms[jl], true);
-        eb = group_bias(g0, pg.r, true);
+        eb = table_bias(g0, pg.r, true);
       }
       var dr = 0.0;   // Σ_heads ∂E/∂r of the pair
       for (var g = 0u; g < HG; g++) {

@@ -19,7 +19,9 @@
 // Heads in groups of HG (HG·D ≤ 64 columns): a workgroup serves one query (or key) tile for all heads of
 // its group, so each pair's ERoPE distance and sinc basis sin(ω_f r)/(ω_f r) are computed once per pair
 // for the group and only z_h = Σ_f W_hf·basis_f is per head; the distance derivative is applied once per
-// pair to Σ_h ∂E/∂r. The minimum image rounds in reduced coordinates where that is provably the nearest
+// pair to Σ_h ∂E/∂r. With the layer's bias table bound (table_knots > 0) even that is skipped below 64 Å:
+// table_bias interpolates bias_h(r) and ∂bias_h/∂r from knots 1/512 Å apart (src/gpu/ops/eropeBiasTable.ts).
+// The minimum image rounds in reduced coordinates where that is provably the nearest
 // image (|n_a| ≤ 1 and orthogonal cell rows or |d'| < h_min/2; src/geometry/periodicImages.ts) and loops over
 // the enumerated images otherwise.
 //
@@ -59,6 +61,8 @@ struct Params {
   grad_offset_a: u32,     // dq (backward_query) or dk (backward_key)
   grad_offset_b: u32,     // dv (backward_key)
   partials_offset: u32,
+  table_knots: u32,       // knots of the ERoPE bias table (0: no table, the bias is computed per pair)
+  table_step: f32,        // Å between knots
   scale: f32,
   // ERoPE of this layer: W (num_heads × num_freq, row-major) and ω (Å⁻¹), packed in vec4s.
   radial_weight: array<vec4f, 256>,
@@ -71,6 +75,9 @@ struct Params {
 @group(0) @binding(3) var<storage, read> v: array<f32>;
 @group(0) @binding(4) var<storage, read> atoms: array<vec4f>;
 @group(0) @binding(5) var<storage, read> aux: array<f32>;
+// ERoPE bias table (src/gpu/ops/eropeBiasTable.ts): per interval k (r from k·table_step) and head h at
+// k·num_heads + h: (bias_h at k, its increment to k + 1, ∂bias_h/∂r at k, at k + 1).
+@group(0) @binding(10) var<storage, read> bias_table: array<vec4f>;
 
 fn weight(h: u32, f: u32) -> f32 {
   let idx = h * params.num_freq + f;
@@ -252,6 +259,33 @@ fn group_bias(g0: u32, r: f32, want_grad: bool) -> GroupBias {
     let sp = softplus(z[g]) + 1e-6;
     out.bias[g] = log(sp);
     out.dbias[g] = softplus_grad(z[g]) / sp * dz[g];
+  }
+  return out;
+}
+
+/**
+ * group_bias from the table: cubic Hermite between the two knots around r (values and slopes from the float64
+ * runtime), and with `want_grad` the interpolant's own derivative, so the backward is the exact gradient of
+ * what the forward used. Two knot reads per head instead of num_freq sin/cos per pair. Past the table's
+ * last knot, where the interpolant meets the function with value and slope, the bias is computed directly.
+ */
+fn table_bias(g0: u32, r: f32, want_grad: bool) -> GroupBias {
+  let t = r / params.table_step;
+  if (params.table_knots == 0u || t >= f32(params.table_knots - 1u)) { return group_bias(g0, r, want_grad); }
+  let kn = u32(t);
+  let u = t - f32(kn);
+  let u2 = u * u;
+  let u3 = u2 * u;
+  let step = params.table_step;
+  // cubic Hermite on [0, 1] written from (f0, f1 − f0, f'0, f'1): its basis and the basis of its r-derivative
+  let hb = vec4f(1.0, 3.0 * u2 - 2.0 * u3, (u3 - 2.0 * u2 + u) * step, (u3 - u2) * step);
+  let dhb = vec4f(0.0, (6.0 * u - 6.0 * u2) / step, 3.0 * u2 - 4.0 * u + 1.0, 3.0 * u2 - 2.0 * u);
+  var out: GroupBias;
+  let row = kn * params.num_heads + g0;
+  for (var g = 0u; g < HG; g++) {
+    let c = bias_table[row + g];
+    out.bias[g] = dot(hb, c);
+    out.dbias[g] = select(0.0, dot(dhb, c), want_grad);
   }
   return out;
 }

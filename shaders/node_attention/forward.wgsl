@@ -29,7 +29,7 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
     for (var jl = 0u; jl < TILE; jl++) {
       if (tile_atoms[jl].w != ai.w) { continue; }   // other system, padding, or past N
       var eb: GroupBias;
-      if (EROPE) { eb = group_bias(g0, pair_geometry(met, ai, tile_atoms[jl], false).r, false); }
+      if (EROPE) { eb = table_bias(g0, pair_geometry(met, ai, tile_atoms[jl], false).r, false); }
       for (var g = 0u; g < HG; g++) {
         var s = 0.0;
         for (var c = 0u; c < D; c++) { s += qi[g * D + c] * tile_a[jl * gd + g * D + c]; }

@@ -15,6 +15,7 @@ import { smoothPairMetric, type PairGeometry } from '../../src/cpu/eropeDistance
 import {
   headsPerGroup, nodeAttentionBackward, nodeAttentionForward, nodeAttentionGradSizes, packAtoms, packImages,
 } from '../../src/gpu/ops/nodeAttention';
+import { BIAS_TABLE_RANGE } from '../../src/gpu/ops/eropeBiasTable';
 import { f32, poisoned, randomArray, relErr, setupGpu, teardownGpu, upload, type TestGpu } from './helpers';
 
 let gpu: TestGpu | undefined;
@@ -30,9 +31,9 @@ const CELLS: Record<string, Float64Array> = {
 };
 const PBC: [boolean, boolean, boolean] = [true, true, true];
 
-function systems(cellName: string, smooth: boolean): PairGeometry[] {
+function systems(cellName: string, smooth: boolean, spread = 1): PairGeometry[] {
   const cell = f32(CELLS[cellName]);
-  const pos0 = randomArray(3 * sizes[0], 11, 4);
+  const pos0 = randomArray(3 * sizes[0], 11, 4).map((x) => x * spread);
   const pos1 = wrapPositions(f32(randomArray(3 * sizes[1], 12, 3).map((x) => x + 3)), cellFrame(cell, PBC));
   const T = imageTranslations(enumerateImages(imageRepeats({ vectors: cell, pbc: PBC }, 6.0)), cell);
   return [
@@ -59,24 +60,33 @@ function roundingMisses(g: PairGeometry, cell: Cell): number {
   return misses;
 }
 
-interface Case { nh: number; d: number; erope: boolean; smooth?: boolean; fused: boolean; cell: string }
+// spread: the molecule's coordinates scaled so that some of its pairs lie beyond the ERoPE bias table (64 Å),
+// where the kernels compute the bias directly, and the rest inside it
+interface Case { nh: number; d: number; erope: boolean; smooth?: boolean; fused: boolean; cell: string; spread?: number }
 const CASES: Case[] = [
   { nh: 2, d: 16, erope: false, fused: false, cell: 'triclinic' },
   { nh: 2, d: 16, erope: true, fused: false, cell: 'triclinic' },
   { nh: 2, d: 16, erope: true, smooth: true, fused: true, cell: 'triclinic' },
   { nh: 4, d: 16, erope: true, fused: true, cell: 'orthorhombic' },
   { nh: 4, d: 32, erope: true, fused: true, cell: 'skewed' },
+  { nh: 4, d: 16, erope: true, fused: true, cell: 'orthorhombic', spread: 12 },
 ];
 
 for (const cs of CASES) {
   const { nh, d } = cs;
   const H = nh * d;
   const name = `${nh} heads × ${d} (${nh / headsPerGroup({ n, numHeads: nh, headDim: d })} group(s)), ${cs.fused ? 'fused q‖k‖v' : 'separate q, k, v'}, ` +
-    `ERoPE ${cs.erope ? (cs.smooth ? 'smooth' : 'minimum image') : 'off'}, ${cs.cell} cell`;
+    `ERoPE ${cs.erope ? (cs.smooth ? 'smooth' : 'minimum image') : 'off'}, ${cs.cell} cell${cs.spread ? `, molecule ×${cs.spread} (pairs past the bias table)` : ''}`;
   describe(`node attention kernel: ${name}`, () => {
     it('forward, backward and the ERoPE position/virial gradient match float64', async () => {
       const { rt } = gpu!;
-      const sys = systems(cs.cell, !!cs.smooth);
+      const sys = systems(cs.cell, !!cs.smooth, cs.spread);
+      if (cs.spread) {
+        const p = sys[0].positions, r: number[] = [];
+        for (let i = 0; i < sizes[0]; i++) for (let j = 0; j < i; j++) r.push(Math.hypot(p[3 * j] - p[3 * i], p[3 * j + 1] - p[3 * i + 1], p[3 * j + 2] - p[3 * i + 2]));
+        expect(r.filter((x) => x > BIAS_TABLE_RANGE).length).toBeGreaterThan(20);
+        expect(r.filter((x) => x < BIAS_TABLE_RANGE).length).toBeGreaterThan(20);
+      }
       const cell = f32(CELLS[cs.cell]);
       const q = f32(randomArray(n * H, 1)), k = f32(randomArray(n * H, 2)), v = f32(randomArray(n * H, 3));
       const dO = f32(randomArray(n * H, 4));

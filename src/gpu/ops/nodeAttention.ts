@@ -11,6 +11,7 @@ import backwardKeyWgsl from '../../../shaders/node_attention/backward_key.wgsl?r
 import reduceWgsl from '../../../shaders/node_attention/reduce.wgsl?raw';
 import type { Binding, GpuRuntime, Recorder } from '../runtime';
 import { minimumImageMetric } from '../../geometry/periodicImages';
+import { eropeBiasTable, type BiasTable } from './eropeBiasTable';
 
 const BLOCK = 32;
 const MAX_GROUP_COLUMNS = 64; // MAXD in common.wgsl: heads per group × head dimension
@@ -126,6 +127,39 @@ function projectionBindings(s: NodeAttentionShape, p: Projections) {
   return { bind: { q: p.q, k: p.k, v: p.v }, layout: { in_stride: H, q_offset: 0, k_offset: 0, v_offset: 0 } };
 }
 
+// One bias table per ERoPE weight array (a layer's), built on first use (0.2-0.6 s of float64 work) and
+// uploaded once per runtime.
+const builtTables = new WeakMap<object, BiasTable>();
+const biasTables = new WeakMap<GpuRuntime, WeakMap<object, { buffer: GPUBuffer; knots: number; step: number }>>();
+let biasTableSeq = 0;
+
+function biasTable(rt: GpuRuntime, s: NodeAttentionShape, erope: EropeWeights) {
+  let perRuntime = biasTables.get(rt);
+  if (!perRuntime) biasTables.set(rt, (perRuntime = new WeakMap()));
+  let t = perRuntime.get(erope.radialWeight);
+  if (!t || t.buffer.size > rt.maxBinding) {   // (a binding limit lowered since: a shorter table)
+    let table = builtTables.get(erope.radialWeight);
+    if (!table || table.numHeads !== s.numHeads) {
+      table = eropeBiasTable(erope.omega, erope.radialWeight, s.numHeads);
+      builtTables.set(erope.radialWeight, table);
+    }
+    // an adapter whose binding limit is below the table gets its first intervals (the rest computed per pair)
+    const intervals = Math.min(table.knots - 1, Math.floor(rt.maxBinding / (16 * s.numHeads)));
+    t = intervals < 1
+      ? { buffer: rt.dummy('read'), knots: 0, step: table.step }
+      : { buffer: rt.upload(`erope_bias_table.${biasTableSeq++}`, table.values.subarray(0, 4 * intervals * s.numHeads)), knots: intervals + 1, step: table.step };
+    perRuntime.set(erope.radialWeight, t);
+  }
+  return t;
+}
+
+/** The ERoPE bias table binding and its uniform fields (a placeholder and no knots without ERoPE). */
+function biasTableBinding(rt: GpuRuntime, s: NodeAttentionShape, erope: EropeWeights | null) {
+  if (!erope) return { buffer: rt.dummy('read'), fields: { table_knots: 0, table_step: 1 } };
+  const t = biasTable(rt, s, erope);
+  return { buffer: t.buffer, fields: { table_knots: t.knots, table_step: t.step } };
+}
+
 function params(s: NodeAttentionShape, g: NodeAttentionGeometry, erope: EropeWeights | null, layout: Record<string, number>) {
   const radial = new Array<number>(MAX_RADIAL).fill(0);
   const omega = new Array<number>(MAX_FREQ).fill(0);
@@ -171,8 +205,9 @@ export function nodeAttentionForward(
   checkShape(a.shape, a.erope);
   const p = projectionBindings(a.shape, a);
   const k = kernel(rt, 'forward', a.shape, !!a.erope, a.geometry);
-  rec.dispatch(k, { ...p.bind, atoms: a.geometry.atoms, aux: a.geometry.aux, o: a.o, stats: a.stats },
-    params(a.shape, a.geometry, a.erope, p.layout), tiles(a.shape));
+  const table = biasTableBinding(rt, a.shape, a.erope);
+  rec.dispatch(k, { ...p.bind, atoms: a.geometry.atoms, aux: a.geometry.aux, bias_table: table.buffer, o: a.o, stats: a.stats },
+    { ...params(a.shape, a.geometry, a.erope, p.layout), ...table.fields }, tiles(a.shape));
 }
 
 /**
@@ -232,9 +267,10 @@ export function nodeAttentionBackward(
   checkShape(s, a.erope);
   const p = projectionBindings(s, a);
   const t = gradTargets(s, a);
-  const base = params(s, a.geometry, a.erope, p.layout);
+  const table = biasTableBinding(rt, s, a.erope);
+  const base = { ...params(s, a.geometry, a.erope, p.layout), ...table.fields };
   rec.dispatch(kernel(rt, 'row_stats', s, !!a.erope, a.geometry), { o: a.o, d_o: a.dO, stats: a.stats }, base, Math.ceil((s.n * s.numHeads) / 64));
-  const common = { ...p.bind, atoms: a.geometry.atoms, aux: a.geometry.aux, d_o: a.dO, stats: a.stats };
+  const common = { ...p.bind, atoms: a.geometry.atoms, aux: a.geometry.aux, bias_table: table.buffer, d_o: a.dO, stats: a.stats };
   rec.dispatch(kernel(rt, 'backward_query', s, !!a.erope, a.geometry), { ...common, grads: t.query.grads }, { ...base, ...t.query.layout }, tiles(s));
   rec.dispatch(kernel(rt, 'backward_key', s, !!a.erope, a.geometry), { ...common, grads: t.key.grads }, { ...base, ...t.key.layout }, tiles(s));
   const reduce = rt.kernel({ label: 'node_attention_reduce', code: reduceWgsl, entryPoint: 'main' });
