@@ -64,6 +64,60 @@ const PLAN_LIMITS = {
 
 type Backed = GPUBuffer & { data: Uint8Array | null };
 
+const backing = (b: Backed): Uint8Array => (b.data ??= new Uint8Array(b.size));
+
+/** A buffer that keeps its contents only once something is written or copied into it. */
+function plannedBuffer(log: PlanDeviceLog, d: GPUBufferDescriptor): GPUBuffer {
+  const rec: PlannedBuffer = { label: d.label ?? '(unnamed)', size: d.size, usage: d.usage };
+  log.buffers.add(rec);
+  const buf = {
+    label: rec.label, size: d.size, usage: d.usage, data: null,
+    destroy() { log.buffers.delete(rec); },
+    mapAsync: async () => {},
+    getMappedRange: () => (buf.data ? buf.data.slice().buffer : new ArrayBuffer(d.size)),
+    unmap() {},
+  } as unknown as Backed;
+  return buf;
+}
+
+/** Notes every storage binding of a bind group (the adapter's binding limit applies to each). */
+function noteBindings(log: PlanDeviceLog, d: GPUBindGroupDescriptor): object {
+  for (const e of d.entries) {
+    const r = e.resource as GPUBufferBinding;
+    const buf = r.buffer as unknown as PlannedBuffer | undefined;
+    if (!buf || !(buf.usage & GPUBufferUsage.STORAGE)) continue;
+    log.noteBinding(`${buf.label}${r.offset ? ` @${r.offset}` : ''} (${d.label ?? 'kernel'})`, r.size ?? buf.size - (r.offset ?? 0));
+  }
+  return {};
+}
+
+/** queue.writeBuffer: dataOffset/size count bytes for an ArrayBuffer and elements for a typed array (WebGPU's rule). */
+function writePlanned(dst: Backed, offset: number, data: ArrayBuffer | ArrayBufferView, dataOffset = 0, size?: number): void {
+  const bytes = ArrayBuffer.isView(data)
+    ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+    : new Uint8Array(data);
+  const unit = ArrayBuffer.isView(data) ? (data as unknown as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1 : 1;
+  const from = dataOffset * unit;
+  const to = size === undefined ? bytes.length : from + size * unit;
+  backing(dst).set(bytes.subarray(from, to), offset);
+}
+
+/** A command encoder whose compute passes count dispatches by pipeline and whose copies run when encoded. */
+function planEncoder(log: PlanDeviceLog) {
+  let pipeline = '';
+  const pass = {
+    setPipeline(p: { label?: string }) { pipeline = p.label ?? ''; }, setBindGroup() {}, end() {},
+    dispatchWorkgroups() { log.noteDispatch(pipeline); },
+  };
+  return {
+    beginComputePass: () => pass, clearBuffer() {}, resolveQuerySet() {}, finish: () => ({}),
+    copyBufferToBuffer(src: Backed, srcOffset: number, dst: Backed, dstOffset: number, size: number) {
+      if (src.data) backing(dst).set(src.data.subarray(srcOffset, srcOffset + size), dstOffset);
+      else if (dst.data) dst.data.fill(0, dstOffset, dstOffset + size);
+    },
+  };
+}
+
 /**
  * A device that records instead of computing; pass `log` to read what was asked of it. Buffer contents are
  * kept only for buffers written from the host or copied into (uploads, the engine's positions and box) so
@@ -72,64 +126,21 @@ type Backed = GPUBuffer & { data: Uint8Array | null };
 export function createPlanDevice(log: PlanDeviceLog, options: { maxStorageBufferBindingSize?: number } = {}): GPUDevice {
   ensureGpuConstants();
   const layout = { label: 'plan-layout' } as GPUBindGroupLayout;
-  const backing = (b: Backed): Uint8Array => (b.data ??= new Uint8Array(b.size));
-  let pipeline = '';
-  const pass = {
-    setPipeline(p: { label?: string }) { pipeline = p.label ?? ''; }, setBindGroup() {}, end() {},
-    dispatchWorkgroups() { log.noteDispatch(pipeline); },
-  };
   const device = {
     label: 'plan device',
     limits: { ...PLAN_LIMITS, ...options },
     features: new Set<string>(),
     lost: new Promise<GPUDeviceLostInfo>(() => {}),
     addEventListener() {},
-    createBuffer(d: GPUBufferDescriptor): GPUBuffer {
-      const rec: PlannedBuffer = { label: d.label ?? '(unnamed)', size: d.size, usage: d.usage };
-      log.buffers.add(rec);
-      const buf = {
-        label: rec.label, size: d.size, usage: d.usage, data: null,
-        destroy() { log.buffers.delete(rec); },
-        mapAsync: async () => {},
-        getMappedRange: () => (buf.data ? buf.data.slice().buffer : new ArrayBuffer(d.size)),
-        unmap() {},
-      } as unknown as Backed;
-      return buf;
-    },
+    createBuffer: (d: GPUBufferDescriptor) => plannedBuffer(log, d),
     createShaderModule: (d: GPUShaderModuleDescriptor) => ({ label: d.label ?? '' }),
     createBindGroupLayout: () => layout,
     createPipelineLayout: () => ({}),
     createComputePipeline: (d: GPUComputePipelineDescriptor) => ({ label: d.label ?? '', getBindGroupLayout: () => layout }),
-    createBindGroup: (d: GPUBindGroupDescriptor) => {
-      for (const e of d.entries) {
-        const r = e.resource as GPUBufferBinding;
-        const buf = r.buffer as unknown as PlannedBuffer | undefined;
-        if (!buf || !(buf.usage & GPUBufferUsage.STORAGE)) continue;
-        log.noteBinding(`${buf.label}${r.offset ? ` @${r.offset}` : ''} (${d.label ?? 'kernel'})`, r.size ?? buf.size - (r.offset ?? 0));
-      }
-      return {};
-    },
+    createBindGroup: (d: GPUBindGroupDescriptor) => noteBindings(log, d),
     createQuerySet: () => ({ destroy() {} }),
-    createCommandEncoder: () => ({
-      beginComputePass: () => pass, clearBuffer() {}, resolveQuerySet() {}, finish: () => ({}),
-      copyBufferToBuffer(src: Backed, srcOffset: number, dst: Backed, dstOffset: number, size: number) {
-        if (src.data) backing(dst).set(src.data.subarray(srcOffset, srcOffset + size), dstOffset);
-        else if (dst.data) dst.data.fill(0, dstOffset, dstOffset + size);
-      },
-    }),
-    queue: {
-      writeBuffer(dst: Backed, offset: number, data: ArrayBuffer | ArrayBufferView, dataOffset = 0, size?: number) {
-        const bytes = ArrayBuffer.isView(data)
-          ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-          : new Uint8Array(data);
-        // dataOffset/size count bytes for an ArrayBuffer and elements for a typed array (WebGPU's rule)
-        const unit = ArrayBuffer.isView(data) ? (data as unknown as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1 : 1;
-        const from = dataOffset * unit;
-        const to = size === undefined ? bytes.length : from + size * unit;
-        backing(dst).set(bytes.subarray(from, to), offset);
-      },
-      submit() {}, onSubmittedWorkDone: async () => {},
-    },
+    createCommandEncoder: () => planEncoder(log),
+    queue: { writeBuffer: writePlanned, submit() {}, onSubmittedWorkDone: async () => {} },
     destroy() {},
   };
   return device as unknown as GPUDevice;

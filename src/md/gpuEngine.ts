@@ -51,6 +51,18 @@ type Kernel = { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup };
 
 interface PendingSample { staging: GPUBuffer; step: number }
 
+/** The atoms of each molecule as CSR (m + 1 starts, then the atom indices), for the barostat. */
+function moleculeIndex(molecules: ArrayLike<number>, m: number, n: number): Uint32Array<ArrayBuffer> {
+  const counts = new Uint32Array(m + 1);
+  for (let i = 0; i < molecules.length; i++) counts[molecules[i] + 1]++;
+  for (let j = 0; j < m; j++) counts[j + 1] += counts[j];
+  const molData = new Uint32Array(m + 1 + n);
+  molData.set(counts);
+  const fill = counts.slice(0, m);
+  for (let i = 0; i < molecules.length; i++) molData[m + 1 + fill[molecules[i]]++] = i;
+  return molData;
+}
+
 export class GpuMdEngine implements MdEngine {
   readonly backend = 'webgpu';
   readonly numAtoms: number;
@@ -100,71 +112,82 @@ export class GpuMdEngine implements MdEngine {
   }
 
   private async init(restore?: EngineCheckpoint): Promise<void> {
-    const d = this.device, n = this.numAtoms, s = this.settings, sys = this.system;
-    const st = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-    const buf = (size: number, usage = st, label?: string) => d.createBuffer({ size: Math.max(16, size), usage, label });
-    // Molecules as CSR for the barostat.
-    const m = this.numMolecules;
-    const counts = new Uint32Array(m + 1);
-    for (const j of sys.molecules) counts[j + 1]++;
-    for (let j = 0; j < m; j++) counts[j + 1] += counts[j];
-    const molData = new Uint32Array(m + 1 + n);
-    molData.set(counts);
-    const fill = counts.slice(0, m);
-    sys.molecules.forEach((j, i) => { molData[m + 1 + fill[j]++] = i; });
-    this.buffers = {
-      params: buf(PARAMS_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, 'md params'),
-      pos: buf(16 * n, st, 'md positions'), vel: buf(16 * n, st, 'md velocities'), frc: buf(16 * n, st, 'md forces'),
-      invMass: buf(4 * n, st, 'md inverse masses'), ctl: buf(CONTROL_BYTES, st, 'md control'),
-      box: buf(4 * BOX_FLOATS, st, 'md box'), out: buf(4 * OUTPUT_FLOATS, st, 'md energy/virial'),
-      mol: buf(4 * molData.length, st, 'md molecules'), backup: buf(32 * n, st, 'md barostat backup'),
-      watch: buf(WATCH_BYTES, st, 'md watchdog'),
-      pullParams: buf(PULL_PARAMS_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, 'md pull params'),
-      pullSpec: buf(16 * n, st, 'md pull springs'), pullState: buf(48 * n, st, 'md pull state and work'),
-    };
-    const b = this.buffers, q = d.queue;
-    const params = new ArrayBuffer(PARAMS_BYTES);
-    const [k0, k1] = seedKey(s.seed);
-    new Uint32Array(params, 0, 8).set([n, m, s.nhcLength, k0, k1, 0, 0, 0]);
-    new Float32Array(params, 32, 12).set([s.dt, KB * s.temperature, degreesOfFreedom(s.ensemble, n), s.friction, s.tauT,
-      s.pressure / EV_PER_A3_TO_BAR, s.fireDtMax, s.fireMaxStep, s.maxForce ?? DEFAULT_MAX_FORCE, 0, 0, 0]);
-    q.writeBuffer(b.params, 0, new Uint8Array(params));
-    q.writeBuffer(b.invMass, 0, Float32Array.from(sys.masses, (mm) => 1 / (mm * AMU_A2_FS2_TO_EV)));
-    q.writeBuffer(b.mol, 0, molData);
-    this.writePullParams([0, 0, 0], 0, false);
-    if (restore) {
-      const blob = (name: string) => {
-        const x = restore.blobs[name];
-        if (!x) throw new Error(`checkpoint is missing "${name}"`);
-        return new Uint8Array(x);
-      };
-      q.writeBuffer(b.pos, 0, blob('positions')); q.writeBuffer(b.vel, 0, blob('velocities'));
-      q.writeBuffer(b.frc, 0, blob('forces')); q.writeBuffer(b.ctl, 0, blob('control'));
-      q.writeBuffer(b.box, 0, blob('box')); q.writeBuffer(b.out, 0, blob('output'));
-      if (restore.blobs.watch) q.writeBuffer(b.watch, 0, blob('watch'));
-      // A checkpoint taken after a pull began carries the pull's work; the pull itself is set again by the caller.
-      if (restore.blobs.pullState) { q.writeBuffer(b.pullState, 0, blob('pullState')); this.pullOn = true; }
-      this.hostStep = restore.step;
-    } else {
-      q.writeBuffer(b.pos, 0, toVec4(sys.positions, null));
-      q.writeBuffer(b.vel, 0, toVec4(sys.velocities, null));
-      q.writeBuffer(b.box, 0, boxData(sys.cell, sys.pbc));
-      const ctl = new ArrayBuffer(CONTROL_BYTES);
-      const cf = new Float32Array(ctl);
-      cf[CTL.fireDt] = s.dt; cf[CTL.fireAlpha] = 0.1;
-      cf[CTL.mcVolumeScale] = 0.01 * boxData(sys.cell, sys.pbc)[9]; // first trial volume step: 1 % of V
-      q.writeBuffer(b.ctl, 0, new Uint8Array(ctl));
-    }
+    const d = this.device, sys = this.system, b = this.createBuffers();
+    this.writeParams(b);
+    if (restore) this.restoreState(b, restore);
+    else this.writeInitialState(b);
     await this.buildKernels();
     if (!restore) this.provider.checkSystem?.(sys.cell, sys.pbc);
     await this.provider.attach({
-      device: d, numAtoms: n, numbers: sys.numbers, pbc: sys.pbc, positions: b.pos, forces: b.frc, box: b.box, output: b.out,
+      device: d, numAtoms: this.numAtoms, numbers: sys.numbers, pbc: sys.pbc, positions: b.pos, forces: b.frc, box: b.box, output: b.out,
     });
     if (!restore) {
       this.encoder = d.createCommandEncoder();
       await this.force();
       this.submit();
     }
+  }
+
+  /** The engine's buffers (this.buffers), sized for the system. */
+  private createBuffers(): GpuMdEngine['buffers'] {
+    const d = this.device, n = this.numAtoms;
+    const st = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    const buf = (size: number, usage = st, label?: string) => d.createBuffer({ size: Math.max(16, size), usage, label });
+    this.buffers = {
+      params: buf(PARAMS_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, 'md params'),
+      pos: buf(16 * n, st, 'md positions'), vel: buf(16 * n, st, 'md velocities'), frc: buf(16 * n, st, 'md forces'),
+      invMass: buf(4 * n, st, 'md inverse masses'), ctl: buf(CONTROL_BYTES, st, 'md control'),
+      box: buf(4 * BOX_FLOATS, st, 'md box'), out: buf(4 * OUTPUT_FLOATS, st, 'md energy/virial'),
+      mol: buf(4 * (this.numMolecules + 1 + n), st, 'md molecules'), backup: buf(32 * n, st, 'md barostat backup'),
+      watch: buf(WATCH_BYTES, st, 'md watchdog'),
+      pullParams: buf(PULL_PARAMS_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, 'md pull params'),
+      pullSpec: buf(16 * n, st, 'md pull springs'), pullState: buf(48 * n, st, 'md pull state and work'),
+    };
+    return this.buffers;
+  }
+
+  /** Run parameters, inverse masses, the molecules (for the barostat) and an idle pull. */
+  private writeParams(b: GpuMdEngine['buffers']): void {
+    const n = this.numAtoms, m = this.numMolecules, s = this.settings, q = this.device.queue;
+    const params = new ArrayBuffer(PARAMS_BYTES);
+    const [k0, k1] = seedKey(s.seed);
+    new Uint32Array(params, 0, 8).set([n, m, s.nhcLength, k0, k1, 0, 0, 0]);
+    new Float32Array(params, 32, 12).set([s.dt, KB * s.temperature, degreesOfFreedom(s.ensemble, n), s.friction, s.tauT,
+      s.pressure / EV_PER_A3_TO_BAR, s.fireDtMax, s.fireMaxStep, s.maxForce ?? DEFAULT_MAX_FORCE, 0, 0, 0]);
+    q.writeBuffer(b.params, 0, new Uint8Array(params));
+    q.writeBuffer(b.invMass, 0, Float32Array.from(this.system.masses, (mm) => 1 / (mm * AMU_A2_FS2_TO_EV)));
+    q.writeBuffer(b.mol, 0, moleculeIndex(this.system.molecules, m, n));
+    this.writePullParams([0, 0, 0], 0, false);
+  }
+
+  /** A checkpoint's engine state, as it was on the GPU. */
+  private restoreState(b: GpuMdEngine['buffers'], restore: EngineCheckpoint): void {
+    const q = this.device.queue;
+    const blob = (name: string) => {
+      const x = restore.blobs[name];
+      if (!x) throw new Error(`checkpoint is missing "${name}"`);
+      return new Uint8Array(x);
+    };
+    q.writeBuffer(b.pos, 0, blob('positions')); q.writeBuffer(b.vel, 0, blob('velocities'));
+    q.writeBuffer(b.frc, 0, blob('forces')); q.writeBuffer(b.ctl, 0, blob('control'));
+    q.writeBuffer(b.box, 0, blob('box')); q.writeBuffer(b.out, 0, blob('output'));
+    if (restore.blobs.watch) q.writeBuffer(b.watch, 0, blob('watch'));
+    // A checkpoint taken after a pull began carries the pull's work; the pull itself is set again by the caller.
+    if (restore.blobs.pullState) { q.writeBuffer(b.pullState, 0, blob('pullState')); this.pullOn = true; }
+    this.hostStep = restore.step;
+  }
+
+  /** The system's positions, velocities and box, and a fresh control block. */
+  private writeInitialState(b: GpuMdEngine['buffers']): void {
+    const q = this.device.queue, s = this.settings, sys = this.system;
+    q.writeBuffer(b.pos, 0, toVec4(sys.positions, null));
+    q.writeBuffer(b.vel, 0, toVec4(sys.velocities, null));
+    q.writeBuffer(b.box, 0, boxData(sys.cell, sys.pbc));
+    const ctl = new ArrayBuffer(CONTROL_BYTES);
+    const cf = new Float32Array(ctl);
+    cf[CTL.fireDt] = s.dt; cf[CTL.fireAlpha] = 0.1;
+    cf[CTL.mcVolumeScale] = 0.01 * boxData(sys.cell, sys.pbc)[9]; // first trial volume step: 1 % of V
+    q.writeBuffer(b.ctl, 0, new Uint8Array(ctl));
   }
 
   private async buildKernels(): Promise<void> {

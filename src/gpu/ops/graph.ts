@@ -85,7 +85,7 @@ export interface GpuGraph {
   /** Cells the grid may use (the cell-list buffers are sized for it). */
   maxCells: number;
   /** Pooled buffer sizes, bytes, by name (GraphLayout.bytes). */
-  bytes: Record<string, number>;
+  bytes: GraphBytes;
   /** Image translations T_m, M×vec4 (xyz used). */
   images: GPUBuffer;
   /** Positions wrapped into the cell, N×3. */
@@ -132,7 +132,7 @@ export interface GraphLayout {
   numAtoms: number; kc: number; slots: number; numImages: number; imageShifts: Int32Array;
   imageTranslations: Float32Array; params: Record<string, number | number[]>; search: NeighborSearch; maxCells: number;
   /** Bytes of every pooled buffer the graph build and its backward use, by name. */
-  bytes: Record<string, number>;
+  bytes: GraphBytes;
 }
 
 export function graphLayout(
@@ -161,11 +161,27 @@ export function graphLayout(
   const reach = arch.cutoff + 4 * arch.knn_sigmoid_scale;
   const row = (i: number) => [vectors[3 * i], vectors[3 * i + 1], vectors[3 * i + 2]];
   const col = (k: number) => [inv[k], inv[3 + k], inv[6 + k]];
-  // Cell list: per axis the width perpendicular to the other two lattice vectors; cells at least
-  // `reach` wide (a hair more, so float rounding of fractional coordinates cannot lose a pair).
+  const grid = cellListGrid(vectors, [0, 1, 2].map((k) => periodic && cell.pbc[k]), reach, numAtoms);
+  const maxCells = grid.maxCells;
+  const params = {
+    rep: reps, grid_n: grid.gridN, cell_frac: grid.cellFrac, reach_cells: grid.reachCells, max_cells: maxCells,
+    n_atoms: numAtoms, kc, k_slots: K, n_images: M,
+    pbc: periodic ? (cell.pbc[0] ? 1 : 0) | (cell.pbc[1] ? 2 : 0) | (cell.pbc[2] ? 4 : 0) : 0,
+    cutoff: arch.cutoff, reach2: reach * reach, sigmoid_scale: arch.knn_sigmoid_scale,
+    knn_k: arch.knn_k, lse_scale: arch.knn_lse_scale,
+    lat0: row(0), lat1: row(1), lat2: row(2), rec0: col(0), rec1: col(1), rec2: col(2),
+  };
+  const bytes = graphBytes(numAtoms, kc, K, maxCells, T.byteLength);
+  return { numAtoms, kc, slots: K, numImages: M, imageShifts, imageTranslations: T, params, search, maxCells, bytes };
+}
+
+/**
+ * The cell list of the neighbour search: per axis the width perpendicular to the other two lattice vectors;
+ * cells at least `reach` wide (a hair more, so float rounding of fractional coordinates cannot lose a pair).
+ */
+function cellListGrid(vectors: Float64Array, isPeriodic: boolean[], reach: number, numAtoms: number) {
   const slack = reach * (1 + 1e-4);
   const width = cellHeights(vectors);
-  const isPeriodic = [0, 1, 2].map((k) => periodic && cell.pbc[k]);
   const gridN = [1, 1, 1], reachCells = [1, 1, 1];
   let periodicCells = 1, openAxes = 0;
   for (let k = 0; k < 3; k++) {
@@ -183,18 +199,17 @@ export function graphLayout(
   }
   const cap = openAxes ? Math.max(1, Math.floor((budget / periodicCells) ** (1 / openAxes) + 1e-9)) : 1;
   for (let k = 0; k < 3; k++) if (!isPeriodic[k]) gridN[k] = cap;
-  const maxCells = periodicCells * cap ** openAxes;
-  const params = {
-    rep: reps, grid_n: gridN, cell_frac: width.map((w) => slack / w), reach_cells: reachCells, max_cells: maxCells,
-    n_atoms: numAtoms, kc, k_slots: K, n_images: M,
-    pbc: periodic ? (cell.pbc[0] ? 1 : 0) | (cell.pbc[1] ? 2 : 0) | (cell.pbc[2] ? 4 : 0) : 0,
-    cutoff: arch.cutoff, reach2: reach * reach, sigmoid_scale: arch.knn_sigmoid_scale,
-    knn_k: arch.knn_k, lse_scale: arch.knn_lse_scale,
-    lat0: row(0), lat1: row(1), lat2: row(2), rec0: col(0), rec1: col(1), rec2: col(2),
-  };
+  return { gridN, reachCells, cellFrac: width.map((w) => slack / w), maxCells: periodicCells * cap ** openAxes };
+}
+
+/** The graph's pooled buffers and their bytes (GraphLayout.bytes). */
+export type GraphBytes = ReturnType<typeof graphBytes>;
+
+/** Bytes of every pooled buffer of the graph build and its backward (C candidates, S slots). */
+function graphBytes(numAtoms: number, kc: number, K: number, maxCells: number, imageBytes: number) {
   const C = numAtoms * kc, S = numAtoms * K;
-  const bytes: Record<string, number> = {
-    images: T.byteLength, positions: numAtoms * 12, atoms: numAtoms * 16,
+  return {
+    images: imageBytes, positions: numAtoms * 12, atoms: numAtoms * 16,
     candMeta: C * 8, candGeom: C * 16, candRank: C * 4, candEnv: C * 16, candRev: C * 4, candSlot: C * 4,
     counts: numAtoms * 16,
     slotMeta: S * 16, slotGeom: S * 16, slotEnv: S * 16, slotKey: S * 8,
@@ -203,7 +218,6 @@ export function graphLayout(
     // backward
     candGdisp: C * 16, gradPositions: numAtoms * 12, strainPart: numAtoms * 36, strain: 36,
   };
-  return { numAtoms, kc, slots: K, numImages: M, imageShifts, imageTranslations: T, params, search, maxCells, bytes };
 }
 
 /**
@@ -216,7 +230,7 @@ export function planGraph(
   search: NeighborSearch = 'cells',
 ): GpuGraph {
   const L = graphLayout(arch, numAtoms, cell, slotBudget, search);
-  const b = (name: string) => rt.buffer(`graph.${name}`, L.bytes[name]);
+  const b = (name: keyof GraphBytes) => rt.buffer(`graph.${name}`, L.bytes[name]);
   return {
     numAtoms, kc: L.kc, slots: L.slots, numImages: L.numImages, imageShifts: L.imageShifts, params: L.params,
     search, maxCells: L.maxCells, bytes: L.bytes,
