@@ -20,6 +20,18 @@ export interface BondOptions {
   minDistance?: number;
 }
 
+/** Per axis the smallest and largest of the first n points (N×3). */
+function bounds(xyz: ArrayLike<number>, n: number): [number[], number[]] {
+  const lo = [Infinity, Infinity, Infinity];
+  const hi = [-Infinity, -Infinity, -Infinity];
+  for (let a = 0; a < n; a++)
+    for (let d = 0; d < 3; d++) {
+      lo[d] = Math.min(lo[d], xyz[3 * a + d]);
+      hi[d] = Math.max(hi[d], xyz[3 * a + d]);
+    }
+  return [lo, hi];
+}
+
 export function findBonds(pos: ArrayLike<number>, radii: ArrayLike<number>, cf: CellFrame | null, opts: BondOptions = {}): Bonds {
   const scale = opts.scale ?? 1.2;
   const minD2 = (opts.minDistance ?? 0.1) ** 2;
@@ -37,13 +49,7 @@ export function findBonds(pos: ArrayLike<number>, radii: ArrayLike<number>, cf: 
     // Perpendicular widths of the cell, so a bin is at least `cutoff` wide.
     const widths = cellHeights(cf.vectors);
     const frac = reducedPositions(pos, inv, pbc);
-    const lo = [Infinity, Infinity, Infinity];
-    const hi = [-Infinity, -Infinity, -Infinity];
-    for (let a = 0; a < n; a++)
-      for (let d = 0; d < 3; d++) {
-        lo[d] = Math.min(lo[d], frac[3 * a + d]);
-        hi[d] = Math.max(hi[d], frac[3 * a + d]);
-      }
+    const [lo, hi] = bounds(frac, n);
     for (let d = 0; d < 3; d++) {
       periodic[d] = pbc[d];
       if (pbc[d]) {
@@ -58,13 +64,7 @@ export function findBonds(pos: ArrayLike<number>, radii: ArrayLike<number>, cf: 
       }
     }
   } else {
-    const lo = [Infinity, Infinity, Infinity];
-    const hi = [-Infinity, -Infinity, -Infinity];
-    for (let a = 0; a < n; a++)
-      for (let d = 0; d < 3; d++) {
-        lo[d] = Math.min(lo[d], pos[3 * a + d]);
-        hi[d] = Math.max(hi[d], pos[3 * a + d]);
-      }
+    const [lo, hi] = bounds(pos, n);
     for (let d = 0; d < 3; d++) {
       const span = n ? hi[d] - lo[d] : 0;
       nb[d] = Math.max(1, Math.min(64, Math.floor(span / cutoff)));
