@@ -10,6 +10,7 @@
 //   linear_parts.wgsl       y (forward) and dy (backward) as column parts in bindings of their own
 //                           (q, k and v of an attention), so no binding holds more than one part
 //   linear_self.wgsl        forward only: dense y over graph slots, each atom's slot 0 also into node_out
+// (linear_dense.wgsl and linear_parts.wgsl are followed by linear_dx.wgsl: their NORM bindings and dense dx store)
 
 override GELU: bool = false;     // forward: apply GELU (and store pre-activation); backward: multiply dy by GELU'(pre)
 override STORE_PRE: bool = true; // forward GELU: false where the backward makes the pre-activation again

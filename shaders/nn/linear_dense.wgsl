@@ -1,6 +1,7 @@
 // Dense operands of linear.wgsl: the forward input is x [M, K]; the input gradient goes to y [M, N].
 // RESIDUAL folds a residual block's skip connection into the output layer: y = res + alpha·(x·Wᵀ + b);
 // the input gradient is scaled by alpha (the branch's share of dY is alpha·dY). NORM: see linear.wgsl.
+// Needs linear_dx.wgsl (NORM bindings and the dense dx store).
 
 override RESIDUAL: bool = false;
 // forward: + row_in[m / slots, n] before the activation (a per-atom product broadcast to the atom's K slots, so
@@ -19,24 +20,11 @@ override ACCUMULATE: bool = false;
 // before this one needs, formed here (no GELU on dy then; pre is bound as dx's pre-activation)
 override OUT_GELU: bool = false;
 
-@group(0) @binding(6) var<storage, read> res: array<f32>;   // [M, N], RESIDUAL only
-@group(0) @binding(7) var<storage, read_write> inv_rms: array<f32>;   // [M], NORM only: 1/rms of each input row
+@group(0) @binding(6) var<storage, read> res: array<f32>;   // [M, N], RESIDUAL only; backward NORM: the skip connection's gradient
 @group(0) @binding(11) var<storage, read> row_in: array<f32>;          // [M / slots, N], ROW_TERM only
 
 fn row_term(m: u32, n: u32) -> f32 {
   if (ROW_TERM) { return row_in[(m / params.slots) * params.cols + n]; }
-  return 0.0;
-}
-
-fn store_inv_rms(m: u32, v: f32) { inv_rms[m] = v; }
-
-// backward NORM (linear.wgsl): the norm's input x and, with RESIDUAL, the skip connection's gradient (res)
-@group(0) @binding(10) var<storage, read> norm_in: array<f32>;   // [M, N]
-
-fn load_inv_rms(m: u32) -> f32 { return inv_rms[m]; }
-fn norm_x(m: u32, n: u32) -> f32 { return norm_in[m * params.cols + n]; }
-fn norm_res(m: u32, n: u32) -> f32 {
-  if (RESIDUAL) { return res[m * params.cols + n]; }
   return 0.0;
 }
 
@@ -69,18 +57,9 @@ fn load_dy_row(m: u32, k: u32) -> f32 {
   return dy;
 }
 
-fn store_dx(o: vec2u, lid: vec2u, acc: array<array<f32, 4>, 4>) {
-  for (var i = 0u; i < 4u; i++) {
-    let gm = o.x + lid.y * 4u + i;
-    if (gm >= params.rows) { continue; }
-    for (var j = 0u; j < 4u; j++) {
-      let gn = o.y + lid.x * 4u + j;
-      if (gn < params.cols) {
-        let i_out = gm * params.cols + gn;
-        var v = params.alpha * acc[i][j];
-        if (OUT_GELU) { v *= gelu_grad(pre[i_out]); }
-        y_out[i_out] = select(0.0, y_out[i_out], ACCUMULATE) + v;
-      }
-    }
-  }
+/** dx element i_out (row-major [M, N]) of store_dx (linear_dx.wgsl), v = alpha·(dy·W). */
+fn store_dx_at(i_out: u32, alpha_v: f32) {
+  var v = alpha_v;
+  if (OUT_GELU) { v *= gelu_grad(pre[i_out]); }
+  y_out[i_out] = select(0.0, y_out[i_out], ACCUMULATE) + v;
 }

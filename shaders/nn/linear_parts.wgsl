@@ -3,25 +3,15 @@
 // than one part (maxStorageBufferBindingSize is per binding: at 20,000 atoms one E × H array fits 128 MiB,
 // E × 3H does not). The backward reads dy in the same parts and writes a dense dx. The forward input is
 // dense; NORM in both passes (the backward with RESIDUAL: + res); no GELU (load_dy never reads pre).
+// Needs linear_dx.wgsl (NORM bindings and the dense dx store).
 override RESIDUAL: bool = false;
 
 @group(0) @binding(6) var<storage, read_write> part0: array<f32>;     // [M, part_cols]
-@group(0) @binding(7) var<storage, read_write> inv_rms: array<f32>;   // [M], NORM only: 1/rms of each input row
 @group(0) @binding(8) var<storage, read_write> part1: array<f32>;
 @group(0) @binding(9) var<storage, read_write> part2: array<f32>;     // three parts; with two, a placeholder
+@group(0) @binding(11) var<storage, read> res: array<f32>;       // [M, N], backward NORM with RESIDUAL
 
 fn row_term(m: u32, n: u32) -> f32 { return 0.0; }   // ROW_TERM: dense operands only
-fn store_inv_rms(m: u32, v: f32) { inv_rms[m] = v; }
-// backward NORM (linear.wgsl): the norm's input x and, with RESIDUAL, the skip connection's gradient
-@group(0) @binding(10) var<storage, read> norm_in: array<f32>;   // [M, N]
-@group(0) @binding(11) var<storage, read> res: array<f32>;       // [M, N]
-
-fn load_inv_rms(m: u32) -> f32 { return inv_rms[m]; }
-fn norm_x(m: u32, n: u32) -> f32 { return norm_in[m * params.cols + n]; }
-fn norm_res(m: u32, n: u32) -> f32 {
-  if (RESIDUAL) { return res[m * params.cols + n]; }
-  return 0.0;
-}
 
 fn load_x(m: u32, k: u32) -> f32 { return x_in[m * params.depth + k]; }
 
@@ -44,13 +34,5 @@ fn load_dy(m: u32, k: u32) -> f32 {
   return part2[at.y];
 }
 
-fn store_dx(o: vec2u, lid: vec2u, acc: array<array<f32, 4>, 4>) {
-  for (var i = 0u; i < 4u; i++) {
-    let gm = o.x + lid.y * 4u + i;
-    if (gm >= params.rows) { continue; }
-    for (var j = 0u; j < 4u; j++) {
-      let gn = o.y + lid.x * 4u + j;
-      if (gn < params.cols) { y_out[gm * params.cols + gn] = params.alpha * acc[i][j]; }
-    }
-  }
-}
+/** dx element i_out (row-major [M, N]) of store_dx (linear_dx.wgsl). */
+fn store_dx_at(i_out: u32, v: f32) { y_out[i_out] = v; }

@@ -3,14 +3,15 @@
 import geluWgsl from '../../../shaders/nn/gelu.wgsl?raw';
 import linearWgsl from '../../../shaders/nn/linear.wgsl?raw';
 import denseWgsl from '../../../shaders/nn/linear_dense.wgsl?raw';
+import dxWgsl from '../../../shaders/nn/linear_dx.wgsl?raw';
 import edgeInputWgsl from '../../../shaders/nn/linear_edge_input.wgsl?raw';
 import partsWgsl from '../../../shaders/nn/linear_parts.wgsl?raw';
 import selfWgsl from '../../../shaders/nn/linear_self.wgsl?raw';
 import { UNUSED, type GpuRuntime, type Operand, type Recorder } from '../runtime';
 
-const code = `${geluWgsl}\n${linearWgsl}\n${denseWgsl}`;
+const code = `${geluWgsl}\n${linearWgsl}\n${denseWgsl}\n${dxWgsl}`;
 const edgeCode = `${geluWgsl}\n${linearWgsl}\n${edgeInputWgsl}`;
-const partsCode = `${geluWgsl}\n${linearWgsl}\n${partsWgsl}`;
+const partsCode = `${geluWgsl}\n${linearWgsl}\n${partsWgsl}\n${dxWgsl}`;
 const selfCode = `${geluWgsl}\n${linearWgsl}\n${selfWgsl}`;
 const TILE = 64;
 
