@@ -108,8 +108,18 @@ export function normBackwardRows(
   c: BlockContext, x: Tensor | TensorSlice, invRms: Operand, dy: Operand, residual: Operand | null, dx: Operand,
 ): void {
   const cols = 'cols' in x ? x.cols : x.tensor.cols;
-  const weight = c.rt.upload(`ones.${cols}`, new Float32Array(cols).fill(1));
+  const weight = unitWeight(c.rt, cols);
   rmsNormBackward(c.rt, c.rec, { x, weight, rows: x.rows, dim: cols, invRms, dy, dx, ...(residual ? { residual } : {}) });
+}
+
+/** A norm weight of ones (`cols` of them), uploaded once per runtime. */
+const unitWeights = new WeakMap<GpuRuntime, Map<number, GPUBuffer>>();
+function unitWeight(rt: GpuRuntime, cols: number): GPUBuffer {
+  let perRuntime = unitWeights.get(rt);
+  if (!perRuntime) unitWeights.set(rt, (perRuntime = new Map()));
+  let w = perRuntime.get(cols);
+  if (!w) perRuntime.set(cols, (w = rt.upload(`ones.${cols}`, new Float32Array(cols).fill(1))));
+  return w;
 }
 
 /** The input gradient of a linear layer (`dy` as one operand, or as the column parts of a q, k, v projection). */
