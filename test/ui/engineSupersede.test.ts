@@ -5,6 +5,7 @@
 // The new request must not wait behind the obsolete build: that build is abandoned at its next await (nothing more
 // compiled or allocated for it, what it allocated destroyed, nothing posted about it) and the new engine is ready
 // with the new system's first sample. Before, the worker finished the whole model build first.
+// The channel is test/ui/workerLoopback.ts, which engineSystemSwitch.test.ts uses too.
 import { readFileSync } from 'node:fs';
 import { create, globals } from 'webgpu';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -12,11 +13,9 @@ import type { Structure } from '../../src/io/structure';
 import { readXyz } from '../../src/io/xyz';
 import { fccLattice } from '../../src/md/setup';
 import { loadModelFromPath } from '../../src/model/loadNode';
-import type { FromWorker, ToWorker } from '../../src/ui/engine/protocol';
+import type { FromWorker } from '../../src/ui/engine/protocol';
 import { useWorkbench } from '../../src/ui/store';
-
-type Listener = ((ev: { data: unknown }) => void) | null;
-const later = (fn: () => void) => setTimeout(fn, 0);
+import { installWorkerLoopback, later } from './workerLoopback';
 
 /** Everything the worker made on the device, in order (the worker's own device, watched from outside). */
 interface Made { kind: 'buffer' | 'pipeline'; label: string; destroyed: boolean }
@@ -27,28 +26,6 @@ const toPage: { msg: FromWorker; afterRequest: boolean }[] = [];
 /** How many objects had been made when the worker received the request for the second system. */
 let madeAtRequest = -1;
 let onFirstPipeline: (() => void) | null = null;
-
-const scope = {
-  onmessage: null as Listener,
-  postMessage: (msg: unknown) => {
-    toPage.push({ msg: msg as FromWorker, afterRequest: madeAtRequest >= 0 });
-    later(() => page?.onmessage?.({ data: msg }));
-  },
-};
-let page: FakeWorker | null = null;
-class FakeWorker {
-  onmessage: Listener = null;
-  onerror: unknown = null;
-  constructor() { page = this; }
-  postMessage(msg: unknown) {
-    later(() => {
-      const m = msg as ToWorker;
-      if (m.kind === 'system' && m.id === 2) madeAtRequest = made.length;
-      scope.onmessage?.({ data: msg });
-    });
-  }
-  terminate() {}
-}
 
 /** The device the worker acquires, watched: what it makes and destroys, and errors nobody captured. */
 function watch(device: GPUDevice): void {
@@ -72,7 +49,8 @@ function watch(device: GPUDevice): void {
 }
 
 const g = globalThis as Record<string, unknown>;
-const saved = { self: g.self, Worker: g.Worker, navigator: Object.getOwnPropertyDescriptor(globalThis, 'navigator') };
+const savedNavigator = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+let uninstall = () => {};
 
 let client: typeof import('../../src/ui/engine/client');
 
@@ -104,8 +82,10 @@ beforeAll(async () => {
     return adapter;
   };
   Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
-  g.self = scope;
-  g.Worker = FakeWorker;
+  uninstall = installWorkerLoopback({
+    toPage: (msg) => { toPage.push({ msg, afterRequest: madeAtRequest >= 0 }); },
+    toWorker: (msg) => { if (msg.kind === 'system' && msg.id === 2) madeAtRequest = made.length; },
+  });
   await import('../../src/ui/engine/worker');
   client = await import('../../src/ui/engine/client');
   client.startEngine();
@@ -113,9 +93,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(() => {
-  g.self = saved.self;
-  g.Worker = saved.Worker;
-  if (saved.navigator) Object.defineProperty(globalThis, 'navigator', saved.navigator);
+  uninstall();
+  if (savedNavigator) Object.defineProperty(globalThis, 'navigator', savedNavigator);
   else delete g.navigator;
 });
 

@@ -6,45 +6,21 @@
 // thermo row was frame 1's (19 % off frame 30's kinetic energy in the browser test). Since the worker abandons a build
 // that a newer request makes obsolete (second test; test/ui/engineSupersede.test.ts on WebGPU), frame 1's set-up is
 // dropped before it starts; the page's id check still guards the frames of a run the worker is stopping.
+// The channel is test/ui/workerLoopback.ts, which engineSupersede.test.ts uses too.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { Structure } from '../../src/io/structure';
 import { readXyz } from '../../src/io/xyz';
 import { fccLattice } from '../../src/md/setup';
 import { loadModelFromPath } from '../../src/model/loadNode';
-import type { FromWorker, ToWorker } from '../../src/ui/engine/protocol';
+import type { FromWorker } from '../../src/ui/engine/protocol';
 import { useWorkbench } from '../../src/ui/store';
-
-type Listener = ((ev: { data: unknown }) => void) | null;
-const later = (fn: () => void) => setTimeout(fn, 0);
+import { installWorkerLoopback } from './workerLoopback';
 
 /** What the worker posted, and the id of the last system message it had received then. */
 const posted: { msg: FromWorker; received: number }[] = [];
 let received = 0;
-/** The worker's global scope: what it posts goes to the page's Worker object. */
-const scope = {
-  onmessage: null as Listener,
-  postMessage: (msg: unknown) => {
-    posted.push({ msg: msg as FromWorker, received });
-    later(() => page?.onmessage?.({ data: msg }));
-  },
-};
-let page: FakeWorker | null = null;
-class FakeWorker {
-  onmessage: Listener = null;
-  onerror: unknown = null;
-  constructor() { page = this; }
-  postMessage(msg: unknown) {
-    later(() => {
-      if ((msg as ToWorker).kind === 'system') received = (msg as { id: number }).id;
-      scope.onmessage?.({ data: msg });
-    });
-  }
-  terminate() {}
-}
-
-const g = globalThis as Record<string, unknown>;
-const saved = { self: g.self, Worker: g.Worker };
+let uninstall = () => {};
 
 /** A 32-atom argon frame (ASE's units: momenta in amu·Å per ASE time unit), as a trajectory frame carries it. */
 function frame(seed: number, shift: number): Structure {
@@ -64,8 +40,10 @@ let setSystem: (st: Structure, name: string) => void;
 let client: typeof import('../../src/ui/engine/client');
 
 beforeAll(async () => {
-  g.self = scope;
-  g.Worker = FakeWorker;
+  uninstall = installWorkerLoopback({
+    toPage: (msg) => { posted.push({ msg, received }); },
+    toWorker: (msg) => { if (msg.kind === 'system') received = msg.id; },
+  });
   await import('../../src/ui/engine/worker');
   client = await import('../../src/ui/engine/client');
   setSystem = client.setSystem;
@@ -73,7 +51,7 @@ beforeAll(async () => {
   client.startEngine();
 });
 
-afterAll(() => { g.self = saved.self; g.Worker = saved.Worker; });
+afterAll(() => uninstall());
 
 test('a system sent while the previous one is set up starts the plots from its own first sample and momenta', async () => {
   const first = frame(1, 0.1), thirtieth = frame(2, 0.3);
