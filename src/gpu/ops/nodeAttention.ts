@@ -9,7 +9,7 @@ import rowStatsWgsl from '../../../shaders/node_attention/row_stats.wgsl?raw';
 import backwardQueryWgsl from '../../../shaders/node_attention/backward_query.wgsl?raw';
 import backwardKeyWgsl from '../../../shaders/node_attention/backward_key.wgsl?raw';
 import reduceWgsl from '../../../shaders/node_attention/reduce.wgsl?raw';
-import type { Binding, GpuRuntime, Recorder } from '../runtime';
+import { UNUSED, UnusedBinding, type Binding, type GpuRuntime, type Recorder } from '../runtime';
 import { minimumImageMetric } from '../../geometry/periodicImages';
 import { eropeBiasTable, type BiasTable } from './eropeBiasTable';
 
@@ -130,14 +130,14 @@ function projectionBindings(s: NodeAttentionShape, p: Projections) {
 // One bias table per ERoPE weight array (a layer's), built on first use (0.2-0.6 s of float64 work) and
 // uploaded once per runtime.
 const builtTables = new WeakMap<object, BiasTable>();
-const biasTables = new WeakMap<GpuRuntime, WeakMap<object, { buffer: GPUBuffer; knots: number; step: number }>>();
+const biasTables = new WeakMap<GpuRuntime, WeakMap<object, { buffer: GPUBuffer | typeof UNUSED; knots: number; step: number }>>();
 let biasTableSeq = 0;
 
 function biasTable(rt: GpuRuntime, s: NodeAttentionShape, erope: EropeWeights) {
   let perRuntime = biasTables.get(rt);
   if (!perRuntime) biasTables.set(rt, (perRuntime = new WeakMap()));
   let t = perRuntime.get(erope.radialWeight);
-  if (!t || t.buffer.size > rt.maxBinding) {   // (a binding limit lowered since: a shorter table)
+  if (!t || (!(t.buffer instanceof UnusedBinding) && t.buffer.size > rt.maxBinding)) {   // (a binding limit lowered since: a shorter table)
     let table = builtTables.get(erope.radialWeight);
     if (!table || table.numHeads !== s.numHeads) {
       table = eropeBiasTable(erope.omega, erope.radialWeight, s.numHeads);
@@ -146,7 +146,7 @@ function biasTable(rt: GpuRuntime, s: NodeAttentionShape, erope: EropeWeights) {
     // an adapter whose binding limit is below the table gets its first intervals (the rest computed per pair)
     const intervals = Math.min(table.knots - 1, Math.floor(rt.maxBinding / (16 * s.numHeads)));
     t = intervals < 1
-      ? { buffer: rt.dummy('read'), knots: 0, step: table.step }
+      ? { buffer: UNUSED, knots: 0, step: table.step }
       : { buffer: rt.upload(`erope_bias_table.${biasTableSeq++}`, table.values.subarray(0, 4 * intervals * s.numHeads)), knots: intervals + 1, step: table.step };
     perRuntime.set(erope.radialWeight, t);
   }
@@ -155,7 +155,7 @@ function biasTable(rt: GpuRuntime, s: NodeAttentionShape, erope: EropeWeights) {
 
 /** The ERoPE bias table binding and its uniform fields (a placeholder and no knots without ERoPE). */
 function biasTableBinding(rt: GpuRuntime, s: NodeAttentionShape, erope: EropeWeights | null) {
-  if (!erope) return { buffer: rt.dummy('read'), fields: { table_knots: 0, table_step: 1 } };
+  if (!erope) return { buffer: UNUSED, fields: { table_knots: 0, table_step: 1 } };
   const t = biasTable(rt, s, erope);
   return { buffer: t.buffer, fields: { table_knots: t.knots, table_step: t.step } };
 }
