@@ -99,6 +99,9 @@ test('a system sent right behind the default model\'s system on the CPU engine i
   expect(Math.abs(s.thermo.ekin[0] / ekinOf(argon.arrays!.momenta as Float64Array) - 1)).toBeLessThan(1e-12);
   // Nothing about the water box after the argon request reached the worker: no engine, no frame, no 'ready'.
   const after = posted.slice(from).filter((p) => p.received > waterId).map((p) => p.msg);
+  // the channel's record is not empty: the argon request reached the worker and its engine's 'ready' is in `after`
+  expect(received).toBe(waterId + 1);
+  expect(after.filter((m) => m.kind === 'ready').length).toBeGreaterThan(0);
   expect(after.filter((m) => 'system' in m && m.system === waterId)).toEqual([]);
   expect(posted.slice(from).filter((p) => p.msg.kind === 'ready' && p.msg.system === waterId)).toEqual([]);
   expect(posted.slice(from).filter((p) => p.msg.kind === 'error')).toEqual([]);
