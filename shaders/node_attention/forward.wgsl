@@ -23,14 +23,9 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
   var m: array<f32, MAXG>;
   var l: array<f32, MAXG>;
   for (var g = 0u; g < HG; g++) { m[g] = -3.4e38; l[g] = 0.0; }
-  // The online softmax moves its running maximum once per key tile, not once per key: the tile's scores are
-  // formed first, then the accumulators are rescaled once and each key costs one exp (not two and a rescale).
-  var sc: array<f32, TILE * MAXG>;
   for (var t0 = 0u; t0 < params.n; t0 += TILE) {
     load_key_tile(t0, g0, lid);
     workgroupBarrier();
-    var tmax: array<f32, MAXG>;
-    for (var g = 0u; g < HG; g++) { tmax[g] = -3.4e38; }
     for (var jl = 0u; jl < TILE; jl++) {
       if (tile_atoms[jl].w != ai.w) { continue; }   // other system, padding, or past N
       var eb: GroupBias;
@@ -40,23 +35,12 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
         for (var c = 0u; c < D; c++) { s += qi[g * D + c] * tile_a[jl * gd + g * D + c]; }
         s *= params.scale;
         if (EROPE) { s += eb.bias[g]; }
-        sc[jl * HG + g] = s;
-        tmax[g] = max(tmax[g], s);
-      }
-    }
-    for (var g = 0u; g < HG; g++) {
-      if (tmax[g] <= m[g]) { continue; }   // no key of this system in the tile, or no new maximum
-      let corr = exp(m[g] - tmax[g]);
-      l[g] *= corr;
-      for (var c = 0u; c < D; c++) { acc[g * D + c] *= corr; }
-      m[g] = tmax[g];
-    }
-    for (var jl = 0u; jl < TILE; jl++) {
-      if (tile_atoms[jl].w != ai.w) { continue; }
-      for (var g = 0u; g < HG; g++) {
-        let p = exp(sc[jl * HG + g] - m[g]);
-        l[g] += p;
-        for (var c = 0u; c < D; c++) { acc[g * D + c] += p * tile_b[jl * gd + g * D + c]; }
+        let m_new = max(m[g], s);
+        let corr = exp(m[g] - m_new);
+        let p = exp(s - m_new);
+        l[g] = l[g] * corr + p;
+        for (var c = 0u; c < D; c++) { acc[g * D + c] = acc[g * D + c] * corr + p * tile_b[jl * gd + g * D + c]; }
+        m[g] = m_new;
       }
     }
     workgroupBarrier();
