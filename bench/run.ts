@@ -60,7 +60,7 @@ function median(xs: number[]): number {
  * Median wall time of `run` including the GPU work: each run ends with a 4-byte read-back of `sync`
  * (mapAsync resolves when the queue has finished; Dawn for Node does not resolve onSubmittedWorkDone).
  */
-async function timeGpu(rt: GpuRuntime, sync: GPUBuffer, repeats: number, run: () => Promise<void>, stat: 'median' | 'min' = 'median'): Promise<number> {
+async function timeGpu(rt: GpuRuntime, sync: GPUBuffer, repeats: number, run: () => Promise<void>): Promise<number> {
   await run(); // warm-up: pipeline creation
   await rt.read(sync, 1);
   const times: number[] = [];
@@ -70,7 +70,7 @@ async function timeGpu(rt: GpuRuntime, sync: GPUBuffer, repeats: number, run: ()
     await rt.read(sync, 1);
     times.push(performance.now() - t0);
   }
-  return stat === 'min' ? Math.min(...times) : median(times);
+  return median(times);
 }
 
 /** Water boxes: the 64-molecule box replicated m times along the shortest axes. */
@@ -104,13 +104,11 @@ async function main(): Promise<void> {
   const x = rt.upload('bench.x', new Float32Array(S * S).map((_, i) => Math.sin(i)));
   const w = rt.upload('bench.w', new Float32Array(S * S).map((_, i) => Math.cos(i)));
   const y = rt.buffer('bench.y', 4 * S * S);
-  // Kernel rates (matmul and node attention) use the fastest of the repeats, the least disturbed by other work on a
-  // shared machine; the whole-model timings below use the median.
   const timeMatmul = () => timeGpu(rt, y, args.repeats, async () => {
     const rec = rt.recorder('bench-matmul');
     linearForward(rt, rec, { x, rows: S, layer: { weight: w, bias: null, inDim: S, outDim: S }, y });
     await rec.submit();
-  }, 'min');
+  });
   const matmulMs = await timeMatmul();
   const matmulGflops = (2 * S ** 3) / (matmulMs * 1e6);
   result.matmul = { size: S, ms: matmulMs, gflops: matmulGflops };
@@ -138,24 +136,25 @@ async function main(): Promise<void> {
     const sz = nodeAttentionGradSizes(shape);
     const o = rt.buffer('bench.o', 4 * n * H), stats = rt.buffer('bench.stats', 4 * sz.stats);
     const dQkv = rt.buffer('bench.dqkv', 4 * sz.dQkv), geo = rt.buffer('bench.geo', 4 * n * 12);
-    // The ceiling again right before, between and after the two kernels (the fastest of them): on a shared
-    // machine the rate moves by tens of percent within minutes, so each size is compared with its own.
+    // The ceiling again right before, between and after the two kernels (median of the three): on a shared
+    // machine the rate moves by tens of percent within minutes, so each size is compared with its own. Give a
+    // --matmul size whose run lasts about as long as the kernels (512 here): a short one catches quiet moments.
     const ceilingMs = [await timeMatmul()];
     const fwdMs = await timeGpu(rt, o, args.repeats, async () => {
       const rec = rt.recorder('bench-na-fwd');
       nodeAttentionForward(rt, rec, { shape, qkv, geometry, erope, o, stats });
       await rec.submit();
-    }, 'min');
+    });
     ceilingMs.push(await timeMatmul());
     const bwdMs = await timeGpu(rt, geo, args.repeats, async () => {
       const rec = rt.recorder('bench-na-bwd');
       nodeAttentionBackward(rt, rec, { shape, qkv, o, dO, stats, geometry, erope, dQkv, geometryGrad: geo });
       await rec.submit();
-    }, 'min');
+    });
     // FLOPs of the matrix products only: forward QKᵀ and PV; backward recomputes QKᵀ twice and adds dP, dQ, dK, dV.
     const pairFlops = 2 * n * n * H;
     ceilingMs.push(await timeMatmul());
-    const ceilingGflops = (2 * S ** 3) / (Math.min(...ceilingMs) * 1e6);
+    const ceilingGflops = (2 * S ** 3) / (median(ceilingMs) * 1e6);
     const fwdGflops = (2 * pairFlops) / (fwdMs * 1e6);
     const bwdGflops = (7 * pairFlops) / (bwdMs * 1e6);
 
