@@ -35,12 +35,14 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
         for (var c = 0u; c < D; c++) { s += qi[g * D + c] * tile_a[jl * gd + g * D + c]; }
         s *= params.scale;
         if (EROPE) { s += eb.bias[g]; }
-        let m_new = max(m[g], s);
-        let corr = exp(m[g] - m_new);
-        let p = exp(s - m_new);
+        // One exp per key: of corr = exp(m − m_new) and p = exp(s − m_new) one is 1 and the other exp(−|s − m|).
+        let e = exp(-abs(s - m[g]));
+        let up = s > m[g];
+        let corr = select(1.0, e, up);
+        let p = select(e, 1.0, up);
         l[g] = l[g] * corr + p;
         for (var c = 0u; c < D; c++) { acc[g * D + c] = acc[g * D + c] * corr + p * tile_b[jl * gd + g * D + c]; }
-        m[g] = m_new;
+        m[g] = max(m[g], s);
       }
     }
     workgroupBarrier();
