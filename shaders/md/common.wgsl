@@ -1,5 +1,6 @@
 // Shared declarations of the MD kernels: run parameters, engine control block, Philox4x32-10 random numbers.
-// Prepended to every shaders/md/*.wgsl kernel file except lj.wgsl by src/md/gpuEngine.ts. Layouts must match gpuEngine.ts.
+// Prepended to every shaders/md/*.wgsl kernel file except lj.wgsl and pull.wgsl by src/md/gpuEngine.ts, which
+// reads the struct layouts from here (webgpu-utils reflection).
 
 struct Params {
   n: u32, n_mol: u32, nhc_len: u32, seed_lo: u32,

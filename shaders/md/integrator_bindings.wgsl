@@ -1,5 +1,5 @@
 // The integrator bind group shared by verlet, langevin, kinetic, bussi, nhc and fire (prepended after common.wgsl
-// by src/md/gpuEngine.ts; binding order = its `integ` buffer list). The barostat has its own layout.
+// by src/md/gpuEngine.ts, which binds its buffers by these variable names). The barostat has its own layout.
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read_write> pos: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> vel: array<vec4<f32>>;

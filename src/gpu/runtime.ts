@@ -1,13 +1,9 @@
 // Pipeline cache, buffer pool and dispatch recorder shared by every kernel wrapper in ./ops.
 // Uniform layouts come from the WGSL itself (webgpu-utils reflection), never hand padding.
 import './float16Shim';
-import {
-  makeShaderDataDefinitions,
-  makeStructuredView,
-  type ShaderDataDefinitions,
-  type VariableDefinition,
-} from 'webgpu-utils';
+import { makeStructuredView, type VariableDefinition } from 'webgpu-utils';
 import { DeviceLimitError, DeviceLostError, GpuValidationError } from './errors';
+import { shaderDefinitions } from './reflect';
 import { Tensor, TensorSlice, Workspace, type TensorUse } from './workspace';
 
 export interface KernelSource {
@@ -65,7 +61,6 @@ const f32 = Float32Array.BYTES_PER_ELEMENT;
  * run, another system size) reuses its pipelines instead of compiling them again (seconds each on a CPU driver).
  */
 const kernelsByDevice = new WeakMap<GPUDevice, Map<string, Kernel>>();
-const defsByCode = new Map<string, ShaderDataDefinitions>();
 
 export class GpuRuntime {
   private readonly kernels: Map<string, Kernel>;
@@ -140,11 +135,7 @@ export class GpuRuntime {
     const key = `${src.label}|${src.entryPoint}|${JSON.stringify(src.constants ?? {})}|${src.code.length}`;
     const hit = this.kernels.get(key);
     if (hit) return hit;
-    let defs = defsByCode.get(src.code);
-    if (!defs) {
-      defs = makeShaderDataDefinitions(src.code);
-      defsByCode.set(src.code, defs);
-    }
+    const defs = shaderDefinitions(src.code);
     const ep = defs.entryPoints[src.entryPoint];
     if (!ep) throw new Error(`${src.label}: WGSL has no entry point "${src.entryPoint}"`);
     // Name the kernel and the limit instead of failing later with a bind-group validation error.

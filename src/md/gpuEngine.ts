@@ -12,6 +12,7 @@ import nhcSrc from '../../shaders/md/nhc.wgsl?raw';
 import fireSrc from '../../shaders/md/fire.wgsl?raw';
 import barostatSrc from '../../shaders/md/barostat.wgsl?raw';
 import pullSrc from '../../shaders/md/pull.wgsl?raw';
+import { setFields, SharedBindingShader, structView, uniformView } from '../gpu/reflect';
 import { BOX_FLOATS, OUTPUT_FLOATS, boxData, type GpuForceProvider } from './forceProvider';
 import { seedKey } from './rng';
 import { checkPull, sameAtoms, type Pull } from './steering';
@@ -22,14 +23,38 @@ import {
   type Sample,
 } from './types';
 
-/** Bytes of the Control struct in common.wgsl (60 words used, padded to 64). */
+/**
+ * Bytes of the control buffer, its checkpoint blob and its part of a sample: the Control struct of common.wgsl
+ * (240 bytes; field offsets are reflected from the WGSL) padded to 256, so that checkpoints keep their size.
+ */
 export const CONTROL_BYTES = 256;
-/** Word offsets of Control fields the host reads or initialises (see common.wgsl). */
-const CTL = { step: 0, mcAttempts: 1, mcAccepted: 2, fireDt: 10, fireAlpha: 11, mcVolumeScale: 12, xi: 44, vxi: 52 } as const;
-const PARAMS_BYTES = 80;
 const WATCH_BYTES = 16;
-/** Bytes of PullParams in shaders/md/pull.wgsl. */
-const PULL_PARAMS_BYTES = 32;
+
+/** Declarations and the integrator bind group, ahead of every integrator family's kernels. */
+const INTEGRATOR_HEADER = commonSrc + '\n' + integratorBindingsSrc;
+/** Which buffers a family binds (see buildKernels): the integrators share one set, barostat and pull their own. */
+type BindingSet = 'integrator' | 'barostat' | 'pull';
+/** Each kernel family as compiled (header + kernels) and the entry points the engine dispatches. */
+const FAMILIES: { name: string; code: string; set: BindingSet; entryPoints: string[] }[] = [
+  { name: 'verlet', code: INTEGRATOR_HEADER + '\n' + verletSrc, set: 'integrator', entryPoints: ['kick_drift', 'kick', 'advance'] },
+  { name: 'langevin', code: INTEGRATOR_HEADER + '\n' + langevinSrc, set: 'integrator', entryPoints: ['baoa'] },
+  { name: 'kinetic', code: INTEGRATOR_HEADER + '\n' + kineticSrc, set: 'integrator', entryPoints: ['kinetic_energy', 'scale_velocities'] },
+  { name: 'bussi', code: INTEGRATOR_HEADER + '\n' + bussiSrc, set: 'integrator', entryPoints: ['bussi_factor'] },
+  { name: 'nhc', code: INTEGRATOR_HEADER + '\n' + nhcSrc, set: 'integrator', entryPoints: ['nhc_half_step'] },
+  { name: 'fire', code: INTEGRATOR_HEADER + '\n' + fireSrc, set: 'integrator', entryPoints: ['fire_update', 'fire_move'] },
+  { name: 'barostat', code: commonSrc + '\n' + barostatSrc, set: 'barostat', entryPoints: ['mc_propose', 'mc_scale', 'mc_accept', 'mc_restore'] },
+  { name: 'pull', code: pullSrc, set: 'pull', entryPoints: ['pull_begin', 'pull', 'pull_force'] },
+];
+
+/** Run parameters laid out as `P` (struct Params) in the WGSL. */
+const paramsView = () => uniformView(INTEGRATOR_HEADER, 'P');
+/** The pull's target and stiffness laid out as `U` (struct PullParams) in pull.wgsl. */
+const pullParamsView = () => uniformView(pullSrc, 'U');
+/**
+ * A view of the Control struct (common.wgsl, offsets reflected) on `raw` from byte `offset`, e.g. a checkpoint's
+ * control blob; a fresh zeroed block by default.
+ */
+export const controlView = (raw = new ArrayBuffer(CONTROL_BYTES), offset = 0) => structView(INTEGRATOR_HEADER, 'Control', raw, offset);
 /** Most steps recorded per submission, and submissions allowed in flight before the host waits. */
 const BATCH_STEPS = 50;
 const MAX_IN_FLIGHT = 2;
@@ -116,7 +141,7 @@ export class GpuMdEngine implements MdEngine {
     this.writeParams(b);
     if (restore) this.restoreState(b, restore);
     else this.writeInitialState(b);
-    await this.buildKernels();
+    this.buildKernels();
     if (!restore) this.provider.checkSystem?.(sys.cell, sys.pbc);
     await this.provider.attach({
       device: d, numAtoms: this.numAtoms, numbers: sys.numbers, pbc: sys.pbc, positions: b.pos, forces: b.frc, box: b.box, output: b.out,
@@ -134,13 +159,13 @@ export class GpuMdEngine implements MdEngine {
     const st = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     const buf = (size: number, usage = st, label?: string) => d.createBuffer({ size: Math.max(16, size), usage, label });
     this.buffers = {
-      params: buf(PARAMS_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, 'md params'),
+      params: buf(paramsView().arrayBuffer.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, 'md params'),
       pos: buf(16 * n, st, 'md positions'), vel: buf(16 * n, st, 'md velocities'), frc: buf(16 * n, st, 'md forces'),
       invMass: buf(4 * n, st, 'md inverse masses'), ctl: buf(CONTROL_BYTES, st, 'md control'),
       box: buf(4 * BOX_FLOATS, st, 'md box'), out: buf(4 * OUTPUT_FLOATS, st, 'md energy/virial'),
       mol: buf(4 * (this.numMolecules + 1 + n), st, 'md molecules'), backup: buf(32 * n, st, 'md barostat backup'),
       watch: buf(WATCH_BYTES, st, 'md watchdog'),
-      pullParams: buf(PULL_PARAMS_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, 'md pull params'),
+      pullParams: buf(pullParamsView().arrayBuffer.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, 'md pull params'),
       pullSpec: buf(16 * n, st, 'md pull springs'), pullState: buf(48 * n, st, 'md pull state and work'),
     };
     return this.buffers;
@@ -149,12 +174,15 @@ export class GpuMdEngine implements MdEngine {
   /** Run parameters, inverse masses, the molecules (for the barostat) and an idle pull. */
   private writeParams(b: GpuMdEngine['buffers']): void {
     const n = this.numAtoms, m = this.numMolecules, s = this.settings, q = this.device.queue;
-    const params = new ArrayBuffer(PARAMS_BYTES);
+    const params = paramsView();
     const [k0, k1] = seedKey(s.seed);
-    new Uint32Array(params, 0, 8).set([n, m, s.nhcLength, k0, k1, 0, 0, 0]);
-    new Float32Array(params, 32, 12).set([s.dt, KB * s.temperature, degreesOfFreedom(s.ensemble, n), s.friction, s.tauT,
-      s.pressure / EV_PER_A3_TO_BAR, s.fireDtMax, s.fireMaxStep, s.maxForce ?? DEFAULT_MAX_FORCE, 0, 0, 0]);
-    q.writeBuffer(b.params, 0, new Uint8Array(params));
+    setFields(params, {
+      n, n_mol: m, nhc_len: s.nhcLength, seed_lo: k0, seed_hi: k1,
+      dt: s.dt, kT: KB * s.temperature, nf: degreesOfFreedom(s.ensemble, n), friction: s.friction, tau_t: s.tauT,
+      pressure: s.pressure / EV_PER_A3_TO_BAR, fire_dt_max: s.fireDtMax, fire_max_step: s.fireMaxStep,
+      max_force: s.maxForce ?? DEFAULT_MAX_FORCE,
+    });
+    q.writeBuffer(b.params, 0, params.arrayBuffer);
     q.writeBuffer(b.invMass, 0, Float32Array.from(this.system.masses, (mm) => 1 / (mm * AMU_A2_FS2_TO_EV)));
     q.writeBuffer(b.mol, 0, moleculeIndex(this.system.molecules, m, n));
     this.writePullParams([0, 0, 0], 0, false);
@@ -183,48 +211,26 @@ export class GpuMdEngine implements MdEngine {
     q.writeBuffer(b.pos, 0, toVec4(sys.positions, null));
     q.writeBuffer(b.vel, 0, toVec4(sys.velocities, null));
     q.writeBuffer(b.box, 0, boxData(sys.cell, sys.pbc));
-    const ctl = new ArrayBuffer(CONTROL_BYTES);
-    const cf = new Float32Array(ctl);
-    cf[CTL.fireDt] = s.dt; cf[CTL.fireAlpha] = 0.1;
-    cf[CTL.mcVolumeScale] = 0.01 * boxData(sys.cell, sys.pbc)[9]; // first trial volume step: 1 % of V
-    q.writeBuffer(b.ctl, 0, new Uint8Array(ctl));
+    const ctl = controlView();
+    // first trial volume step: 1 % of V
+    setFields(ctl, { fire_dt: s.dt, fire_alpha: 0.1, mc_volume_scale: 0.01 * boxData(sys.cell, sys.pbc)[9] });
+    q.writeBuffer(b.ctl, 0, ctl.arrayBuffer);
   }
 
-  private async buildKernels(): Promise<void> {
-    const d = this.device, b = this.buffers;
-    const integ = [b.params, b.pos, b.vel, b.frc, b.invMass, b.ctl, b.watch];
-    const baro = [b.params, b.pos, b.frc, b.invMass, b.ctl, b.box, b.out, b.mol, b.backup];
-    const pull = [b.pullParams, b.pos, b.frc, b.pullSpec, b.pullState];
-    const families: [string, string, GPUBuffer[], string[]][] = [
-      ['verlet', verletSrc, integ, ['kick_drift', 'kick', 'advance']],
-      ['langevin', langevinSrc, integ, ['baoa']],
-      ['kinetic', kineticSrc, integ, ['kinetic_energy', 'scale_velocities']],
-      ['bussi', bussiSrc, integ, ['bussi_factor']],
-      ['nhc', nhcSrc, integ, ['nhc_half_step']],
-      ['fire', fireSrc, integ, ['fire_update', 'fire_move']],
-      ['barostat', barostatSrc, baro, ['mc_propose', 'mc_scale', 'mc_accept', 'mc_restore']],
-      ['pull', pullSrc, pull, ['pull_begin', 'pull', 'pull_force']],
-    ];
-    for (const [name, src, bufs, entries] of families) {
-      const header = bufs === integ ? commonSrc + '\n' + integratorBindingsSrc : bufs === pull ? '' : commonSrc;
-      const module = d.createShaderModule({ code: header + '\n' + src, label: `${name}.wgsl` });
-      const layout = d.createBindGroupLayout({
-        label: name,
-        entries: bufs.map((_, binding) => ({
-          binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: binding === 0 ? 'uniform' : 'storage' } as GPUBufferBindingLayout,
-        })),
-      });
-      const bindGroup = d.createBindGroup({ layout, entries: bufs.map((buffer, binding) => ({ binding, resource: { buffer } })) });
-      const pl = d.createPipelineLayout({ bindGroupLayouts: [layout] });
-      for (const entryPoint of entries) {
-        let pipeline: GPUComputePipeline;
-        try {
-          pipeline = d.createComputePipeline({ layout: pl, compute: { module, entryPoint }, label: entryPoint });
-        } catch (e) {
-          throw new Error(`compiling shaders/md/${name}.wgsl (${entryPoint}) failed: ${String(e)}`);
-        }
-        this.k[entryPoint] = { pipeline, bindGroup };
-      }
+  /** A pipeline per entry point; each family's bind group from its reflected bindings, by WGSL variable name. */
+  private buildKernels(): void {
+    const b = this.buffers;
+    const sets: Record<BindingSet, Record<string, GPUBuffer>> = {
+      integrator: { P: b.params, pos: b.pos, vel: b.vel, frc: b.frc, inv_mass: b.invMass, ctl: b.ctl, watch: b.watch },
+      barostat: {
+        P: b.params, pos: b.pos, frc: b.frc, inv_mass: b.invMass, ctl: b.ctl, box: b.box, out: b.out, mol: b.mol, backup: b.backup,
+      },
+      pull: { U: b.pullParams, pos: b.pos, frc: b.frc, spec: b.pullSpec, state: b.pullState },
+    };
+    for (const f of FAMILIES) {
+      const shader = new SharedBindingShader(this.device, `shaders/md/${f.name}.wgsl`, f.code, f.entryPoints);
+      const bindGroup = shader.bindGroup(sets[f.set]);
+      for (const [entryPoint, pipeline] of shader.pipelines) this.k[entryPoint] = { pipeline, bindGroup };
     }
   }
 
@@ -272,10 +278,9 @@ export class GpuMdEngine implements MdEngine {
   }
 
   private writePullParams(target: ArrayLike<number>, stiffness: number, active: boolean): void {
-    const u = new ArrayBuffer(PULL_PARAMS_BYTES);
-    new Float32Array(u, 0, 4).set([target[0], target[1], target[2], stiffness]);
-    new Uint32Array(u, 16, 4).set([this.numAtoms, active ? 1 : 0, 0, 0]);
-    this.device.queue.writeBuffer(this.buffers.pullParams, 0, new Uint8Array(u));
+    const u = pullParamsView();
+    setFields(u, { anchor: [target[0], target[1], target[2], stiffness], n: this.numAtoms, enabled: active ? 1 : 0 });
+    this.device.queue.writeBuffer(this.buffers.pullParams, 0, u.arrayBuffer);
   }
 
   /**
@@ -375,8 +380,8 @@ export class GpuMdEngine implements MdEngine {
       ekin += 0.5 * masses[i] * AMU_A2_FS2_TO_EV * (f32[o] ** 2 + f32[o + 1] ** 2 + f32[o + 2] ** 2);
       heat += f32[o + 3];
     }
-    const cOff = 12 * n, ctlU = new Uint32Array(raw, 4 * cOff, CONTROL_BYTES / 4), ctlF = f32.subarray(cOff, cOff + 64);
-    const boxOff = cOff + 64, outOff = boxOff + BOX_FLOATS;
+    const cOff = 12 * n, ctl = controlView(raw, 4 * cOff).views;
+    const boxOff = cOff + CONTROL_BYTES / 4, outOff = boxOff + BOX_FLOATS;
     const box = f32.subarray(boxOff, boxOff + BOX_FLOATS), out = f32.subarray(outOff, outOff + OUTPUT_FLOATS);
     const watch = new Uint32Array(raw, 4 * (outOff + OUTPUT_FLOATS), 4);
     const workOff = outOff + OUTPUT_FLOATS + WATCH_BYTES / 4;
@@ -385,14 +390,14 @@ export class GpuMdEngine implements MdEngine {
     let thermostatEnergy = heat;
     if (s.ensemble === 'nvt-nhc') {
       const nf = degreesOfFreedom(s.ensemble, n), kT = KB * s.temperature, m = s.nhcLength;
-      const st = { xi: Float64Array.from(ctlF.subarray(CTL.xi, CTL.xi + m)), vxi: Float64Array.from(ctlF.subarray(CTL.vxi, CTL.vxi + m)) };
+      const st = { xi: Float64Array.from(ctl.xi.subarray(0, m)), vxi: Float64Array.from(ctl.vxi.subarray(0, m)) };
       thermostatEnergy = nhcEnergy(st, nf, kT, nhcMasses(nf, kT, s.tauT, m));
     }
     return {
-      step: ctlU[CTL.step], time: ctlU[CTL.step] * s.dt, epot: out[0], ekin, thermostatEnergy,
+      step: ctl.step[0], time: ctl.step[0] * s.dt, epot: out[0], ekin, thermostatEnergy,
       virial: out[10] === 1 ? Float64Array.from(out.subarray(1, 10)) : null,
       cell: this.system.cell ? Float64Array.from(box.subarray(0, 9)) : null, volume: box[9],
-      positions, velocities, forces, barostatAttempts: ctlU[CTL.mcAttempts], barostatAccepted: ctlU[CTL.mcAccepted],
+      positions, velocities, forces, barostatAttempts: ctl.mc_attempts[0], barostatAccepted: ctl.mc_accepted[0],
       fault: watch[0] > 0 ? { step: watch[1] + 1, atom: watch[2] } : null,
       providerFault: this.provider.describeOutput?.(out) ?? null,
       pullWork,

@@ -1,6 +1,7 @@
 // Lennard-Jones as a GPU-resident force provider (shaders/md/lj.wgsl): same tables and conventions as the
 // float64 LennardJonesCpu, all work recorded into the engine's command encoder.
 import ljSource from '../../shaders/md/lj.wgsl?raw';
+import { setFields, SharedBindingShader, uniformView } from '../gpu/reflect';
 import type { GpuForceProvider, GpuForceTarget } from './forceProvider';
 import { ljTables, orthorhombicLengths, type LjParams, type LjTables } from './lj';
 
@@ -22,36 +23,25 @@ export class LennardJonesGpu implements GpuForceProvider {
   async attach(t: GpuForceTarget): Promise<void> {
     const d = t.device, n = t.numAtoms, tb = this.tables;
     this.n = n;
-    const uni = new ArrayBuffer(32);
-    new Uint32Array(uni, 0, 4).set([n, tb.numTypes, 0, 0]);
-    new Float32Array(uni, 16, 4).set([this.params.cutoff ** 2, tb.uTailCoef, tb.pTailCoef, 0]);
+    const uni = uniformView(ljSource, 'L');
+    setFields(uni, { n, num_types: tb.numTypes, rc2: this.params.cutoff ** 2, u_tail_coef: tb.uTailCoef, p_tail_coef: tb.pTailCoef });
     const pair = new Float32Array(4 * tb.numTypes * tb.numTypes);
     for (let k = 0; k < tb.numTypes * tb.numTypes; k++) pair.set([tb.eps4[k], tb.sigma2[k], tb.shift[k], 0], 4 * k);
-    const make = (data: ArrayBufferView | null, size: number, usage: number) => {
+    const make = (data: ArrayBufferView | ArrayBuffer | null, size: number, usage: number) => {
       const b = d.createBuffer({ size: Math.max(16, size), usage: usage | GPUBufferUsage.COPY_DST });
-      if (data) d.queue.writeBuffer(b, 0, data as unknown as ArrayBuffer);
+      if (data) d.queue.writeBuffer(b, 0, data as ArrayBuffer);
       this.owned.push(b);
       return b;
     };
-    const uniform = make(new Uint8Array(uni), 32, GPUBufferUsage.UNIFORM);
-    const types = make(tb.types, tb.types.byteLength, GPUBufferUsage.STORAGE);
-    const pairs = make(pair, pair.byteLength, GPUBufferUsage.STORAGE);
-    const perAtom = make(null, 32 * n, GPUBufferUsage.STORAGE);
-    const module = d.createShaderModule({ code: ljSource, label: 'lj.wgsl' });
-    const ro = 'read-only-storage' as const;
-    const layout = d.createBindGroupLayout({
-      entries: (['uniform', ro, 'storage', ro, ro, ro, 'storage', 'storage'] as GPUBufferBindingType[]).map((type, binding) => ({
-        binding, visibility: GPUShaderStage.COMPUTE, buffer: { type },
-      })),
-    });
-    const pl = d.createPipelineLayout({ bindGroupLayouts: [layout] });
-    this.forcesPipeline = d.createComputePipeline({ layout: pl, compute: { module, entryPoint: 'lj_forces' } });
-    this.reducePipeline = d.createComputePipeline({ layout: pl, compute: { module, entryPoint: 'lj_reduce' } });
-    this.bindGroup = d.createBindGroup({
-      layout,
-      entries: [uniform, t.positions, t.forces, types, pairs, t.box, t.output, perAtom].map((buffer, binding) => ({
-        binding, resource: { buffer },
-      })),
+    const shader = new SharedBindingShader(d, 'shaders/md/lj.wgsl', ljSource, ['lj_forces', 'lj_reduce']);
+    this.forcesPipeline = shader.pipelines.get('lj_forces')!;
+    this.reducePipeline = shader.pipelines.get('lj_reduce')!;
+    this.bindGroup = shader.bindGroup({
+      L: make(uni.arrayBuffer, uni.arrayBuffer.byteLength, GPUBufferUsage.UNIFORM),
+      pos: t.positions, frc: t.forces, box: t.box, out: t.output,
+      types: make(tb.types, tb.types.byteLength, GPUBufferUsage.STORAGE),
+      pair: make(pair, pair.byteLength, GPUBufferUsage.STORAGE),
+      per_atom: make(null, 32 * n, GPUBufferUsage.STORAGE),
     });
   }
 
