@@ -6,7 +6,7 @@
 // training/runs/organics-checks/<model>-<hash>/, git-ignored). Writes docs/validation/organics-checks.json.
 //
 //   npx vite-node scripts/organics-checks.ts -- [--model public/models/organics-gfn2-small] [--ps 10 | --ps ethanol=10,aspirin=2]
-//     [--nve-ps 5] [--molecules ethanol,acetate] [--until 08:33] [--no-nve] [--report-only] [--out file.json]
+//     [--nve-ps 5] [--molecules ethanol,acetate] [--until 08:33] [--no-nve] [--backend cpu|webgpu] [--report-only] [--out file.json]
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -42,6 +42,8 @@ const USAGE = `usage: npx vite-node scripts/organics-checks.ts -- [options]
   --no-nve             skip the NVE run and VDOS in this invocation
   --until <HH:MM>      start no new chunk after this UTC time (today); the report states the lengths run
   --chunk <steps>      steps between checkpoints (default 400)
+  --backend <name>     cpu (float64 engine, default) or webgpu (float32 GPU-resident engine; the run stops if WebGPU
+                       is missing rather than falling back); each backend has its own working files
   --seed <n>           initial velocities and thermostat noise (default 1)
   --report-only        run nothing; write the report from what the working files hold
   --out <file>         report (default docs/validation/organics-checks.json)
@@ -49,13 +51,13 @@ const USAGE = `usage: npx vite-node scripts/organics-checks.ts -- [options]
 
 interface Options {
   model: string; nvtPs: Record<string, number>; nvePs: number; molecules: string[]; nve: boolean; until: number | null;
-  chunk: number; seed: number; reportOnly: boolean; out: string; work: string;
+  chunk: number; seed: number; reportOnly: boolean; out: string; work: string; backend: 'cpu' | 'webgpu';
 }
 
 function parseArgs(argv: string[]): Options | null {
   const o: Options = { model: 'public/models/organics-gfn2-small', nvtPs: Object.fromEntries(MOLECULES.map((m) => [m, 10])), nvePs: 5,
     molecules: [...MOLECULES], nve: true, until: null, chunk: 400, seed: 1, reportOnly: false,
-    out: 'docs/validation/organics-checks.json', work: 'training/runs/organics-checks' };
+    out: 'docs/validation/organics-checks.json', work: 'training/runs/organics-checks', backend: 'cpu' };
   const positive = (name: string, s: string | undefined) => {
     const x = Number(s);
     if (s === undefined || !(x > 0) || !Number.isFinite(x)) throw new OrganicsCheckError(`--${name} needs a positive number, got "${s}"`);
@@ -92,6 +94,11 @@ function parseArgs(argv: string[]): Options | null {
     else if (a === '--report-only') o.reportOnly = true;
     else if (a === '--out') o.out = val();
     else if (a === '--work') o.work = val();
+    else if (a === '--backend') {
+      const v = val();
+      if (v !== 'cpu' && v !== 'webgpu') throw new OrganicsCheckError(`--backend must be cpu or webgpu, got "${v}"`);
+      o.backend = v;
+    }
     else throw new OrganicsCheckError(`unknown option ${a}\n\n${USAGE}`);
   }
   return o;
@@ -164,7 +171,7 @@ async function runPhase(o: Options, model: string, dir: string, mol: string, pha
     if (existsSync(traj)) writeFileSync(traj, truncateTrajectory(readFileSync(traj, 'utf8'), cur));
     const n = Math.min(o.chunk - (cur % o.chunk || 0) || o.chunk, end - cur);
     const segJson = join(dir, `${phase}.segment.json`);
-    const args = ['--system', systemFile(mol), '--model', model, '--backend', 'cpu', '--every', String(every), '--traj', traj,
+    const args = ['--system', systemFile(mol), '--model', model, '--backend', o.backend, '--every', String(every), '--traj', traj,
       '--checkpoint', ckpt, '--json', segJson, '--steps', String(n)];
     if (existsSync(ckpt)) args.push('--resume', ckpt);
     else if (phase === 'nvt') {
@@ -173,8 +180,12 @@ async function runPhase(o: Options, model: string, dir: string, mol: string, pha
     const errors: string[] = [];
     if (existsSync(segJson)) rmSync(segJson);
     const code = await runMd(args, quietIo(`${mol} ${phase}`, errors));
-    const seg = readJson<{ wall_s: number; stopped: { message: string } | null; last_step: number }>(segJson);
+    const seg = readJson<{ wall_s: number; stopped: { message: string } | null; last_step: number; backend?: string }>(segJson);
     if (code !== 0 && code !== 3) throw new OrganicsCheckError(`${mol} ${phase}: npm run md ${args.join(' ')} failed (exit ${code}): ${errors.join('; ')}`);
+    // npm run md falls back to the CPU engine without WebGPU: a webgpu run must not become a CPU one unnoticed
+    if (seg?.backend && seg.backend !== o.backend) {
+      throw new OrganicsCheckError(`${mol} ${phase}: asked for --backend ${o.backend} but npm run md ran on ${seg.backend} (${errors.join('; ') || 'no WebGPU adapter?'})`);
+    }
     const stopped = code === 3 ? (seg?.stopped?.message ?? errors.join('; ')) : null;
     meta.segments.push({ from_step: cur, to_step: seg?.last_step ?? cur, wall_s: seg?.wall_s ?? NaN, code, stopped });
     if (stopped) meta.stopped = stopped; // the engine's safety stop: the molecule flew apart; not retried
@@ -351,7 +362,8 @@ async function writeReport(o: Options, model: string, modelDir: string, id: Retu
     issue: 16, generated_utc: new Date().toISOString(),
     command: 'npx vite-node scripts/organics-checks.ts -- ' + process.argv.slice(2).filter((a) => a !== '--').join(' '),
     model: { dir: model, ...id },
-    engine: 'npm run md (src/cli/mdCommand.ts runMd), float64 CPU engine (--backend cpu)',
+    engine: o.backend === 'cpu' ? 'npm run md (src/cli/mdCommand.ts runMd), float64 CPU engine (--backend cpu)'
+      : 'npm run md (src/cli/mdCommand.ts runMd), float32 WebGPU engine (--backend webgpu), adapter in each segment JSON',
     settings: {
       nvt: { ensemble: 'nvt-bussi', temperature_K: TEMPERATURE_K, tau_fs: TAU_FS, dt_fs: DT_FS, seed: o.seed, sample_every_steps: NVT_EVERY },
       nve: { molecule: NVE_MOLECULE, dt_fs: DT_FS, sample_every_steps: NVE_EVERY, start: 'the NVT end state (checkpoint)' },
@@ -408,7 +420,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     const model = resolve(ROOT, o.model);
     const id = modelId(model);
-    const work = resolve(ROOT, o.work, `${id.name}-${id.hash}`);
+    const work = resolve(ROOT, o.work, `${id.name}-${id.hash}${o.backend === 'cpu' ? '' : '-' + o.backend}`);
     mkdirSync(work, { recursive: true });
     if (!o.reportOnly) {
       for (const mol of o.molecules) {
