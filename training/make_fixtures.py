@@ -17,6 +17,11 @@ import shutil
 import sys
 import tempfile
 
+# OpenBLAS picks its kernels by CPU (AVX-512 vs AVX2), and the two round float64 sums differently in the last bit;
+# the committed fixtures are byte-checked against a regeneration (training/tests/test_fixtures.py), so pin the
+# AVX2 (Haswell) kernels, which every x86-64 CI machine has. Must be set before numpy/torch load OpenBLAS.
+os.environ.setdefault("OPENBLAS_CORETYPE", "Haswell")
+
 import numpy as np
 import torch
 
