@@ -3,7 +3,7 @@
 // sampled frame; then NVE of ethanol from its NVT end state (drift, σ(E_kin), mlipaudit ratio) and the VDOS of that
 // run against xtb's harmonic frequencies at the GFN2-xTB minimum. Resumable: runs go in chunks that end in a
 // checkpoint, and a rerun continues every unfinished run from its last one (working files under
-// training/runs/organics-checks/<model>-<hash>/, git-ignored). Writes docs/validation/organics-checks.json.
+// training/runs/organics-checks/<model>-<hash>[-webgpu]/, git-ignored). Writes docs/validation/organics-checks.json.
 //
 //   npx vite-node scripts/organics-checks.ts -- [--model public/models/organics-gfn2-small] [--ps 10 | --ps ethanol=10,aspirin=2]
 //     [--nve-ps 5] [--molecules ethanol,acetate] [--until 08:33] [--no-nve] [--backend cpu|webgpu] [--report-only] [--out file.json]
