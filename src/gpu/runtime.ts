@@ -191,6 +191,16 @@ export class GpuRuntime {
     return buf;
   }
 
+  /** Frees the pooled buffer `name` now (one whose contents are obsolete), rather than when the runtime is destroyed. */
+  release(name: string): void {
+    const old = this.pool.get(name);
+    if (!old) return;
+    this.pool.delete(name);
+    this.allocatedBytes -= old.size;
+    old.destroy();
+    this.bindGroups.clear();
+  }
+
   /**
    * Placeholder for a binding an override switched off (what UNUSED is bound to). Read-only and writable
    * bindings get different ones (one buffer in both roles in a pass is a validation error), and the writable

@@ -38,11 +38,14 @@ describe('WebGPU model under a small storage-binding limit', () => {
     const full = await gm.compute(s, { slots: K });
     // room for one E × H array and a bit (E × 1.6H): the edge FFN's hidden layer (E × 2H) runs as two halves
     const limit = Math.floor(4 * n * K * H * 1.6);
+    const allocatedBefore = rt.allocatedBytes;
     rt.maxBinding = limit;
     try {
       expect(4 * n * K * 2 * H).toBeGreaterThan(limit);
       expect(4 * n * K * H).toBeLessThanOrEqual(limit);
       const got = await gm.compute(s, { slots: K });
+      // the full-length ERoPE bias tables (2 MiB each) are freed when their shorter copies replace them
+      expect(rt.allocatedBytes).toBeLessThan(allocatedBefore);
       const want = computeCpu(model, s, { stress: true });
       expect(want.stress).not.toBeNull();
       const eE = Math.abs(got.energy - want.energy) / Math.abs(want.energy);

@@ -130,7 +130,7 @@ function projectionBindings(s: NodeAttentionShape, p: Projections) {
 // One bias table per ERoPE weight array (a layer's), built on first use (0.2-0.6 s of float64 work) and
 // uploaded once per runtime.
 const builtTables = new WeakMap<object, BiasTable>();
-const biasTables = new WeakMap<GpuRuntime, WeakMap<object, { buffer: GPUBuffer | typeof UNUSED; knots: number; step: number }>>();
+const biasTables = new WeakMap<GpuRuntime, WeakMap<object, { buffer: GPUBuffer | typeof UNUSED; knots: number; step: number; poolName?: string }>>();
 let biasTableSeq = 0;
 
 function biasTable(rt: GpuRuntime, s: NodeAttentionShape, erope: EropeWeights) {
@@ -145,9 +145,11 @@ function biasTable(rt: GpuRuntime, s: NodeAttentionShape, erope: EropeWeights) {
     }
     // an adapter whose binding limit is below the table gets its first intervals (the rest computed per pair)
     const intervals = Math.min(table.knots - 1, Math.floor(rt.maxBinding / (16 * s.numHeads)));
+    if (t?.poolName) rt.release(t.poolName);   // the table it replaces
+    const poolName = `erope_bias_table.${biasTableSeq++}`;
     t = intervals < 1
       ? { buffer: UNUSED, knots: 0, step: table.step }
-      : { buffer: rt.upload(`erope_bias_table.${biasTableSeq++}`, table.values.subarray(0, 4 * intervals * s.numHeads)), knots: intervals + 1, step: table.step };
+      : { buffer: rt.upload(poolName, table.values.subarray(0, 4 * intervals * s.numHeads)), knots: intervals + 1, step: table.step, poolName };
     perRuntime.set(erope.radialWeight, t);
   }
   return t;
