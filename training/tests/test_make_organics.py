@@ -145,3 +145,149 @@ def test_labels_are_the_teachers_on_the_geometry_given():
         assert np.abs(f - f_plain).max() < 1e-3
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _npz(path):
+    d = np.load(path)
+    return {k: d[k] for k in d.files}
+
+
+def _meta(arrays):
+    import json
+    return json.loads(str(arrays["meta"]))
+
+
+@pytest.mark.skipif(not os.path.exists(make_organics.PACK), reason="no committed organics pack")
+def test_extra_md_adds_train_frames_only(tmp_path, monkeypatch):
+    """--extra-md 1 on water (a real xtb MD and labelling, into a temporary ORGANICS_DIR restored from the committed
+    pack): the stored frames and every split stay byte for byte, the new frames are 'train', labelled as label()
+    labels them, seeded (the same MD again gives the same frames), a rerun adds nothing, the pack carries them."""
+    import hashlib
+    import subprocess
+
+    from datasets import load_organics
+
+    org = tmp_path / "organics"
+    script = os.path.join(TRAINING, "data", "make_organics.py")
+    env = dict(os.environ, ORGANICS_DIR=str(org), OMP_NUM_THREADS="1")
+
+    def cli(*args):
+        proc = subprocess.run([sys.executable, script, *args], env=env, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return proc.stdout
+
+    def digests():
+        return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in org.glob("*.npz")}
+
+    cli("--unpack")
+    path = org / "g2_H2O.npz"
+    before, files_before = _npz(path), digests()
+    n0 = len(before["energy"])
+    data_before = load_organics(str(tmp_path))
+
+    out = cli("--only", "g2_H2O", "--extra-md", "1")
+    assert "g2_H2O: extra MD run 0 at 300 K" in out
+    after = _npz(path)
+    m0, m1 = _meta(before), _meta(after)
+    k = len(after["energy"]) - n0
+    assert m1["extra_md_runs"] == 1 and m1["extra_md"][0]["n_frames"] == k and m1["n_frames"] == n0 + k
+    assert k + m1["extra_md"][0]["dropped"] == 19  # 20 frames dumped, the first (the minimum) left out
+    assert k >= 15
+    # the existing frames: arrays, dtypes, splits and sources unchanged byte for byte; the new ones train only
+    for key in ("positions", "forces", "energy", "cell"):
+        assert after[key].dtype == before[key].dtype
+        assert after[key][:n0].tobytes() == before[key].tobytes()
+    for key in ("numbers", "pbc"):
+        assert after[key].tobytes() == before[key].tobytes()
+    assert m1["frame_split"][:n0] == m0["frame_split"] and m1["frame_split"][n0:] == ["train"] * k
+    assert m1["frame_source"][:n0] == m0["frame_source"] and m1["frame_source"][n0:] == ["md_extra0"] * k
+    assert {key: v for key, v in m1.items() if key not in ("n_frames", "frame_split", "frame_source", "extra_md",
+                                                           "extra_md_runs")} == \
+        {key: v for key, v in m0.items() if key not in ("n_frames", "frame_split", "frame_source")}
+    # no other molecule's file was touched
+    assert {n: h for n, h in digests().items() if n != "g2_H2O.npz"} == \
+        {n: h for n, h in files_before.items() if n != "g2_H2O.npz"}
+
+    # labels: label() of the stored positions; positions: the seeded MD run again (xtb is deterministic given the
+    # start velocities), so the frames do not depend on when or where they were made
+    spec = next(s for s in make_organics.molecule_specs() if s["id"] == "g2_H2O")
+    work = tempfile.mkdtemp()
+    try:
+        atoms = Atoms(numbers=after["numbers"].astype(int))
+        for i in range(n0, n0 + k):
+            atoms.set_positions(after["positions"][i].astype(np.float64))
+            e, f = make_organics.label(work, atoms, spec["charge"], spec["uhf"])
+            assert e == pytest.approx(after["energy"][i], abs=1e-6)
+            assert np.abs(f - after["forces"][i]).max() < 1e-4
+        minimum = Atoms(numbers=after["numbers"].astype(int), positions=np.asarray(m0["minimum"]))
+        seed = make_organics.extra_seed("g2_H2O", 0)
+        assert m1["extra_md"][0]["seed"] == seed and m1["extra_md"][0]["temperature"] == 300.0
+        again = make_organics.md_frames(work, minimum, 0, 0, 300.0, restart=make_organics.md_restart_text(
+            minimum, 300.0, np.random.default_rng(seed)))[1:]
+        again = np.asarray(again, np.float32)
+        kept = [next(j for j in range(len(again)) if np.array_equal(again[j], p)) for p in after["positions"][n0:]]
+        assert kept == sorted(set(kept))  # every stored frame, in order (all 19 unless some were dropped)
+        # a real trajectory: frames differ from each other and from the first run's
+        moved = np.abs(after["positions"][n0 + 1:] - after["positions"][n0:-1]).max(axis=(1, 2))
+        assert moved.min() > 1e-3
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    # the same K again: nothing run, nothing written
+    digest = digests()["g2_H2O.npz"]
+    out = cli("--only", "g2_H2O", "--extra-md", "1")
+    assert "extra MD run" not in out and digests()["g2_H2O.npz"] == digest
+
+    # the dataset: k more train frames of water, val / test / test_mol exactly as before
+    data_after = load_organics(str(tmp_path))
+    train_b = {t.name: len(t) for t in data_before["train"]}
+    train_a = {t.name: len(t) for t in data_after["train"]}
+    assert train_a == dict(train_b, **{"g2_H2O/train": train_b["g2_H2O/train"] + k})
+    for split in ("val", "test", "test_mol"):
+        assert [t.name for t in data_after[split]] == [t.name for t in data_before[split]]
+        for ta, tb in zip(data_after[split], data_before[split]):
+            assert np.array_equal(ta.energy, tb.energy)
+
+    # pack -> unpack carries the extra frames, and an out/ copy with fewer extra runs is brought up to the pack's
+    monkeypatch.setattr(make_organics, "ORG_DIR", str(org))
+    pack_path = str(tmp_path / "pack.npz")
+    make_organics.pack([spec], pack_path)
+    os.remove(path)
+    assert make_organics.unpack(pack_path) == ["g2_H2O"]
+    assert digests()["g2_H2O.npz"] != files_before["g2_H2O.npz"]
+    restored = _npz(path)
+    assert set(restored) == set(after) and all(np.array_equal(restored[key], after[key]) for key in after)
+    np.savez_compressed(path, **before)  # the copy without the extra run
+    assert make_organics.unpack(pack_path) == ["g2_H2O"]
+    assert _meta(_npz(path))["extra_md_runs"] == 1
+    assert make_organics.unpack(pack_path) == []
+
+
+def test_extra_md_plan():
+    """Held-out molecules get no extra runs; temperatures cycle 300/500/300/800 K (dimers 300 K); seeds differ by
+    molecule and run; the start velocities are Maxwell-Boltzmann at the run's temperature."""
+    from ase import units
+    from ase.collections import g2
+
+    specs = {s["id"]: s for s in make_organics.molecule_specs()}
+    with pytest.raises(ValueError, match="held out"):
+        make_organics.extra_md_run(specs["valine"], "unused.npz", 0, tempfile.gettempdir())
+    assert [make_organics.extra_temperature(specs["aspirin"], r) for r in range(5)] == [300, 500, 300, 800, 300]
+    assert {make_organics.extra_temperature(specs["s22_Water_dimer"], r) for r in range(4)} == {300}
+    seeds = {make_organics.extra_seed(i, r) for i in ("aspirin", "g2_H2O") for r in range(3)}
+    assert len(seeds) == 6 and make_organics.extra_seed("aspirin", 1) == make_organics.extra_seed("aspirin", 1)
+    benzene = g2["C6H6"]
+    masses = benzene.get_masses()
+    masses[benzene.numbers == 1] = 1.0  # hmass=1
+    m_au = masses * units._amu / units._me
+    temps = []
+    for seed in range(1000):
+        text = make_organics.md_restart_text(benzene, 500.0, np.random.default_rng(seed))
+        rows = np.array([[float(ln[22 * i:22 * (i + 1)]) for i in range(6)] for ln in text.splitlines()[1:]])
+        assert np.allclose(rows[:, :3] * make_organics.BOHR_TO_A, benzene.positions, atol=1e-12)
+        v = rows[:, 3:]
+        assert np.abs((m_au[:, None] * v).sum(0)).max() < 1e-9 * np.abs(m_au[:, None] * v).max()
+        temps.append((m_au[:, None] * v ** 2).sum() / (3 * len(benzene) - 3) / (units.kB / units.Hartree))
+    # kinetic temperature over 3N - 3 degrees of freedom: one draw scatters by sqrt(2/33) = 25 %, the mean of
+    # 1000 by 0.8 % (measured with 3000 seeds: 497.6 +- 2.2 K)
+    assert np.mean(temps) == pytest.approx(500.0, rel=0.03)
