@@ -285,6 +285,28 @@ def displaced_frames(atoms, rng, n):
     return [pos + rng.normal(scale=rng.uniform(0.01, 0.06), size=pos.shape) for _ in range(n)]
 
 
+def label_frames(workdir, template, charge, uhf, frames):
+    """Teacher labels of each frame (positions as given, on `template`'s atoms): (kept indices, energies, forces,
+    dropped count). A frame xtb's SCF fails on (a distorted geometry) or with a force above MAX_FORCE is dropped;
+    the molecule's other frames are kept."""
+    kept, energy, forces, dropped = [], [], [], 0
+    frame = template.copy()
+    for i, p in enumerate(frames):
+        frame.set_positions(np.asarray(p, np.float64))
+        try:
+            e, f = label(workdir, frame, charge, uhf)
+        except RuntimeError:
+            dropped += 1
+            continue
+        if np.abs(f).max() > MAX_FORCE:
+            dropped += 1
+            continue
+        kept.append(i)
+        energy.append(e)
+        forces.append(f)
+    return kept, energy, forces, dropped
+
+
 def md_restart_text(atoms, temperature, rng):
     """xtb's `mdrestart` (positions in Bohr, velocities in atomic units, format 6D22.14 per atom) for a start at
     `atoms` with velocities drawn from the Maxwell-Boltzmann distribution at `temperature` (H at 1 amu, as with
@@ -330,7 +352,6 @@ def extra_md_run(spec, path, run, workroot):
     minimum = Atoms(numbers=d["numbers"].astype(int), positions=np.asarray(meta["minimum"], np.float64))
     temperature, seed = extra_temperature(spec, run), extra_seed(spec["id"], run)
     entry = dict(run=run, temperature=temperature, seed=seed)
-    positions, forces, energy, dropped = [], [], [], 0
     try:
         restart = md_restart_text(minimum, temperature, np.random.default_rng(seed))
         md = md_frames(workdir, minimum, charge, uhf, temperature, restart=restart)[1:]
@@ -338,21 +359,9 @@ def extra_md_run(spec, path, run, workroot):
         md = []
         entry["error"] = str(e)[-400:]
     t_md = time.time() - t0
-    frame = minimum.copy()
-    for p in md:
-        p32 = np.asarray(p, np.float32)
-        frame.set_positions(p32.astype(np.float64))
-        try:
-            e, f = label(workdir, frame, charge, uhf)
-        except RuntimeError:
-            dropped += 1
-            continue
-        if np.abs(f).max() > MAX_FORCE:
-            dropped += 1
-            continue
-        positions.append(p32)
-        forces.append(f)
-        energy.append(e)
+    md32 = [np.asarray(p, np.float32) for p in md]   # labelled where they are stored
+    kept, energy, forces, dropped = label_frames(workdir, minimum, charge, uhf, md32)
+    positions = [md32[i] for i in kept]
     k = len(energy)
     entry.update(n_frames=k, dropped=dropped, seconds=dict(md=round(t_md, 1), label=round(time.time() - t0 - t_md, 1)))
     n_atoms = len(minimum)
@@ -397,24 +406,10 @@ def generate(spec, out_path, workroot):
     configs += [(p, "displaced", "train") for p in displaced_frames(minimum, rng, N_DISPLACED)]
     if spec["split"] == "heldout":
         configs = [(p, src, "test_mol") for p, src, _ in configs]
-    positions, forces, energy, sources, splits = [], [], [], [], []
-    dropped = 0
-    for p, src, split in configs:
-        frame = minimum.copy()
-        frame.set_positions(p)
-        try:
-            e, f = label(workdir, frame, charge, uhf)
-        except RuntimeError:
-            dropped += 1  # SCF failure on a distorted frame: skip it, keep the molecule
-            continue
-        if np.abs(f).max() > MAX_FORCE:
-            dropped += 1
-            continue
-        positions.append(p)
-        forces.append(f)
-        energy.append(e)
-        sources.append(src)
-        splits.append(split)
+    kept, energy, forces, dropped = label_frames(workdir, minimum, charge, uhf, [p for p, _, _ in configs])
+    positions = [configs[i][0] for i in kept]
+    sources = [configs[i][1] for i in kept]
+    splits = [configs[i][2] for i in kept]
     t_label = time.time() - t0 - t_opt - t_md
     n = len(energy)
     meta = dict(spec, formula=minimum.get_chemical_formula(), n_frames=n, dropped=dropped,
