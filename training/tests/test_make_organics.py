@@ -159,8 +159,8 @@ def _meta(arrays):
 
 @pytest.mark.skipif(not os.path.exists(make_organics.PACK), reason="no committed organics pack")
 def test_extra_md_adds_train_frames_only(tmp_path, monkeypatch):
-    """--extra-md 1 on water (a real xtb MD and labelling, into a temporary ORGANICS_DIR restored from the committed
-    pack): the stored frames and every split stay byte for byte, the new frames are 'train', labelled as label()
+    """One more extra MD run on water than the committed pack has (a real xtb MD and labelling, into a temporary
+    ORGANICS_DIR restored from the pack): the stored frames and every split stay byte for byte, the new frames are 'train', labelled as label()
     labels them, seeded (the same MD again gives the same frames), a rerun adds nothing, the pack carries them."""
     import hashlib
     import subprocess
@@ -184,14 +184,19 @@ def test_extra_md_adds_train_frames_only(tmp_path, monkeypatch):
     before, files_before = _npz(path), digests()
     n0 = len(before["energy"])
     data_before = load_organics(str(tmp_path))
+    spec = next(s for s in make_organics.molecule_specs() if s["id"] == "g2_H2O")
+    m0 = _meta(before)
+    run = m0.get("extra_md_runs", 0)  # the runs the pack already has; this test adds the next one
+    temperature = make_organics.extra_temperature(spec, run)
 
-    out = cli("--only", "g2_H2O", "--extra-md", "1")
-    assert "g2_H2O: extra MD run 0 at 300 K" in out
+    out = cli("--only", "g2_H2O", "--extra-md", str(run + 1))
+    assert f"g2_H2O: extra MD run {run} at {temperature:.0f} K" in out
     after = _npz(path)
-    m0, m1 = _meta(before), _meta(after)
+    m1 = _meta(after)
     k = len(after["energy"]) - n0
-    assert m1["extra_md_runs"] == 1 and m1["extra_md"][0]["n_frames"] == k and m1["n_frames"] == n0 + k
-    assert k + m1["extra_md"][0]["dropped"] == 19  # 20 frames dumped, the first (the minimum) left out
+    assert m1["extra_md_runs"] == run + 1 and m1["extra_md"][run]["n_frames"] == k and m1["n_frames"] == n0 + k
+    assert m1["extra_md"][:run] == m0.get("extra_md", [])
+    assert k + m1["extra_md"][run]["dropped"] == 19  # 20 frames dumped, the first (the minimum) left out
     assert k >= 15
     # the existing frames: arrays, dtypes, splits and sources unchanged byte for byte; the new ones train only
     for key in ("positions", "forces", "energy", "cell"):
@@ -200,17 +205,16 @@ def test_extra_md_adds_train_frames_only(tmp_path, monkeypatch):
     for key in ("numbers", "pbc"):
         assert after[key].tobytes() == before[key].tobytes()
     assert m1["frame_split"][:n0] == m0["frame_split"] and m1["frame_split"][n0:] == ["train"] * k
-    assert m1["frame_source"][:n0] == m0["frame_source"] and m1["frame_source"][n0:] == ["md_extra0"] * k
-    assert {key: v for key, v in m1.items() if key not in ("n_frames", "frame_split", "frame_source", "extra_md",
-                                                           "extra_md_runs")} == \
-        {key: v for key, v in m0.items() if key not in ("n_frames", "frame_split", "frame_source")}
+    assert m1["frame_source"][:n0] == m0["frame_source"] and m1["frame_source"][n0:] == [f"md_extra{run}"] * k
+    changed = ("n_frames", "frame_split", "frame_source", "extra_md", "extra_md_runs")
+    assert {key: v for key, v in m1.items() if key not in changed} == \
+        {key: v for key, v in m0.items() if key not in changed}
     # no other molecule's file was touched
     assert {n: h for n, h in digests().items() if n != "g2_H2O.npz"} == \
         {n: h for n, h in files_before.items() if n != "g2_H2O.npz"}
 
     # labels: label() of the stored positions; positions: the seeded MD run again (xtb is deterministic given the
     # start velocities), so the frames do not depend on when or where they were made
-    spec = next(s for s in make_organics.molecule_specs() if s["id"] == "g2_H2O")
     work = tempfile.mkdtemp()
     try:
         atoms = Atoms(numbers=after["numbers"].astype(int))
@@ -220,10 +224,10 @@ def test_extra_md_adds_train_frames_only(tmp_path, monkeypatch):
             assert e == pytest.approx(after["energy"][i], abs=1e-6)
             assert np.abs(f - after["forces"][i]).max() < 1e-4
         minimum = Atoms(numbers=after["numbers"].astype(int), positions=np.asarray(m0["minimum"]))
-        seed = make_organics.extra_seed("g2_H2O", 0)
-        assert m1["extra_md"][0]["seed"] == seed and m1["extra_md"][0]["temperature"] == 300.0
-        again = make_organics.md_frames(work, minimum, 0, 0, 300.0, restart=make_organics.md_restart_text(
-            minimum, 300.0, np.random.default_rng(seed)))[1:]
+        seed = make_organics.extra_seed("g2_H2O", run)
+        assert m1["extra_md"][run]["seed"] == seed and m1["extra_md"][run]["temperature"] == temperature
+        again = make_organics.md_frames(work, minimum, 0, 0, temperature, restart=make_organics.md_restart_text(
+            minimum, temperature, np.random.default_rng(seed)))[1:]
         again = np.asarray(again, np.float32)
         kept = [next(j for j in range(len(again)) if np.array_equal(again[j], p)) for p in after["positions"][n0:]]
         assert kept == sorted(set(kept))  # every stored frame, in order (all 19 unless some were dropped)
@@ -235,7 +239,7 @@ def test_extra_md_adds_train_frames_only(tmp_path, monkeypatch):
 
     # the same K again: nothing run, nothing written
     digest = digests()["g2_H2O.npz"]
-    out = cli("--only", "g2_H2O", "--extra-md", "1")
+    out = cli("--only", "g2_H2O", "--extra-md", str(run + 1))
     assert "extra MD run" not in out and digests()["g2_H2O.npz"] == digest
 
     # the dataset: k more train frames of water, val / test / test_mol exactly as before
@@ -259,7 +263,7 @@ def test_extra_md_adds_train_frames_only(tmp_path, monkeypatch):
     assert set(restored) == set(after) and all(np.array_equal(restored[key], after[key]) for key in after)
     np.savez_compressed(path, **before)  # the copy without the extra run
     assert make_organics.unpack(pack_path) == ["g2_H2O"]
-    assert _meta(_npz(path))["extra_md_runs"] == 1
+    assert _meta(_npz(path))["extra_md_runs"] == run + 1
     assert make_organics.unpack(pack_path) == []
 
 
