@@ -176,11 +176,7 @@ export class GpuRuntime {
     const old = this.pool.get(name);
     if (old && old.size >= need) return old;
     const size = old ? Math.min(limit, Math.max(need, Math.ceil((old.size * 1.5) / 16) * 16)) : need;
-    if (old) {
-      this.allocatedBytes -= old.size;
-      old.destroy();
-      this.bindGroups.clear();
-    }
+    if (old) this.release(name);
     const buf = this.device.createBuffer({
       label: name,
       size,
