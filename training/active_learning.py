@@ -14,7 +14,9 @@ eV/Å. So besides the model's own trajectories there are "rattled" teacher frame
 
 1. sample: for "md" jobs, Langevin MD (PyTorch float32, BAOAB 0.5 fs, 0.01/fs) with the model from the last
    frame of a teacher 64-molecule trajectory, a frame every --every steps, for --ps or until a molecule breaks
-   (an O–H distance above 1.5 Å) and --after more frames; for "rattle" jobs, teacher frames with displaced H.
+   (an O–H distance above 1.5 Å) and --after more frames; "npt" jobs add the Monte Carlo barostat at 1 bar
+   (one attempt every 25 steps, as validate_water.py), so the box follows the model's own density and each
+   frame keeps its cell; for "rattle" jobs, teacher frames with displaced H.
    Samples (positions only) go to training/data/out/water_al/samples/<id>.npz and are reused by later runs;
 2. label: a LAMMPS rerun with the teacher's periodic settings (those of data/make_water.py): energy, forces and
    the virial stress;
@@ -40,7 +42,8 @@ from make_water import PERIODIC_SETUP, VIRIAL_COMPUTE, VIRIAL_THERMO, WATER_DIR,
 
 AL_DIR = os.path.join(OUT_ROOT, "water_al")
 SAMPLES_DIR = os.path.join(AL_DIR, "samples")
-# (job id, teacher trajectory to start from, temperature K (md) or largest H displacement Å (rattle), split)
+# (job id, teacher trajectory to start from, temperature K (md) or largest H displacement Å (rattle), split[,
+# ensemble of md jobs: "nvt" unless given])
 JOBS = [
     ("al1_T300_rho1.0", "w64_T300_rho1.0_r0", 300.0, "train"),
     ("al1_T400_rho1.1", "w64_T330_rho1.1_r0", 400.0, "train"),
@@ -52,8 +55,19 @@ JOBS = [
     # second round (issue 14): 300 K MD of the smooth model, which over-binds its own liquid configurations by
     # 11-13 meV/atom (teacher relabelling) and so overestimates ΔH_vap; one start at the teacher's NPT density
     ("al2_T300_rho1.0", "w64_T300_rho1.0_r1", 300.0, "train"),
-    ("al2_T300_npt", "w64_npt_T300_r0", 300.0, "train"),
+    ("al2_T300_npt", "w64_npt_T300_r0", 300.0, "train"),  # NVT from the teacher's NPT state, despite the id
+    # third round (issue 14): the second-round model is right about the liquid's energy but its NPT density is
+    # 1.02 g/cm³ (teacher 0.978): NPT of that model, so that the teacher's stress on the denser boxes it reaches
+    # is in the training set
+    ("al3_T300_npt_r0", "w64_npt_T300_r0", 300.0, "train", "npt"),
+    ("al3_T300_npt_r1", "w64_T300_rho1.0_r1", 300.0, "train", "npt"),
 ]
+NPT_PRESSURE_BAR = 1.0
+BAROSTAT_INTERVAL = 25  # steps between Monte Carlo volume moves (validate_water.py's default)
+
+
+def job_ensemble(job):
+    return job[4] if len(job) > 4 else "nvt"
 
 
 def rattle(job, seed, n_frames=150, moved=6):
@@ -84,7 +98,8 @@ def partial_path(job_id):
 
 
 def sample(job, model_dir, ps, every, after, seed):
-    """Model MD from the last frame of a teacher trajectory; returns frames (positions) and the cell."""
+    """Model MD from the last frame of a teacher trajectory; returns the numbers, frames (positions), the cell of
+    each frame and the log."""
     import torch
     from ase import units
     from model_md import ModelMD, load_run, save_run
@@ -92,13 +107,14 @@ def sample(job, model_dir, ps, every, after, seed):
     from datasets import load_frames
 
     torch.set_num_threads(1)
-    job_id, start, temperature, _ = job
+    job_id, start, temperature = job[:3]
+    npt = job_ensemble(job) == "npt"
     model, _ = load_for_eval(model_dir=model_dir)
     d = load_frames(os.path.join(WATER_DIR, start + ".npz"))
     md = ModelMD(model, d["numbers"].astype(np.int64), d["positions"][-1].astype(np.float64), d["cell"][-1],
                  seed, temperature)
     dt, gamma = 0.5 * units.fs, 0.01 / units.fs
-    frames, log, broken_at, done = [], [], None, 0
+    frames, cells, log, broken_at, done = [], [], [], None, 0
     # model MD of one job takes hours here: every 10 saved frames the run so far (with the MD state and its RNG) is
     # written beside the samples, and a rerun continues from it
     partial = partial_path(job_id)
@@ -106,27 +122,33 @@ def sample(job, model_dir, ps, every, after, seed):
     if os.path.exists(partial):
         ck = load_run(partial, md)
         done, frames, log = int(ck["step"]), list(ck["frames"]), json.loads(str(ck["log"]))
+        cells = list(ck["cells"]) if "cells" in ck else [md.cell.copy() for _ in frames]
         broken_at = None if int(ck["broken_at"]) < 0 else int(ck["broken_at"])
         print(json.dumps({"job": job_id, "resumed_at_step": done, "frames": len(frames)}), flush=True)
     t0 = time.time()
     for step in range(done + 1, int(round(ps * 2000)) + 1):
         md.baoab(dt, gamma)
+        if npt and step % BAROSTAT_INTERVAL == 0:
+            md.barostat(NPT_PRESSURE_BAR * units.bar)
         if step % every:
             continue
         oh = md.oh_lengths()
         frames.append(md.pos.copy())
-        log.append({"step": step, "E_pot_eV": md.e, "T_K": md.temperature(), "OH_max_A": float(oh.max())})
+        cells.append(md.cell.copy())
+        log.append({"step": step, "E_pot_eV": md.e, "T_K": md.temperature(), "OH_max_A": float(oh.max()),
+                    "density_g_cm3": md.density()})
         if broken_at is None and oh.max() > 1.5:
             broken_at = len(frames)
         if broken_at is not None and len(frames) >= broken_at + after:
             break
         if len(frames) % 10 == 0:
-            save_run(partial, md, step=step, frames=np.array(frames), log=np.array(json.dumps(log)),
+            save_run(partial, md, step=step, frames=np.array(frames), cells=np.array(cells), log=np.array(json.dumps(log)),
                      broken_at=-1 if broken_at is None else broken_at)
     print(json.dumps({"job": job_id, "frames": len(frames), "broken_at_frame": broken_at,
-                      "E_pot_first_last": [log[0]["E_pot_eV"], log[-1]["E_pot_eV"]], "wall_s": round(time.time() - t0)}),
-          flush=True)
-    return d["numbers"], np.array(frames), md.cell, log
+                      "E_pot_first_last": [log[0]["E_pot_eV"], log[-1]["E_pot_eV"]],
+                      "density_first_last": [log[0]["density_g_cm3"], log[-1]["density_g_cm3"]],
+                      "wall_s": round(time.time() - t0)}), flush=True)
+    return d["numbers"], np.array(frames), np.array(cells), log
 
 
 def rerun_script():
@@ -185,9 +207,21 @@ def label(numbers, frames, cell, workdir):
     return pos, frc, energy, stress
 
 
+def label_cells(numbers, frames, cells, workdir):
+    """label() for frames that each have their own cell (NPT samples): one LAMMPS rerun per run of consecutive
+    frames with the same cell, since a rerun keeps the box of its data file."""
+    starts = [0] + [k for k in range(1, len(frames)) if not np.array_equal(cells[k], cells[k - 1])] + [len(frames)]
+    parts = []
+    for a, b in zip(starts[:-1], starts[1:]):
+        sub = os.path.join(workdir, f"frames_{a}")
+        os.makedirs(sub)
+        parts.append(label(numbers, frames[a:b], cells[a], sub))
+    return tuple(np.concatenate(x) for x in zip(*parts))
+
+
 def run_job(args_job):
     job, model_dir, ps, every, after, seed, max_force = args_job
-    job_id, start, temperature, split = job
+    job_id, start, temperature, split = job[:4]
     path = os.path.join(AL_DIR, job_id + ".npz")
     if os.path.exists(path):
         return job_id
@@ -205,15 +239,18 @@ def run_job(args_job):
         np.savez_compressed(sample_path, numbers=numbers, positions=frames, cell=cell, log=np.array(json.dumps(log)))
         if os.path.exists(partial_path(job_id)):
             os.remove(partial_path(job_id))
+    # samples of the first rounds (and rattled frames) have one cell for all frames, NPT samples one per frame
+    cells = cell if cell.ndim == 3 else np.repeat(cell[None], len(frames), 0)
     with tempfile.TemporaryDirectory(prefix="al_lmp_") as work:
-        pos, frc, energy, stress = label(numbers, frames, cell, work)
+        pos, frc, energy, stress = label_cells(numbers, frames, cells, work)
     keep = np.abs(frc).max(axis=(1, 2)) < max_force
     meta = {"id": job_id, "start": start, "temperature_or_shift": temperature, "split": split,
-            "model": None if log is None else model_dir, "seed": seed, "every_steps": every,
+            "model": None if log is None else model_dir, "ensemble": None if log is None else job_ensemble(job),
+            "seed": seed, "every_steps": every,
             "frames_sampled": len(frames), "frames_kept": int(keep.sum()), "max_force_eV_A": max_force,
             "model_energy_eV": None if log is None else [r["E_pot_eV"] for r in log],
             "teacher": "SPC/Fw (LAMMPS rerun)", "long_range": "pppm 1e-5, LJ cut 6 A + tail"}
-    save_frames(path, numbers, pos[keep], frc[keep], energy[keep], np.repeat(cell[None], int(keep.sum()), 0),
+    save_frames(path, numbers, pos[keep], frc[keep], energy[keep], cells[keep],
                 [True, True, True], meta, stress=stress[keep])
     summary = {"job": job_id, "kept": int(keep.sum()), "of": len(frames),
                "teacher_max_force_eV_A_quantiles": np.quantile(np.abs(frc).max(axis=(1, 2)), [0, 0.5, 0.9, 1]).round(1).tolist()}

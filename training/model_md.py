@@ -115,16 +115,21 @@ class ModelMD:
     def state(self):
         # copies: verlet/baoab update the arrays in place, which would change a saved state
         return dict(pos=self.pos.copy(), vel=self.vel.copy(), cell=self.cell.copy(), volume_step=self.volume_step,
-                    rng=json.dumps(self.rng.bit_generator.state))
+                    rng=json.dumps(self.rng.bit_generator.state),
+                    barostat_counters=np.array([self.attempts, self.accepted, self.window_attempts, self.window_accepted]))
 
     def restore(self, st):
         self.pos, self.vel, self.cell = st["pos"].copy(), st["vel"].copy(), st["cell"].copy()
         self.volume_step = float(st["volume_step"])
         self.rng.bit_generator.state = json.loads(str(st["rng"]))
+        # the barostat tunes its step from these counters; checkpoints written before they were saved lack them
+        if "barostat_counters" in st:
+            self.attempts, self.accepted, self.window_attempts, self.window_accepted = (
+                int(c) for c in st["barostat_counters"])
         self.f, self.e = self.forces(self.pos, self.cell)
 
 
-STATE_KEYS = ("pos", "vel", "cell", "volume_step", "rng")
+STATE_KEYS = ("pos", "vel", "cell", "volume_step", "rng", "barostat_counters")
 
 
 def save_run(path, md, **run):
@@ -138,5 +143,5 @@ def save_run(path, md, **run):
 def load_run(path, md):
     """Restore the MD state of a save_run file into md; returns the caller's arrays."""
     ck = np.load(path, allow_pickle=False)
-    md.restore({k: ck[k] for k in STATE_KEYS})
+    md.restore({k: ck[k] for k in STATE_KEYS if k in ck.files})
     return {k: ck[k] for k in ck.files if k not in STATE_KEYS}

@@ -105,10 +105,9 @@ class Interrupted(RuntimeError):
 
 
 def save_checkpoint(path, md, args, phase, step, log, wall_s):
-    """Everything a rerun needs to continue bit for bit: MD state (with the RNG and the barostat's step), the
-    barostat's counters (not in ModelMD.state), the step, the log so far and the settings it belongs to."""
+    """Everything a rerun needs to continue bit for bit: MD state (with the RNG and the barostat's step and
+    counters), the step, the log so far and the settings it belongs to."""
     save_run(path, md, step=step, log=np.array(log, dtype=np.float64), wall_s=wall_s,
-             counters=np.array([md.attempts, md.accepted, md.window_attempts, md.window_accepted]),
              settings=json.dumps(settings_of(args, PHASE_SETTINGS[phase]), sort_keys=True))
 
 
@@ -120,7 +119,8 @@ def load_checkpoint(path, md, args, phase):
     with np.load(path, allow_pickle=False) as ck:
         check_settings(json.loads(str(ck["settings"])), settings_of(args, PHASE_SETTINGS[phase]), path)
     ck = load_run(path, md)
-    md.attempts, md.accepted, md.window_attempts, md.window_accepted = (int(c) for c in ck["counters"])
+    if "counters" in ck:  # checkpoints written before ModelMD.state carried the barostat counters
+        md.attempts, md.accepted, md.window_attempts, md.window_accepted = (int(c) for c in ck["counters"])
     step = int(ck["step"])
     print(json.dumps({"phase": phase, "resumed": path, "step": step}), flush=True)
     return step, [tuple(r) for r in ck["log"]], float(ck["wall_s"])

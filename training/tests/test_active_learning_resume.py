@@ -27,13 +27,17 @@ def _start_file(tmp_path):
                                 cell[None], [True, True, True], {"id": "start"})
 
 
-def test_stopped_sampling_resumes_to_the_same_frames(tmp_path, monkeypatch):
+@pytest.mark.parametrize("ensemble", ["nvt", "npt"])
+def test_stopped_sampling_resumes_to_the_same_frames(tmp_path, monkeypatch, ensemble):
     monkeypatch.setattr(active_learning, "WATER_DIR", str(tmp_path))
     _start_file(tmp_path)
-    job = ("al_test", "start", 300.0, "train")
+    job = ("al_test", "start", 300.0, "train", ensemble)
     monkeypatch.setattr(active_learning, "SAMPLES_DIR", str(tmp_path / "straight"))
-    _, frames_a, _, log_a = active_learning.sample(job, MODEL, ps=0.1, every=5, after=10, seed=3)
-    assert len(frames_a) == 40
+    _, frames_a, cells_a, log_a = active_learning.sample(job, MODEL, ps=0.1, every=5, after=10, seed=3)
+    assert len(frames_a) == 40 and cells_a.shape == (40, 3, 3)
+    volumes = {round(float(np.linalg.det(c)), 6) for c in cells_a}
+    # NVT keeps the box; NPT's barostat (every 25 steps, so 8 attempts) must have moved it
+    assert (len(volumes) == 1) if ensemble == "nvt" else (len(volumes) > 1), volumes
 
     monkeypatch.setattr(active_learning, "SAMPLES_DIR", str(tmp_path / "stopped"))
     baoab, calls = model_md.ModelMD.baoab, {"n": 0}
@@ -50,6 +54,7 @@ def test_stopped_sampling_resumes_to_the_same_frames(tmp_path, monkeypatch):
     partial = np.load(tmp_path / "stopped" / "al_test.partial.npz")
     assert int(partial["step"]) == 100 and len(partial["frames"]) == 20
     monkeypatch.setattr(model_md.ModelMD, "baoab", baoab)
-    _, frames_b, _, log_b = active_learning.sample(job, MODEL, ps=0.1, every=5, after=10, seed=3)
+    _, frames_b, cells_b, log_b = active_learning.sample(job, MODEL, ps=0.1, every=5, after=10, seed=3)
     np.testing.assert_array_equal(frames_a, frames_b)
+    np.testing.assert_array_equal(cells_a, cells_b)
     assert log_a == log_b

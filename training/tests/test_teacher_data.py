@@ -100,6 +100,22 @@ def test_active_learning_labels_reproduce_the_teacher(tmp_path, monkeypatch):
     np.testing.assert_allclose(stress, d["stress"], atol=2e-6)
     assert pos.shape == frames.shape
 
+    # NPT samples: each frame its own cell. The middle frame's box (and its molecules) scaled by 1 %: label_cells
+    # must give that frame its own box's labels and keep the others' and the frame order
+    cells = np.repeat(d["cell"][:1], 3, 0).astype(np.float64)
+    scaled = frames.copy()
+    scaled[1] *= 1.01
+    cells[1] *= 1.01
+    (tmp_path / "cells").mkdir()
+    (tmp_path / "alone").mkdir()
+    _, frc_c, energy_c, stress_c = active_learning.label_cells(d["numbers"], scaled, cells, str(tmp_path / "cells"))
+    _, frc_1, energy_1, stress_1 = active_learning.label(d["numbers"], scaled[1:2], cells[1], str(tmp_path / "alone"))
+    np.testing.assert_allclose(energy_c[[0, 2]], energy[[0, 2]], atol=1e-8)
+    np.testing.assert_allclose(frc_c[[0, 2]], frc[[0, 2]], atol=1e-8)
+    np.testing.assert_allclose(energy_c[1], energy_1[0], atol=1e-8)
+    np.testing.assert_allclose(stress_c[1], stress_1[0], atol=1e-12)
+    assert abs(energy_c[1] - energy[1]) > 1e-2  # the scaled box is a different state (eV)
+
 
 def teacher_energy_and_stress(pos, length, strain_command, workdir, pair_modify=""):
     """The periodic teacher's energy (eV) and virial stress (eV/Å³) of one frame in a cubic box, after
