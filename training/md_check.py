@@ -24,7 +24,7 @@ sys.path.insert(0, HERE)
 from datasets import load_dataset  # noqa: E402
 from drift_report import format_report, report  # noqa: E402
 from evaluate import load_for_eval  # noqa: E402
-from model_md import ModelMD, load_run, save_run  # noqa: E402
+from model_md import ModelMD, load_run, nve_step, save_run  # noqa: E402
 
 
 def save_checkpoint(path, md, phase, step, log):
@@ -46,11 +46,7 @@ def run_nve(md, dt, steps, dt_fs, log_path, checkpoint=None, start_step=0, log=N
     With checkpoint, the state is saved every 200 steps and a rerun continues from start_step with its log."""
     log, t0 = list(log or []), time.time()
     for step in range(start_step + 1, steps + 1):
-        pos0, f0, e0 = md.pos.copy(), md.f, md.e
-        md.verlet(dt)
-        # positions are never wrapped in ModelMD, so the displacement needs no minimum image
-        jump = (md.e - e0) + 0.5 * float(((f0 + md.f) * (md.pos - pos0)).sum())
-        log.append((step * dt_fs / 1000, md.e + md.kinetic(), md.kinetic(), md.temperature(), md.e, jump))
+        log.append(nve_step(md, dt, step * dt_fs / 1000))
         if step % 200 == 0 or step == steps:
             if log_path:
                 np.save(log_path, np.array(log))
@@ -58,7 +54,7 @@ def run_nve(md, dt, steps, dt_fs, log_path, checkpoint=None, start_step=0, log=N
                 save_checkpoint(checkpoint, md, "nve", step, log)
             # printed after the saves: a run killed once it printed step N continues from N
             print(json.dumps({"nve_step": step, "of": steps, "E_tot_eV": log[-1][1], "T_K": log[-1][3],
-                              "jump_meV": jump * 1000, "wall_s": round(time.time() - t0)}), flush=True)
+                              "jump_meV": log[-1][5] * 1000, "wall_s": round(time.time() - t0)}), flush=True)
     log = np.array(log)
     r = report(log[:, 0], log[:, 1], log[:, 2], len(md.pos), log[:, 5])
     print(format_report(r), flush=True)

@@ -129,6 +129,20 @@ class ModelMD:
         self.f, self.e = self.forces(self.pos, self.cell)
 
 
+NVE_LOG_COLUMNS = ("t_ps", "E_tot_eV", "E_kin_eV", "T_K", "E_pot_eV", "continuity_residual_eV")
+
+
+def nve_step(md, dt, t_ps):
+    """One velocity-Verlet step of md; returns its NVE log row (NVE_LOG_COLUMNS). The continuity residual is the
+    change of E_pot not explained by the work of the forces (trapezoid rule): jumps of the energy surface show up
+    in it and not in the forces. Positions are never wrapped in ModelMD, so the displacement needs no minimum
+    image."""
+    pos0, f0, e0 = md.pos.copy(), md.f, md.e
+    md.verlet(dt)
+    jump = (md.e - e0) + 0.5 * float(((f0 + md.f) * (md.pos - pos0)).sum())
+    return (t_ps, md.e + md.kinetic(), md.kinetic(), md.temperature(), md.e, jump)
+
+
 STATE_KEYS = ("pos", "vel", "cell", "volume_step", "rng", "barostat_counters")
 
 

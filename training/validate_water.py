@@ -42,7 +42,7 @@ from drift_report import BENCHMARK_PS, report  # noqa: E402
 from evaluate import load_for_eval  # noqa: E402
 from lammps_util import KCAL_PER_MOL_TO_EV, read_thermo, run_lammps  # noqa: E402
 from make_water import PERIODIC_SETUP, WATER_MOLAR_MASS, molecule_template, write_data  # noqa: E402
-from model_md import AMU_PER_A3_TO_G_CM3, ModelMD, load_run, save_run  # noqa: E402
+from model_md import AMU_PER_A3_TO_G_CM3, ModelMD, load_run, nve_step, save_run  # noqa: E402
 
 ROOT = os.path.dirname(HERE)
 START = os.path.join(ROOT, "public", "systems", "water64_box.xyz")
@@ -307,12 +307,7 @@ def run_model_nve(args, model, out_dir, interrupt_after=None):
     done, log, wall0 = resumed or (0, [], 0.0)
     t0 = time.time()
     for step in range(done + 1, steps + 1):
-        pos0, f0, e0 = md.pos.copy(), md.f, md.e
-        md.verlet(dt)
-        # energy continuity: the change of E_pot not explained by the work of the forces (trapezoid rule);
-        # positions are never wrapped here, so the displacement needs no minimum image
-        jump = (md.e - e0) + 0.5 * float(((f0 + md.f) * (md.pos - pos0)).sum())
-        log.append((step * args.dt_fs / 1000, md.e + md.kinetic(), md.kinetic(), md.temperature(), md.e, jump))
+        log.append(nve_step(md, dt, step * args.dt_fs / 1000))
         if checkpoint_due(args, step, steps):
             save_checkpoint(ck_path, md, args, "model_nve", step, log, wall0 + time.time() - t0)
         if step % 2000 == 0:
