@@ -23,6 +23,14 @@ def test_prefix_group_picks_by_id_and_keeps_the_dataset_group():
     assert m["w64"] == [0] and m["vacuum"] == [5] and m["w216"] == [6]
 
 
+def test_third_round_has_its_own_group_beside_the_second():
+    train = trajs(("w64_T300_rho1.0_r0", "w64"), ("al2_T300_npt", "al"), ("al3_T300_npt_r0", "al"),
+                  ("al3_T300_npt_r1", "al"), ("vac4_T250_r1", "vacuum"), ("w216_T300_r0", "w216"))
+    m = group_members(train, PRESETS["water-small-al3"])
+    assert m["al3"] == [2, 3] and m["al2"] == [1]
+    assert m["al"] == [1, 2, 3]
+
+
 def test_presets_without_prefixes_are_unchanged():
     train = trajs(("w64_a", "w64"), ("al2_x", "al"), ("v", "vacuum"), ("w216_a", "w216"))
     assert group_members(train, PRESETS["water-small-smooth"])["al"] == [1]
