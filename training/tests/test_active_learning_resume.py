@@ -58,3 +58,30 @@ def test_stopped_sampling_resumes_to_the_same_frames(tmp_path, monkeypatch, ense
     np.testing.assert_array_equal(frames_a, frames_b)
     np.testing.assert_array_equal(cells_a, cells_b)
     assert log_a == log_b
+
+
+def test_density_scan_frames_keep_molecules_rigid(tmp_path, monkeypatch):
+    """eos jobs: each frame's box scaled to a density factor within the job's range, molecules moved rigidly with
+    their oxygen (O–H vectors unchanged), a cell per frame, the same frames for the same seed."""
+    monkeypatch.setattr(active_learning, "WATER_DIR", str(tmp_path))
+    _start_file(tmp_path)
+    job = ("eos_test", "start", 0.12, "train")
+    numbers, frames, cells, log = active_learning.scale_density(job, seed=5, n_frames=30)
+    start = np.load(tmp_path / "start.npz")
+    x0 = start["positions"][0].astype(np.float64)
+    # the stored start frame with one H a whole box away: the scaled molecule must still be whole
+    x_images = x0.copy()
+    x_images[1, 0] += 12.0
+    active_learning.save_frames(str(tmp_path / "start.npz"), numbers, x_images[None], np.zeros_like(x0)[None], [0.0],
+                                (np.eye(3) * 12.0)[None], [True, True, True], {"id": "start"})
+    numbers, frames, cells, log = active_learning.scale_density(job, seed=5, n_frames=30)
+    assert log is None and frames.shape == (30, 6, 3) and cells.shape == (30, 3, 3)
+    density_factor = (12.0 ** 3) / np.abs(np.linalg.det(cells))
+    assert density_factor.min() >= 0.88 - 1e-9 and density_factor.max() <= 1.12 + 1e-9
+    assert density_factor.max() - density_factor.min() > 0.1  # the range is used
+    for x, c in zip(frames, cells):
+        s = c[0, 0] / 12.0
+        mols, mols0 = x.reshape(-1, 3, 3), x0.reshape(-1, 3, 3)
+        np.testing.assert_allclose(mols[:, 1:] - mols[:, :1], mols0[:, 1:] - mols0[:, :1], atol=1e-5)
+        np.testing.assert_allclose(mols[:, 0], s * mols0[:, 0], atol=1e-5)
+    np.testing.assert_array_equal(frames, active_learning.scale_density(job, seed=5, n_frames=30)[1])
